@@ -1,0 +1,22 @@
+"""feedback: reads filled-in project reports and says what is wrong with them.
+
+Public API: :func:`check_file` / :func:`check_text` run the offline pipeline (parse, rule checks, consistency),
+:class:`Finding` is the one result type every stage produces.
+"""
+
+from feedback.findings import Category, Finding, Severity, Source, Verdict
+from feedback.pipeline import Result, check_file, check_text
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Category",
+    "Finding",
+    "Result",
+    "Severity",
+    "Source",
+    "Verdict",
+    "__version__",
+    "check_file",
+    "check_text",
+]

@@ -1,0 +1,139 @@
+"""Image and link rules: screenshots required by the prompt, images given as links, broken or external paths."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from feedback.checks.registry import Context, Hit, rule
+from feedback.findings import Category, Severity
+
+IMAGE_EXT_RE = re.compile(r"\.(png|jpe?g|gif|svg|webp|bmp)$", re.I)
+EXTERNAL_RE = re.compile(r"^(?:https?:)?//", re.I)
+NOTE_LINK_RE = re.compile(r"!!|\?\?|\b(?:todo|tbd|fixme|need|insert|add|fill|missing|here)\b", re.I)
+
+
+def _is_image_path(href: str) -> bool:
+    return bool(IMAGE_EXT_RE.search(urlsplit(href.strip("<>")).path))
+
+
+@rule(
+    "FB301",
+    "missing-images",
+    Category.ANSWER,
+    Severity.ERROR,
+    "The prompt asks for images and the answer has fewer.",
+)
+def missing_images(ctx: Context) -> Iterator[Hit]:
+    for q in ctx.report.questions:
+        n = len(q.answer.images)
+        if q.answered and q.min_images and n < q.min_images:
+            linked = sum(1 for lk in q.answer.links if _is_image_path(lk.href))
+            hint = f" ({linked} image file(s) given as plain links: add '!' in front)" if linked else ""
+            want = f"{q.min_images}" if q.min_images == q.max_images else f"{q.min_images}-{q.max_images}"
+            yield Hit(
+                f"Question {q.number} asks for {want} image(s); the answer has {n}{hint}.",
+                line=q.answer.first_line,
+                question=q.number,
+            )
+
+
+@rule("FB302", "too-many-images", Category.ANSWER, Severity.WARNING, "More images than the prompt asks for.")
+def too_many_images(ctx: Context) -> Iterator[Hit]:
+    for q in ctx.report.questions:
+        n = len(q.answer.images)
+        if q.max_images is not None and n > q.max_images:
+            yield Hit(
+                f"Question {q.number} asks for at most {q.max_images} image(s); the answer has {n}.",
+                line=q.answer.images[q.max_images].line,
+                question=q.number,
+            )
+
+
+@rule("FB303", "image-as-link", Category.ANSWER, Severity.WARNING, "An image file is given as a plain link.")
+def image_as_link(ctx: Context) -> Iterator[Hit]:
+    for q in ctx.report.questions:
+        for lk in q.answer.links:
+            if _is_image_path(lk.href):
+                yield Hit(
+                    f"'{lk.href}' is linked, not shown: write ![{lk.text}]({lk.href}) to embed the image.",
+                    line=lk.line,
+                    question=q.number,
+                    evidence=(f"[{lk.text}]({lk.href})",) if f"[{lk.text}]({lk.href})" in ctx.report.line_text(
+                        lk.line
+                    ) else (lk.href,),
+                )
+
+
+@rule("FB304", "external-image", Category.ANSWER, Severity.INFO, "An image is loaded from an external URL.")
+def external_image(ctx: Context) -> Iterator[Hit]:
+    for q in ctx.report.questions:
+        for img in q.answer.images:
+            if EXTERNAL_RE.match(img.src):
+                yield Hit(
+                    f"Image loaded from {img.src}: it breaks if that page moves or is private; "
+                    "prefer a file in the report's figures folder.",
+                    line=img.line,
+                    question=q.number,
+                    evidence=(img.src,),
+                )
+
+
+def _candidates(base: Path, src: str) -> list[Path]:
+    path = unquote(urlsplit(src.strip().strip("<>")).path)
+    if path.startswith("/"):
+        # repository-absolute: the repository root is some ancestor of the report's folder
+        rel = path.lstrip("/")
+        return [p / rel for p in [base, *list(base.parents)[:3]]]
+    return [base / path]
+
+
+@rule(
+    "FB305",
+    "image-file-missing",
+    Category.ANSWER,
+    Severity.WARNING,
+    "An image's relative path does not exist beside the report.",
+)
+def image_file_missing(ctx: Context) -> Iterator[Hit]:
+    if ctx.base_dir is None:
+        return
+    for q in ctx.report.questions:
+        for img in q.answer.images:
+            if not img.src or EXTERNAL_RE.match(img.src) or img.src.startswith("data:"):
+                continue
+            if not any(p.exists() for p in _candidates(ctx.base_dir, img.src)):
+                yield Hit(
+                    f"Image file '{img.src}' not found relative to the report; check the path and file name case.",
+                    line=img.line,
+                    question=q.number,
+                    evidence=(img.src,),
+                )
+
+
+@rule("FB306", "empty-link", Category.ANSWER, Severity.WARNING, "A link has no target.")
+def empty_link(ctx: Context) -> Iterator[Hit]:
+    for q in ctx.report.questions:
+        for lk in q.answer.links:
+            if lk.href.strip() in ("", "#") and not NOTE_LINK_RE.search(lk.text):
+                yield Hit(
+                    f"The link '{lk.text}' points nowhere: add the URL.",
+                    line=lk.line,
+                    question=q.number,
+                    evidence=(f"[{lk.text}]",),
+                )
+
+
+@rule("FB307", "image-in-code", Category.ANSWER, Severity.WARNING, "Image syntax inside a code block shows as code.")
+def image_in_code(ctx: Context) -> Iterator[Hit]:
+    for q in ctx.report.questions:
+        for img in q.answer.code_images:
+            yield Hit(
+                f"The image '{img.src}' is inside a code block, so readers see the code, not the image; "
+                "move it out of the ``` block.",
+                line=img.line,
+                question=q.number,
+                evidence=(ctx.report.line_text(img.line).strip(),),
+            )

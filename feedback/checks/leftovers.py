@@ -1,0 +1,98 @@
+"""Leftover rules: notes to teammates, TODO markers, @mentions, placeholder links, placeholders beside answers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from feedback.checks.images import NOTE_LINK_RE
+from feedback.checks.registry import Context, Hit, rule
+from feedback.findings import Category, Severity
+from feedback.report.parse import ASSIGNMENT_NOTE_RE
+
+CODE_SPAN_RE = re.compile(r"`+[^`]*`+")
+MARKER_RE = re.compile(r"\b(TODO|FIXME|TBD|XXX)\b|\?{3,}")
+NOTE_PHRASE_RE = re.compile(
+    r"\b(?:note to self|remember to (?:add|write|fix|update|change)|fill (?:this |it )?(?:in|out) later"
+    r"|(?:write|add|fix|finish|update) (?:this|more) (?:later|here)|to be (?:written|added|filled|done)"
+    r"|(?:insert|add) (?:image|screenshot|figure|link) here|work in progress|WIP\b)",
+    re.I,
+)
+MENTION_RE = re.compile(r"(?<![\w.@/`])@([A-Za-z][\w-]{1,38})\b(?![.(@/\w-])")
+HTML_COMMENT_RE = re.compile(r"<!--(.*?)-->")
+EMPTY_LINK_RE = re.compile(r"(?<!!)\[([^\]]+)\]\(\s*\)")
+
+
+def _scan(text: str) -> str | None:
+    """The leftover-looking fragment of one line of prose, or None."""
+    m = HTML_COMMENT_RE.search(text)
+    if m and m.group(1).strip():
+        return m.group(0)
+    if ASSIGNMENT_NOTE_RE.match(text) and not text.strip().startswith("["):
+        return text.strip()
+    prose = CODE_SPAN_RE.sub(" ", text)
+    for regex in (MARKER_RE, NOTE_PHRASE_RE, MENTION_RE):
+        m = regex.search(prose)
+        if m:
+            return m.group(0)
+    m = EMPTY_LINK_RE.search(prose)
+    if m and NOTE_LINK_RE.search(m.group(1)):
+        return m.group(0)
+    return None
+
+
+@rule(
+    "FB401",
+    "leftover-note",
+    Category.LEFTOVER,
+    Severity.WARNING,
+    "A note to teammates, TODO/FIXME, @mention or placeholder link left in the report.",
+)
+def leftover_note(ctx: Context) -> Iterator[Hit]:
+    r = ctx.report
+    for q in r.questions:
+        fenced_depth = False
+        for ln in q.answer.lines:
+            if ln.text.lstrip().startswith(("```", "~~~")):
+                fenced_depth = not fenced_depth
+                continue
+            if fenced_depth:
+                continue
+            frag = _scan(ln.text)
+            if frag:
+                yield Hit(
+                    f"Leftover in question {q.number}: {frag!r}; remove it before handing in.",
+                    line=ln.number,
+                    question=q.number,
+                    evidence=(frag,),
+                )
+    for item in r.checklist:
+        for note in item.notes:
+            yield Hit(
+                "A note is written under a checklist item; move the explanation into the answers.",
+                line=note.number,
+                evidence=(note.text,),
+                checklist_item=item.text,
+                checked=item.checked,
+            )
+
+
+@rule(
+    "FB402",
+    "placeholder-left",
+    Category.LEFTOVER,
+    Severity.WARNING,
+    "The '--- question N fill here ---' placeholder is left next to an answer.",
+)
+def placeholder_left(ctx: Context) -> Iterator[Hit]:
+    for q in ctx.report.questions:
+        if not q.answered:
+            continue
+        for ph in q.answer.placeholders:
+            extra = " (text typed on the same line)" if ph.trailing else ""
+            yield Hit(
+                f"Question {q.number} is answered but the placeholder is still there{extra}; delete the placeholder.",
+                line=ph.line,
+                question=q.number,
+                evidence=(ph.text,),
+            )

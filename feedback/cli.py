@@ -1,0 +1,117 @@
+"""Command line: options → pipeline → renderer → exit code. No logic of its own lives here."""
+
+from __future__ import annotations
+
+import sys
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from feedback.errors import FeedbackError, UsageError
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FINDINGS = 1  # at least one error-severity finding
+    USAGE = 2  # bad usage or unreadable input
+
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Feedback on filled-in project reports: structure checks, checklist consistency and LLM review.",
+)
+
+Format = Annotated[str, typer.Option("--format", "-f", help="Output format: text, json, markdown, html, csv.")]
+Select = Annotated[
+    list[str] | None, typer.Option("--select", help="Only these codes/prefixes/check names (comma-separated).")
+]
+Ignore = Annotated[list[str] | None, typer.Option("--ignore", help="Skip these codes/prefixes/check names.")]
+Template = Annotated[Path | None, typer.Option("--template", help="Blank template to compare the report with.")]
+Output = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")]
+ExitZero = Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when error findings are reported.")]
+Reports = Annotated[list[Path], typer.Argument(help="Report Markdown files.", show_default=False)]
+
+
+def _split(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(v.strip() for raw in values or () for v in raw.split(",") if v.strip())
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{output}: cannot write ({exc.strerror or exc})") from exc
+
+
+@app.command()
+def check(
+    reports: Reports,
+    fmt: Format = "text",
+    select: Select = None,
+    ignore: Ignore = None,
+    template: Template = None,
+    output: Output = None,
+    exit_zero: ExitZero = False,
+) -> int:
+    """Run the deterministic checks and the offline consistency engine."""
+    from feedback import render
+    from feedback.pipeline import Options, check_file, validate_selectors
+    from feedback.report import read_report
+
+    sel, ign = _split(select), _split(ignore)
+    validate_selectors(sel + ign)
+    options = Options(select=sel, ignore=ign, template=read_report(template) if template else None)
+    render_fn = render.get(fmt)
+    results, failed = [], False
+    for path in reports:
+        try:
+            results.append(check_file(path, options))
+        except FeedbackError as exc:
+            print(f"feedback: error: {exc}", file=sys.stderr)
+            failed = True
+    if results:
+        _emit(render_fn(results), output)
+    if failed:
+        return ExitCode.USAGE
+    return ExitCode.FINDINGS if any(r.has_errors for r in results) and not exit_zero else ExitCode.OK
+
+
+@app.command()
+def rules() -> int:
+    """List every check: code, name, category, severity and summary."""
+    from feedback.checks import all_rules
+    from feedback.consistency import CONSISTENCY_CHECKS
+
+    for r in all_rules():
+        print(f"{r.code}  {r.name:24} {r.category.value:12} {r.severity.value:8} {r.summary}")
+    for code, name in CONSISTENCY_CHECKS:
+        print(f"{code}  {name:24} consistency")
+    return ExitCode.OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app and map every failure to a one-line message and a named exit code."""
+    try:
+        rv = app(args=argv if argv is not None else sys.argv[1:], prog_name="feedback", standalone_mode=False)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.TyperException as exc:  # usage errors from the argument parser
+        print(f"feedback: error: {exc.format_message()}", file=sys.stderr)
+        return ExitCode.USAGE
+    except (typer.Abort, KeyboardInterrupt):
+        print("feedback: interrupted", file=sys.stderr)
+        return 130
+    except FeedbackError as exc:
+        print(f"feedback: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    return int(rv or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

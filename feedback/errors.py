@@ -1,0 +1,39 @@
+"""One exception hierarchy; every subclass carries a message fit to show a user on one line."""
+
+from __future__ import annotations
+
+
+class FeedbackError(Exception):
+    """Base class: anything the CLI reports as a one-line error with exit code 2."""
+
+
+class InputError(FeedbackError):
+    """A report or option file that cannot be read or decoded."""
+
+
+class UsageError(FeedbackError):
+    """Bad command-line usage: unknown codes, incompatible options."""
+
+
+class ConfigError(FeedbackError):
+    """Invalid settings in feedback.toml / [tool.feedback] / environment."""
+
+
+class LLMError(FeedbackError):
+    """The LLM stage failed for a question; the deterministic findings are still produced."""
+
+
+class LLMOutputTruncated(LLMError):
+    """The model stopped because it hit the token limit (finish_reason == "length")."""
+
+
+class LLMOutputInvalid(LLMError):
+    """The model's output did not validate against the response schema, even after the re-ask."""
+
+
+class LLMRefusal(LLMError):
+    """The model refused to answer."""
+
+
+class BudgetExceeded(FeedbackError):
+    """Running would exceed --max-cost."""

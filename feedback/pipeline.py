@@ -1,0 +1,99 @@
+"""The pipeline: parse → rule checks → offline consistency → (optional) LLM review → a :class:`Result`.
+
+Deterministic stages never depend on the LLM stage: :func:`check_report` returns a complete result on its own and
+the LLM stage only adds findings to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from feedback.checks import Context, all_rules
+from feedback.errors import UsageError
+from feedback.findings import Finding, matches, sort_findings
+from feedback.report import Report, parse, read_report
+
+
+@dataclass(slots=True)
+class LLMStatus:
+    """What happened in the LLM stage, shown plainly in every output."""
+
+    status: str = "skipped"  # skipped | ok | partial | failed | estimated
+    message: str = ""
+    model: str | None = None
+    prompt_version: str | None = None
+    calls: int = 0
+    cached: int = 0
+    failed_questions: dict[int, str] = field(default_factory=dict)
+    dropped_unverified: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass(slots=True)
+class Result:
+    report: Report
+    findings: list[Finding]
+    llm: LLMStatus = field(default_factory=LLMStatus)
+    source: str = "<input>"
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity == "error" for f in self.findings)
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    template: Report | None = None
+    consistency: bool = True
+
+    def wants(self, finding: Finding) -> bool:
+        if self.select and not matches(finding, list(self.select)):
+            return False
+        return not (self.ignore and matches(finding, list(self.ignore)))
+
+
+def validate_selectors(selectors: tuple[str, ...]) -> None:
+    """Reject --select/--ignore values that match no known code prefix or check name."""
+    from feedback.consistency import CONSISTENCY_CHECKS
+
+    rules = all_rules()
+    names = {r.name for r in rules} | {name for _code, name in CONSISTENCY_CHECKS} | LLM_CHECK_NAMES
+    codes = [r.code for r in rules] + [code for code, _n in CONSISTENCY_CHECKS] + list(LLM_CODES)
+    for s in selectors:
+        if s.lower() in names or any(c.startswith(s.upper()) for c in codes):
+            continue
+        raise UsageError(f"unknown check or code {s!r} in --select/--ignore (see `feedback rules`)")
+
+
+# The LLM stage's codes, declared here so selectors can be validated without importing the LLM package.
+LLM_CODES = ("FB601", "FB602", "FB603", "FB604")
+LLM_CHECK_NAMES = {"llm-claim", "llm-missing-part", "llm-suggestion", "llm-internal"}
+
+
+def check_report(report: Report, options: Options | None = None, source: str = "<input>") -> Result:
+    options = options or Options()
+    base_dir = report.path.parent if report.path is not None else None
+    ctx = Context(report=report, template=options.template, base_dir=base_dir)
+    findings: list[Finding] = []
+    for r in all_rules():
+        if r.needs_template and options.template is None:
+            continue
+        findings.extend(r.run(ctx))
+    if options.consistency:
+        from feedback.consistency import analyse
+
+        findings.extend(analyse(report))
+    findings = [f for f in findings if options.wants(f)]
+    return Result(report=report, findings=sort_findings(findings), source=source)
+
+
+def check_file(path: Path, options: Options | None = None) -> Result:
+    return check_report(read_report(path), options, source=str(path))
+
+
+def check_text(text: str, options: Options | None = None) -> Result:
+    return check_report(parse(text), options)

@@ -1,0 +1,78 @@
+"""JSON output: one object per report (a list when several), the shape documented in the README."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from feedback.pipeline import Result
+from feedback.render import renderer
+
+SCHEMA_VERSION = 1
+
+
+def result_to_dict(result: Result) -> dict[str, Any]:
+    r = result.report
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "report": {
+            "path": result.source,
+            "title": r.title,
+            "group": r.group,
+            "lines": len(r.lines),
+            "crlf": r.crlf,
+            "front_matter": r.front_matter,
+            "questions_found": len(r.questions),
+            "answered": sum(q.answered for q in r.questions),
+            "checklist_items": len(r.checklist),
+            "checklist_checked": sum(i.checked for i in r.checklist),
+        },
+        "checklist": [
+            {
+                "line": i.line,
+                "text": i.text,
+                "mark": i.mark,
+                "state": i.state.value,
+                "checked": i.checked,
+                "section": i.section,
+                "module": i.module,
+            }
+            for i in r.checklist
+        ],
+        "questions": [
+            {
+                "number": q.number,
+                "line": q.line,
+                "section": q.section,
+                "title": q.title,
+                "answered": q.answered,
+                "words": q.answer.words,
+                "images": len(q.answer.images),
+                "min_words": q.min_words,
+                "max_words": q.max_words,
+                "min_images": q.min_images,
+                "max_images": q.max_images,
+            }
+            for q in r.questions
+        ],
+        "findings": [f.to_dict() for f in result.findings],
+        "llm": {
+            "status": result.llm.status,
+            "message": result.llm.message,
+            "model": result.llm.model,
+            "prompt_version": result.llm.prompt_version,
+            "calls": result.llm.calls,
+            "cached": result.llm.cached,
+            "failed_questions": {str(k): v for k, v in sorted(result.llm.failed_questions.items())},
+            "dropped_unverified": result.llm.dropped_unverified,
+        },
+    }
+
+
+@renderer("json")
+def render_json(results: Sequence[Result]) -> str:
+    data: Any = [result_to_dict(r) for r in results]
+    if len(results) == 1:
+        data = data[0]
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,585 @@
+"""Turn report Markdown into a :class:`Report`.
+
+The parser is line-based so that every piece keeps its line number and so that the many ways groups edit the
+template (deleted ``Answer:`` lines, removed ``>`` markers, answers typed inside the quote, placeholders left in
+place) degrade gracefully instead of derailing a full Markdown parse. markdown-it parses inline content (images,
+links) on the few lines that contain any, which keeps a whole course under a second.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from feedback.errors import InputError
+from feedback.report.model import (
+    Answer,
+    ChecklistItem,
+    Image,
+    Line,
+    Link,
+    Mark,
+    Placeholder,
+    Question,
+    Report,
+)
+
+PLACEHOLDER_RE = re.compile(r"-{2,}\s*question\s*\d+\s*fill\s*here\s*-{2,}", re.I)
+# One template era (2025-01-24 .. 2026-01-09) shipped keyboard-mash filler instead of the last placeholder; copies
+# that still hold it have not answered that question. This is the filler's first token, used as a fingerprint.
+FILLER_FINGERPRINT = "fewafewubaofewnafioewnifowf"
+HEADING_RE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*#*[ \t]*$")
+QUESTION_RE = re.compile(r"^\**\s*question\s*(\d+)\b\**\s*[:.)\-–—]?\s*(.*)$", re.I)
+BACKTICK_FENCE_RE = re.compile(r"^ {0,3}(`{3,})[^`]*$")
+TILDE_FENCE_RE = re.compile(r"^ {0,3}(~{3,}).*$")
+QUOTE_RE = re.compile(r"^\s{0,3}>\s?")
+ANSWER_MARKER_RE = re.compile(r"^\s*(?:\*\*|__)?\s*answers?\s*(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*", re.I)
+ITEM_RE = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<bullet>[*+-][ \t]+)?\[(?P<mark>[^\[\]]{0,6})\](?!\()[ \t]*(?P<text>.*)$"
+)
+BULLET_RE = re.compile(r"^[ \t]*(?:[*+-]|\d+[.)])[ \t]+")
+MODULE_RE = re.compile(r"\((M\d+(?:\s*[+,/&]\s*M\d+)*)\)\s*\.?\s*$")
+LENGTH_RE = re.compile(r"answer\s+length\s*:?\s*\**\s*(\d+)\s*(?:-|–|to)\s*(\d+)\s*words?", re.I)
+IMG_RANGE_RE = re.compile(r"(\d+)\s*(?:-|–|to)\s*(\d+)\s*(?:images?|screenshots?|figures?|pictures?)", re.I)
+IMG_COUNT_RE = re.compile(
+    r"\b(?:upload|insert|include|add)\s+(one|two|three|a|an|\d+)\s+(?:\w+\s+)?(?:images?|screenshots?|figures?)",
+    re.I,
+)
+HTML_IMG_RE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.I)
+CODE_IMAGE_RE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)>\s]*)")
+FRONT_MATTER_KEY_RE = re.compile(r"^([A-Za-z0-9_-]+)\s*:\s*(.*)$")
+CHECKLIST_HEADING_RE = re.compile(r"checklist", re.I)
+
+CHECKED_MARKS = {"x", "ok", "✅", "✔", "✔️", "✓", "☑", "☑️", "done", "yes", "v"}
+PARTIAL_MARKS = {"~", "/", "(x)", "½", "partial", "(~)"}
+UNCHECKED_MARKS = {"", "-", "❌", "✗", "✘", "no"}
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "a": 1, "an": 1}
+
+
+def read_report(path: Path) -> Report:
+    """Read and parse a report file, raising :class:`InputError` with a one-line reason when it cannot be read."""
+    return parse(decode(read_bytes(path), path), path)
+
+
+def read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a report file")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+
+
+def decode(data: bytes, path: Path | str = "<input>") -> str:
+    """Decode report bytes: UTF-8 (with or without BOM), UTF-16 with BOM, else Latin-1 when it looks like text."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: invalid UTF-16 text") from exc
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{path}: binary file, not a Markdown report")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+        control = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\t\r\n\f")
+        if control > 8:
+            raise InputError(f"{path}: binary file, not a Markdown report") from None
+        return text
+
+
+def parse(text: str, path: Path | None = None) -> Report:
+    """Parse report text. Never raises on odd Markdown: whatever is not understood is simply not found."""
+    crlf = "\r\n" in text
+    lines = tuple(ln[:-1] if ln.endswith("\r") else ln for ln in text.split("\n"))
+    fm, fm_range = _front_matter(lines)
+    in_fence = _fence_mask(lines, 0 if fm_range is None else fm_range[1])
+    headings = _headings(lines, in_fence, fm_range)
+
+    qheads: list[tuple[int, int, int, str, str]] = []  # (index into headings, number, line, heading, note)
+    for hi, (ln, _level, htext) in enumerate(headings):
+        m = QUESTION_RE.match(htext)
+        if m:
+            qheads.append((hi, int(m.group(1)), ln, lines[ln - 1].strip(), m.group(2).strip()))
+
+    title, title_line = None, None
+    first_q_line = qheads[0][2] if qheads else len(lines) + 1
+    for ln, level, htext in headings:
+        if ln >= first_q_line:
+            break
+        if level == 1:
+            title, title_line = htext, ln
+            break
+
+    questions: list[Question] = []
+    seen: set[int] = set()
+    section: str | None = None
+    qhead_index = {hi for hi, *_ in qheads}
+    for pos, (hi, number, line, heading, note) in enumerate(qheads):
+        level = headings[hi][1]
+        for ln, lvl, htext in reversed(headings[:hi]):
+            if lvl < level and not QUESTION_RE.match(htext):
+                section = htext
+                break
+        end = len(lines)
+        for hj in range(hi + 1, len(headings)):
+            # a same-level heading inside an answer ("### Results") stays in it, as sections are one level up
+            if hj in qhead_index or headings[hj][1] < level or (headings[hj][1] == level and level <= 2):
+                end = headings[hj][0] - 1
+                break
+        if pos + 1 < len(qheads):
+            end = min(end, qheads[pos + 1][2] - 1)
+        q = _question(lines, in_fence, number, line, heading, note, section, line + 1, end)
+        if number not in seen:
+            questions.append(q)
+            seen.add(number)
+
+    q_ranges = [(q.line, q.end_line) for q in questions]
+    checklist_line = None
+    for ln, _level, htext in headings:
+        if CHECKLIST_HEADING_RE.search(htext) and not any(a <= ln <= b for a, b in q_ranges):
+            checklist_line = ln
+            break
+    checklist = _checklist(lines, in_fence, headings, q_ranges, fm_range)
+
+    extra: list[tuple[int, str]] = []
+    if questions:
+        last_end = max(q.end_line for q in questions)
+        extra = [(ln, htext) for ln, _lvl, htext in headings if ln > last_end]
+
+    return Report(
+        path=path,
+        lines=lines,
+        crlf=crlf,
+        front_matter=fm,
+        front_matter_lines=fm_range,
+        title=title,
+        title_line=title_line,
+        checklist_line=checklist_line,
+        checklist=tuple(checklist),
+        questions=tuple(questions),
+        question_headings=tuple((n, ln) for _hi, n, ln, _h, _note in qheads),
+        extra_sections=tuple(extra),
+    )
+
+
+def _front_matter(lines: Sequence[str]) -> tuple[dict[str, str], tuple[int, int] | None]:
+    if not lines or lines[0].strip() != "---":
+        return {}, None
+    for i in range(1, min(len(lines), 80)):
+        if lines[i].strip() in ("---", "..."):
+            body = lines[1:i]
+            fm: dict[str, str] = {}
+            for raw in body:
+                m = FRONT_MATTER_KEY_RE.match(raw)
+                if m:
+                    fm[m.group(1)] = m.group(2).strip().strip("\"'")
+                elif raw.strip() and not raw.startswith((" ", "\t", "-")):
+                    return {}, None  # not YAML-like: a horizontal rule, not front matter
+            return fm, (1, i + 1)
+    return {}, None
+
+
+def _fence_mask(lines: Sequence[str], start: int) -> list[bool]:
+    """True for lines inside (or delimiting) a fenced code block. An unclosed fence is ignored."""
+    mask = [False] * len(lines)
+    i = start
+    while i < len(lines):
+        body = _unquote(lines[i])
+        m = BACKTICK_FENCE_RE.match(body) or TILDE_FENCE_RE.match(body)
+        if not m:
+            i += 1
+            continue
+        fence = m.group(1)
+        for j in range(i + 1, len(lines)):
+            other = _unquote(lines[j]).strip()
+            if other.startswith(fence[0] * len(fence)) and not other.strip(fence[0]):
+                for k in range(i, j + 1):
+                    mask[k] = True
+                i = j + 1
+                break
+        else:
+            i += 1
+    return mask
+
+
+def _unquote(text: str) -> str:
+    while True:
+        m = QUOTE_RE.match(text)
+        if not m:
+            return text
+        text = text[m.end() :]
+
+
+def _is_quoted(text: str) -> bool:
+    return QUOTE_RE.match(text) is not None
+
+
+def _headings(
+    lines: Sequence[str], in_fence: Sequence[bool], fm_range: tuple[int, int] | None
+) -> list[tuple[int, int, str]]:
+    out: list[tuple[int, int, str]] = []
+    skip_to = fm_range[1] if fm_range else 0
+    for i, raw in enumerate(lines):
+        if i < skip_to or in_fence[i] or "#" not in raw[:4]:
+            continue
+        m = HEADING_RE.match(raw)
+        if m:
+            out.append((i + 1, len(m.group(1)), (m.group(2) or "").strip()))
+    return out
+
+
+def _question(
+    lines: Sequence[str],
+    in_fence: Sequence[bool],
+    number: int,
+    line: int,
+    heading: str,
+    note: str,
+    section: str | None,
+    start: int,
+    end: int,
+) -> Question:
+    block = [Line(n, lines[n - 1]) for n in range(start, end + 1)]
+    fenced = {n for n in range(start, end + 1) if in_fence[n - 1]}
+
+    marker_idx = None
+    for i, ln in enumerate(block):
+        if ln.number not in fenced and ANSWER_MARKER_RE.match(_unquote(ln.text)):
+            marker_idx = i
+            break
+
+    prompt: list[Line]
+    answer_raw: list[Line]  # as in the file, for the course word count
+    answer_lines: list[Line]  # quote markers stripped
+    in_prompt = False
+    marker_line = None
+    if marker_idx is not None:
+        marker = block[marker_idx]
+        marker_line = marker.number
+        prompt = [Line(ln.number, _unquote(ln.text)) for ln in block[:marker_idx]]
+        body = _unquote(marker.text)
+        m = ANSWER_MARKER_RE.match(body)
+        assert m is not None
+        rest = body[m.end() :]
+        # the course checker counts everything after the literal "Answer:"
+        cut = marker.text.find(":", marker.text.lower().find("answer"))
+        raw_rest = marker.text[cut + 1 :] if cut >= 0 else rest
+        answer_raw = [Line(marker.number, raw_rest), *block[marker_idx + 1 :]]
+        answer_lines = [Line(marker.number, rest)] if rest.strip() else []
+        quoted_tail = True
+        for ln in block[marker_idx + 1 :]:
+            if quoted_tail and _is_quoted(ln.text):
+                answer_lines.append(Line(ln.number, _unquote(ln.text)))
+                if _unquote(ln.text).strip() and not PLACEHOLDER_RE.search(ln.text):
+                    in_prompt = _is_quoted(marker.text)
+            else:
+                if ln.text.strip():
+                    quoted_tail = False
+                answer_lines.append(ln)
+        if rest.strip() and _is_quoted(marker.text) and not PLACEHOLDER_RE.fullmatch(rest.strip()):
+            in_prompt = True
+    else:
+        first = next((i for i, ln in enumerate(block) if ln.text.strip()), len(block))
+        if first < len(block) and _is_quoted(block[first].text):
+            k = first
+            while k < len(block) and (_is_quoted(block[k].text) or not block[k].text.strip()):
+                if not block[k].text.strip():
+                    nxt = next((j for j in range(k, len(block)) if block[j].text.strip()), None)
+                    if nxt is None or not _is_quoted(block[nxt].text):
+                        break
+                k += 1
+            prompt = [Line(ln.number, _unquote(ln.text)) for ln in block[:k]]
+            answer_lines = block[k:]
+        else:
+            k = _unquoted_prompt_end(block, first)
+            prompt = block[:k]
+            answer_lines = block[k:]
+        answer_raw = answer_lines
+
+    answer_lines = _trim(answer_lines)
+    placeholders = _placeholders(answer_lines)
+    filler = _filler_lines(answer_lines)
+    words = course_word_count("\n".join(ln.text for ln in answer_raw if ln.number not in filler))
+    content = [ln for ln in answer_lines if ln.number not in filler]
+    images, links = _media(content, fenced)
+    code_images = [
+        Image(ln.number, m.group(1), "code")
+        for ln in content
+        if ln.number in fenced
+        for m in CODE_IMAGE_RE.finditer(ln.text)
+    ]
+    heading_lines = [ln.number for ln in content if ln.number not in fenced and HEADING_RE.match(ln.text)]
+    answered = _has_content(content)
+    prompt = _trim(prompt)
+    min_w, max_w, min_i, max_i = requirements(" ".join(ln.text for ln in prompt))
+    return Question(
+        number=number,
+        line=line,
+        heading=heading,
+        heading_note=note,
+        section=section,
+        prompt_lines=tuple(prompt),
+        end_line=end,
+        answer=Answer(
+            lines=tuple(answer_lines),
+            marker_line=marker_line,
+            in_prompt=in_prompt and answered,
+            words=words if answered else 0,
+            images=tuple(images),
+            links=tuple(links),
+            placeholders=tuple(placeholders),
+            code_images=tuple(code_images),
+            heading_lines=tuple(heading_lines),
+            code_blocks=sum(
+                1
+                for ln in answer_lines
+                if ln.number in fenced and (BACKTICK_FENCE_RE.match(_unquote(ln.text)) or TILDE_FENCE_RE.match(ln.text))
+            )
+            // 2,
+        ),
+        answered=answered,
+        min_words=min_w,
+        max_words=max_w,
+        min_images=min_i,
+        max_images=max_i,
+    )
+
+
+def _unquoted_prompt_end(block: Sequence[Line], first: int) -> int:
+    """Where the prompt ends when the ``>`` markers were removed: the bold question and its length/example lines."""
+    if first >= len(block):
+        return first
+    head = block[first].text.strip()
+    if not (head.startswith(("**", "__", "*")) or LENGTH_RE.search(head)):
+        return first
+    k = first
+    while k < len(block):
+        t = block[k].text.strip()
+        if not t:
+            k += 1
+            continue
+        is_prompt = (
+            t.startswith(("**", "__"))
+            or LENGTH_RE.search(t) is not None
+            or t.lower().startswith("example")
+            or (t.startswith(("*", "_")) and t.rstrip(".").endswith(("*", "_")))
+        )
+        if not is_prompt:
+            break
+        k += 1
+    return k
+
+
+def _trim(lines: list[Line]) -> list[Line]:
+    a, b = 0, len(lines)
+    while a < b and not lines[a].text.strip():
+        a += 1
+    while b > a and not lines[b - 1].text.strip():
+        b -= 1
+    return lines[a:b]
+
+
+def _placeholders(lines: Iterable[Line]) -> list[Placeholder]:
+    out = []
+    for ln in lines:
+        for m in PLACEHOLDER_RE.finditer(ln.text):
+            trailing = ln.text[m.end() :].strip().strip("`").strip()
+            out.append(Placeholder(ln.number, m.group(0), trailing))
+    return out
+
+
+def _filler_lines(lines: Sequence[Line]) -> set[int]:
+    """Line numbers of the template's keyboard-mash filler paragraph, when still present."""
+    out: set[int] = set()
+    for i, ln in enumerate(lines):
+        if FILLER_FINGERPRINT in ln.text:
+            j = i
+            while j < len(lines) and lines[j].text.strip():
+                out.add(lines[j].number)
+                j += 1
+            break
+    return out
+
+
+def strip_placeholders(text: str) -> str:
+    return PLACEHOLDER_RE.sub(" ", text)
+
+
+def course_word_count(text: str) -> int:
+    """The course checker's rule: whitespace-separated tokens, cut at the next heading; placeholders excluded."""
+    text = text.split("###")[0].split("##")[0]
+    return len(strip_placeholders(text).split())
+
+
+_DASH_WRAP_RE = re.compile(r"^\s*`*\s*-{2,}\s*(.*?)\s*-{2,}\s*`*\s*$")
+_NOISE_RE = re.compile(r"^[\s\-*_>`#|=~.]*$")
+# "(anyone)", "(daniel)": who-writes-this notes left in place of an answer
+ASSIGNMENT_NOTE_RE = re.compile(r"^\s*[(\[]\s*[\w@.,/& -]{1,30}\s*[)\]]\s*$")
+
+
+def _has_content(lines: Sequence[Line]) -> bool:
+    for ln in lines:
+        t = strip_placeholders(ln.text)
+        m = _DASH_WRAP_RE.match(t)
+        if m:
+            t = m.group(1)
+        if not _NOISE_RE.match(t) and not ASSIGNMENT_NOTE_RE.match(t):
+            return True
+    return False
+
+
+def requirements(prompt: str) -> tuple[int | None, int | None, int | None, int | None]:
+    """Word and image requirements stated in a question's own prompt."""
+    min_w = max_w = min_i = max_i = None
+    m = LENGTH_RE.search(prompt)
+    if m:
+        min_w, max_w = int(m.group(1)), int(m.group(2))
+    m = IMG_RANGE_RE.search(prompt)
+    if m:
+        min_i, max_i = int(m.group(1)), int(m.group(2))
+    else:
+        m = IMG_COUNT_RE.search(prompt)
+        if m:
+            word = m.group(1).lower()
+            n = NUMBER_WORDS.get(word) or int(word)
+            min_i, max_i = n, n
+    return min_w, max_w, min_i, max_i
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> object:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
+
+
+def _media(lines: Sequence[Line], fenced: set[int]) -> tuple[list[Image], list[Link]]:
+    images: list[Image] = []
+    links: list[Link] = []
+    md = _markdown()
+    for ln in lines:
+        if ln.number in fenced:
+            continue
+        text = ln.text
+        for m in HTML_IMG_RE.finditer(text):
+            src = next(g for g in m.groups() if g is not None) if any(m.groups()) else ""
+            images.append(Image(ln.number, src, "html"))
+        if "](" not in text:
+            continue
+        for tok in md.parseInline(text)[0].children or ():  # type: ignore[attr-defined]
+            if tok.type == "image":
+                alt = "".join(c.content for c in tok.children or ())
+                images.append(Image(ln.number, str(tok.attrGet("src") or ""), "markdown", alt))
+            elif tok.type == "link_open":
+                links.append(Link(ln.number, str(tok.attrGet("href") or ""), ""))
+        # link text: the text between link_open and link_close
+        if links and links[-1].line == ln.number:
+            _fill_link_text(md, text, links)
+    return images, links
+
+
+def _fill_link_text(md: object, text: str, links: list[Link]) -> None:
+    children = md.parseInline(text)[0].children or ()  # type: ignore[attr-defined]
+    texts: list[str] = []
+    depth = 0
+    buf: list[str] = []
+    for tok in children:
+        if tok.type == "link_open":
+            depth += 1
+            buf = []
+        elif tok.type == "link_close":
+            depth -= 1
+            texts.append("".join(buf))
+        elif depth:
+            buf.append(tok.content)
+    mine = [i for i, lk in enumerate(links) if lk.line == links[-1].line]
+    for i, t in zip(mine, texts, strict=False):
+        links[i] = Link(links[i].line, links[i].href, t)
+
+
+def _checklist(
+    lines: Sequence[str],
+    in_fence: Sequence[bool],
+    headings: Sequence[tuple[int, int, str]],
+    q_ranges: Sequence[tuple[int, int]],
+    fm_range: tuple[int, int] | None,
+) -> list[ChecklistItem]:
+    """Checklist items anywhere outside question blocks and code; notes indented under them are kept."""
+    in_question = [False] * (len(lines) + 2)
+    for a, b in q_ranges:
+        for n in range(a, b + 1):
+            in_question[n] = True
+    heading_at = {ln: htext for ln, _lvl, htext in headings}
+    items: list[ChecklistItem] = []
+    section: str | None = None
+    i = fm_range[1] if fm_range else 0
+    while i < len(lines):
+        n = i + 1
+        if n in heading_at:
+            section = heading_at[n]
+        raw = lines[i]
+        m = ITEM_RE.match(raw) if "[" in raw and not in_fence[i] and not in_question[n] else None
+        if not m or (state := _mark_state(m.group("mark"), bool(m.group("bullet")))) is None:
+            i += 1
+            continue
+        indent = len(m.group("indent").expandtabs(4))
+        text_parts = [m.group("text").strip()]
+        notes: list[Line] = []
+        j = i + 1
+        while j < len(lines):
+            nxt = lines[j]
+            if not nxt.strip() or in_question[j + 1]:
+                break
+            nindent = len(nxt) - len(nxt.lstrip(" \t"))
+            nindent = len(nxt[:nindent].expandtabs(4))
+            if ITEM_RE.match(nxt) and _mark_state(ITEM_RE.match(nxt).group("mark"), True) is not None:  # type: ignore[union-attr]
+                if nindent > indent:
+                    notes.append(Line(j + 1, nxt.strip()))
+                    j += 1
+                    continue
+                break
+            if nindent <= indent or HEADING_RE.match(nxt):
+                break
+            # a line wrapped by the template's width continues the item; anything else indented is a note
+            wrapped = len(raw) >= 90 and not MODULE_RE.search(" ".join(text_parts))
+            if BULLET_RE.match(nxt) or notes or not wrapped or len(text_parts) > 2:
+                notes.append(Line(j + 1, nxt.strip()))
+            else:
+                text_parts.append(nxt.strip())
+            j += 1
+        text = " ".join(" ".join(text_parts).split())
+        if text:
+            mod = MODULE_RE.search(text)
+            items.append(
+                ChecklistItem(
+                    line=n,
+                    text=text,
+                    mark=m.group("mark"),
+                    state=state,
+                    section=section,
+                    module=re.sub(r"\s+", "", mod.group(1)) if mod else None,
+                    notes=tuple(notes),
+                )
+            )
+        i = j
+    return items
+
+
+def _mark_state(mark: str, bulleted: bool) -> Mark | None:
+    """The state a checkbox mark stands for, or None when the brackets are not a checkbox."""
+    m = mark.strip().lower()
+    if m in UNCHECKED_MARKS or not mark.strip():
+        return Mark.UNCHECKED
+    if m in PARTIAL_MARKS or m.endswith("%") and m[:-1].isdigit() and int(m[:-1]) < 100:
+        return Mark.PARTIAL
+    if m in CHECKED_MARKS or m == "100%":
+        return Mark.CHECKED
+    if bulleted and len(m) <= 3 and not m.isalnum():
+        return Mark.CHECKED  # some other symbol in a bulleted box: a tick of a kind we have not seen
+    return None
