@@ -61,9 +61,9 @@ def image_as_link(ctx: Context) -> Iterator[Hit]:
                     f"'{lk.href}' is linked, not shown: write ![{lk.text}]({lk.href}) to embed the image.",
                     line=lk.line,
                     question=q.number,
-                    evidence=(f"[{lk.text}]({lk.href})",) if f"[{lk.text}]({lk.href})" in ctx.report.line_text(
-                        lk.line
-                    ) else (lk.href,),
+                    evidence=(f"[{lk.text}]({lk.href})",)
+                    if f"[{lk.text}]({lk.href})" in ctx.report.line_text(lk.line)
+                    else (lk.href,),
                 )
 
 

@@ -48,9 +48,7 @@ def question_duplicated(ctx: Context) -> Iterator[Hit]:
             seen[n] = line
 
 
-@rule(
-    "FB103", "question-out-of-order", Category.STRUCTURE, Severity.WARNING, "Question numbers are not in order."
-)
+@rule("FB103", "question-out-of-order", Category.STRUCTURE, Severity.WARNING, "Question numbers are not in order.")
 def question_out_of_order(ctx: Context) -> Iterator[Hit]:
     highest = 0
     for n, line in ctx.report.question_headings:

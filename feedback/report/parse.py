@@ -36,9 +36,7 @@ BACKTICK_FENCE_RE = re.compile(r"^ {0,3}(`{3,})[^`]*$")
 TILDE_FENCE_RE = re.compile(r"^ {0,3}(~{3,}).*$")
 QUOTE_RE = re.compile(r"^\s{0,3}>\s?")
 ANSWER_MARKER_RE = re.compile(r"^\s*(?:\*\*|__)?\s*answers?\s*(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*", re.I)
-ITEM_RE = re.compile(
-    r"^(?P<indent>[ \t]*)(?P<bullet>[*+-][ \t]+)?\[(?P<mark>[^\[\]]{0,6})\](?!\()[ \t]*(?P<text>.*)$"
-)
+ITEM_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<bullet>[*+-][ \t]+)?\[(?P<mark>[^\[\]]{0,6})\](?!\()[ \t]*(?P<text>.*)$")
 BULLET_RE = re.compile(r"^[ \t]*(?:[*+-]|\d+[.)])[ \t]+")
 MODULE_RE = re.compile(r"\((M\d+(?:\s*[+,/&]\s*M\d+)*)\)\s*\.?\s*$")
 LENGTH_RE = re.compile(r"answer\s+length\s*:?\s*\**\s*(\d+)\s*(?:-|–|to)\s*(\d+)\s*words?", re.I)
@@ -122,7 +120,7 @@ def parse(text: str, path: Path | None = None) -> Report:
     qhead_index = {hi for hi, *_ in qheads}
     for pos, (hi, number, line, heading, note) in enumerate(qheads):
         level = headings[hi][1]
-        for ln, lvl, htext in reversed(headings[:hi]):
+        for _ln, lvl, htext in reversed(headings[:hi]):
             if lvl < level and not QUESTION_RE.match(htext):
                 section = htext
                 break
@@ -576,7 +574,7 @@ def _mark_state(mark: str, bulleted: bool) -> Mark | None:
     m = mark.strip().lower()
     if m in UNCHECKED_MARKS or not mark.strip():
         return Mark.UNCHECKED
-    if m in PARTIAL_MARKS or m.endswith("%") and m[:-1].isdigit() and int(m[:-1]) < 100:
+    if m in PARTIAL_MARKS or (m.endswith("%") and m[:-1].isdigit() and int(m[:-1]) < 100):
         return Mark.PARTIAL
     if m in CHECKED_MARKS or m == "100%":
         return Mark.CHECKED
