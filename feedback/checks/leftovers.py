@@ -32,6 +32,8 @@ def _scan(text: str) -> str | None:
         return text.strip()
     prose = CODE_SPAN_RE.sub(" ", text)
     for regex in (MARKER_RE, NOTE_PHRASE_RE, MENTION_RE):
+        if regex is MENTION_RE and "@" not in prose:
+            continue
         m = regex.search(prose)
         if m:
             return m.group(0)

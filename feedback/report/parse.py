@@ -470,35 +470,20 @@ def _media(lines: Sequence[Line], fenced: set[int]) -> tuple[list[Image], list[L
             images.append(Image(ln.number, src, "html"))
         if "](" not in text:
             continue
+        href: str | None = None
+        buf: list[str] = []
         for tok in md.parseInline(text)[0].children or ():  # type: ignore[attr-defined]
             if tok.type == "image":
                 alt = "".join(c.content for c in tok.children or ())
                 images.append(Image(ln.number, str(tok.attrGet("src") or ""), "markdown", alt))
             elif tok.type == "link_open":
-                links.append(Link(ln.number, str(tok.attrGet("href") or ""), ""))
-        # link text: the text between link_open and link_close
-        if links and links[-1].line == ln.number:
-            _fill_link_text(md, text, links)
+                href, buf = str(tok.attrGet("href") or ""), []
+            elif tok.type == "link_close" and href is not None:
+                links.append(Link(ln.number, href, "".join(buf)))
+                href = None
+            elif href is not None:
+                buf.append(tok.content)
     return images, links
-
-
-def _fill_link_text(md: object, text: str, links: list[Link]) -> None:
-    children = md.parseInline(text)[0].children or ()  # type: ignore[attr-defined]
-    texts: list[str] = []
-    depth = 0
-    buf: list[str] = []
-    for tok in children:
-        if tok.type == "link_open":
-            depth += 1
-            buf = []
-        elif tok.type == "link_close":
-            depth -= 1
-            texts.append("".join(buf))
-        elif depth:
-            buf.append(tok.content)
-    mine = [i for i, lk in enumerate(links) if lk.line == links[-1].line]
-    for i, t in zip(mine, texts, strict=False):
-        links[i] = Link(links[i].line, links[i].href, t)
 
 
 def _checklist(
