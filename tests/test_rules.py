@@ -116,3 +116,9 @@ def test_exit_codes(argv: list[str], code: int, capsys: pytest.CaptureFixture[st
     err = capsys.readouterr().err
     if code == 2:
         assert err.startswith("feedback: error:") and err.count("\n") == 1
+
+
+def test_readme_lists_every_rule() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for r in all_rules():
+        assert f"| {r.code} | `{r.name}` | {r.category.value} | {r.severity.value} |" in readme, r.code
