@@ -8,6 +8,7 @@ links) on the few lines that contain any, which keeps a whole course under a sec
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -186,23 +187,29 @@ def _front_matter(lines: Sequence[str]) -> tuple[dict[str, str], tuple[int, int]
 def _fence_mask(lines: Sequence[str], start: int) -> list[bool]:
     """True for lines inside (or delimiting) a fenced code block. An unclosed fence is ignored."""
     mask = [False] * len(lines)
+    bodies = [_unquote(ln) if ">" in ln[:4] else ln for ln in lines]
+    # candidate closing lines per fence character: (index, run length), in order
+    closers: dict[str, list[tuple[int, int]]] = {"`": [], "~": []}
+    for i in range(start, len(lines)):
+        t = bodies[i].strip()
+        if len(t) >= 3 and t[0] in closers and not t.strip(t[0]):
+            closers[t[0]].append((i, len(t)))
     i = start
     while i < len(lines):
-        body = _unquote(lines[i])
-        m = BACKTICK_FENCE_RE.match(body) or TILDE_FENCE_RE.match(body)
+        m = BACKTICK_FENCE_RE.match(bodies[i]) or TILDE_FENCE_RE.match(bodies[i])
         if not m:
             i += 1
             continue
         fence = m.group(1)
-        for j in range(i + 1, len(lines)):
-            other = _unquote(lines[j]).strip()
-            if other.startswith(fence[0] * len(fence)) and not other.strip(fence[0]):
-                for k in range(i, j + 1):
-                    mask[k] = True
-                i = j + 1
-                break
-        else:
+        cands = closers[fence[0]]
+        k = bisect.bisect_right(cands, (i, 1 << 30))
+        close = next((j for j, n in cands[k:] if n >= len(fence)), None)
+        if close is None:
             i += 1
+            continue
+        for n in range(i, close + 1):
+            mask[n] = True
+        i = close + 1
     return mask
 
 
