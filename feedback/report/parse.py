@@ -59,7 +59,10 @@ NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "a": 1, "an": 1}
 
 def read_report(path: Path) -> Report:
     """Read and parse a report file, raising :class:`InputError` with a one-line reason when it cannot be read."""
-    return parse(decode(read_bytes(path), path), path)
+    text = decode(read_bytes(path), path)
+    if not text.strip():
+        raise InputError(f"{path}: the file is empty")
+    return parse(text, path)
 
 
 def read_bytes(path: Path) -> bytes:

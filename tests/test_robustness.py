@@ -1,0 +1,149 @@
+"""Bad input never produces a traceback: unreadable files exit 2 with one line, odd Markdown still gets a report.
+Parsing is fuzzed with hypothesis: no exception, and every line number points inside the file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from feedback.cli import main
+from feedback.pipeline import Result, check_report
+from feedback.report import parse
+from tests.conftest import corpus_reports
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "report.md"
+
+
+def _all_lines(result: Result) -> list[int]:
+    r = result.report
+    out = [f.line for f in result.findings if f.line is not None]
+    out += [i.line for i in r.checklist] + [n.number for i in r.checklist for n in i.notes]
+    for q in r.questions:
+        out += [q.line, q.end_line] + [ln.number for ln in q.answer.lines] + [ln.number for ln in q.prompt_lines]
+        out += [img.line for img in q.answer.images] + [lk.line for lk in q.answer.links]
+    return out
+
+
+def _assert_sane(result: Result) -> None:
+    n = len(result.report.lines)
+    assert all(1 <= line <= n for line in _all_lines(result))
+    for f in result.findings:
+        if f.line is not None and f.evidence and f.check not in ("question-missing", "template-changed"):
+            # evidence quoted from a line is on that line
+            assert any(e in result.report.line_text(f.line) for e in f.evidence), f
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("empty.md", b"", "empty"),
+        ("blank.md", b"\n  \n\t\n", "empty"),
+        ("binary.md", bytes(range(256)) * 4, "binary"),
+        ("png.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64, "binary"),
+    ],
+)
+def test_unreadable_input_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, data: bytes, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+
+
+def test_directory_and_missing_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(tmp_path)]) == 2
+    assert main(["check", str(tmp_path / "nope.md")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert "is a directory" in err[0] and "no such file" in err[1]
+
+
+def test_one_bad_file_does_not_hide_the_good_ones(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "empty.md").write_bytes(b"")
+    assert main(["check", str(tmp_path / "empty.md"), str(EXAMPLE), "--format", "json"]) == 2
+    out = json.loads(capsys.readouterr().out)
+    assert out["report"]["path"].endswith("report.md")
+
+
+@pytest.mark.parametrize(
+    ("encoding", "prefix"),
+    [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"), ("utf-16-le", b"\xff\xfe"), ("latin-1", b"")],
+)
+def test_encodings_and_line_endings(tmp_path: Path, encoding: str, prefix: bytes) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace("Bird song", "Fugle-sang på Ærø")
+    for newline in ("\n", "\r\n"):
+        path = tmp_path / "r.md"
+        path.write_bytes(prefix + text.replace("\n", newline).encode(encoding))
+        from feedback.pipeline import check_file
+
+        result = check_file(path)
+        assert result.report.title is not None and "Ærø" in result.report.title
+        assert result.report.crlf == (newline == "\r\n")
+        assert len(result.report.questions) == 9
+        assert {f.check for f in result.findings} >= {"unanswered", "missing-images", "leftover-note"}
+
+
+@pytest.mark.parametrize(
+    ("text", "checks"),
+    [
+        ("# Only a title\n\nSome prose and no questions.\n", {"question-missing", "checklist-missing"}),
+        ("* [x] Did a thing (M1)\n* [ ] Did not (M2)\n", {"question-missing"}),
+        ("### Question 1\n> Answer:\na\n### Question 1\n> Answer:\nb\n", {"question-duplicated"}),
+        ("<html><body><h3>Question 1</h3><p>answer</p></body></html>\n", {"question-missing"}),
+        (">" * 3000 + " deep\n### Question 1\n> Answer:\n" + "[" * 3000 + "x](y)\n" + "* " * 2000 + "z\n", set()),
+    ],
+)
+def test_odd_markdown_gets_a_report(text: str, checks: set[str]) -> None:
+    result = check_report(parse(text))
+    assert checks <= {f.check for f in result.findings}
+    _assert_sane(result)
+
+
+def test_ten_megabyte_report() -> None:
+    base = EXAMPLE.read_text(encoding="utf-8")
+    big = (base * (10_000_000 // len(base) + 1))[:10_000_000]
+    result = check_report(parse(big))
+    assert result.report.lines and any(f.check == "question-duplicated" for f in result.findings)
+
+
+MARKDOWNISH = st.text(
+    alphabet=st.sampled_from(list("#>*-[]()!`~xX \n\t:|<>/\\\"'0123456789aQqAnswer%✅\r")) | st.characters(),
+    max_size=600,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(MARKDOWNISH)
+def test_fuzz_arbitrary_text(text: str) -> None:
+    _assert_sane(check_report(parse(text)))
+
+
+_REAL = [p.read_text(encoding="utf-8", errors="replace") for p in corpus_reports()[:12]]
+
+
+@pytest.mark.skipif(not _REAL, reason="../shared/corpus is not present")
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.data())
+def test_fuzz_mutated_corpus_reports(data: st.DataObject) -> None:
+    text = data.draw(st.sampled_from(_REAL))
+    lines = text.split("\n")
+    for _ in range(data.draw(st.integers(1, 8))):
+        op = data.draw(st.sampled_from(["delete", "duplicate", "swap", "insert", "truncate"]))
+        i = data.draw(st.integers(0, max(0, len(lines) - 1)))
+        if op == "delete" and lines:
+            del lines[i]
+        elif op == "duplicate" and lines:
+            lines.insert(i, lines[i])
+        elif op == "swap" and len(lines) > 1:
+            j = data.draw(st.integers(0, len(lines) - 1))
+            lines[i], lines[j] = lines[j], lines[i]
+        elif op == "insert":
+            lines.insert(i, data.draw(MARKDOWNISH))
+        elif op == "truncate":
+            lines = lines[: i + 1]
+    _assert_sane(check_report(parse("\n".join(lines))))
