@@ -95,6 +95,41 @@ def rules() -> int:
     return ExitCode.OK
 
 
+@app.command()
+def batch(
+    source: Annotated[
+        str, typer.Argument(help="A folder (searched recursively), a glob, or a CSV with group and path columns.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the pages, CSVs and index.html.")],
+    select: Select = None,
+    ignore: Ignore = None,
+    template: Template = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Reports checked at the same time.")] = 2,
+    llm: Annotated[
+        bool, typer.Option("--llm", "--review", help="Also run the LLM review (needs an endpoint).")
+    ] = False,
+    model: Annotated[str | None, typer.Option("--model", help="Model for the LLM review.")] = None,
+) -> int:
+    """Check many reports: per-report HTML/Markdown/JSON pages, findings.csv, summary.csv and index.html."""
+    from feedback.batch import run_batch
+    from feedback.pipeline import Options, validate_selectors
+    from feedback.report import read_report
+
+    sel, ign = _split(select), _split(ignore)
+    validate_selectors(sel + ign)
+    options = Options(select=sel, ignore=ign, template=read_report(template) if template else None)
+    summary, notice = run_batch(source, out, options, jobs=jobs, llm=llm, model=model)
+    if notice:
+        print(f"feedback: {notice}", file=sys.stderr)
+    for o in summary.failed:
+        print(f"feedback: error: {o.entry.name}: {o.error}", file=sys.stderr)
+    print(
+        f"{len(summary.outcomes)} reports ({summary.cached} unchanged, {len(summary.failed)} failed): "
+        f"{out / 'index.html'}"
+    )
+    return ExitCode.USAGE if summary.failed else ExitCode.OK
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and map every failure to a one-line message and a named exit code."""
     try:

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 Renderer = Callable[[Sequence["Result"]], str]
 RENDERERS: dict[str, Renderer] = {}
-MODULES = ("text", "json")
+MODULES = ("text", "json", "markdown", "html", "csv")
 
 
 def renderer(name: str) -> Callable[[Renderer], Renderer]:

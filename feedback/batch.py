@@ -1,0 +1,398 @@
+"""Batch runs: find many reports, check them concurrently, write per-report pages and course-wide CSVs + index.
+
+Outputs in ``DIR``: ``reports/<slug>.{html,md,json}`` (written atomically as soon as each report is done),
+``findings.csv``, ``summary.csv`` and ``index.html``. Everything is ordered by report path and carries no
+timestamps, so a rerun writes identical files; a report whose input, options and tool code are unchanged is not
+checked again (its JSON is read back instead). A report that fails is recorded in ``summary.csv`` with its error.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import hashlib
+import json
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from feedback.errors import FeedbackError, InputError
+from feedback.pipeline import Options, Result, check_file
+
+ReviewFn = Callable[[list[Result]], list[Result]]
+REPORT_DIRS = frozenset({"reports", "report"})
+SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", ".feedback-cache"})
+LLM_CHUNK = 8  # reports handed to the LLM stage at once: its own concurrency works across them
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One report to check: where it is, the group it belongs to, how it is named in outputs."""
+
+    path: Path
+    group: str
+    name: str  # shown in the CSVs and the index: the path relative to the input
+    slug: str = ""  # file name stem of its outputs, unique within the batch
+
+
+@dataclass(slots=True)
+class Outcome:
+    entry: Entry
+    data: dict[str, Any] | None = None  # the report's JSON shape; None when it failed
+    error: str = ""
+    cached: bool = False
+
+
+@dataclass(slots=True)
+class BatchSummary:
+    out: Path
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.data is None]
+
+    @property
+    def cached(self) -> int:
+        return sum(o.cached for o in self.outcomes)
+
+
+# --- finding the reports ---------------------------------------------------------------------------------------
+
+
+def discover(spec: str, exclude: Path | None = None) -> list[Entry]:
+    """Reports named by INPUT: a folder (searched recursively), a glob, a CSV with group and path columns, or a file."""
+    path = Path(spec)
+    if path.is_dir():
+        entries = _from_folder(path, exclude)
+    elif path.is_file() and path.suffix.lower() == ".csv":
+        entries = _from_csv(path)
+    elif path.is_file():
+        entries = [Entry(path, _group_of(path, path.parent), path.as_posix())]
+    elif glob.has_magic(spec):
+        matches = sorted(Path(p) for p in glob.glob(spec, recursive=True) if Path(p).is_file())
+        entries = [Entry(p, _group_of(p, Path(".")), p.as_posix()) for p in matches]
+    else:
+        raise InputError(f"{spec}: no such folder, file or glob")
+    if not entries:
+        raise InputError(f"{spec}: no reports found (looked for README.md / *.md in reports/ folders, then *.md)")
+    return _with_slugs(sorted(entries, key=lambda e: e.name))
+
+
+def _walk(root: Path, exclude: Path | None) -> Iterator[Path]:
+    skip = exclude.resolve() if exclude is not None else None
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".") and (here / d).resolve() != skip
+        )
+        for name in sorted(filenames):
+            if name.lower().endswith(".md"):
+                yield here / name
+
+
+def _from_folder(root: Path, exclude: Path | None) -> list[Entry]:
+    files = list(_walk(root, exclude))
+    in_report_dirs: dict[Path, list[Path]] = {}
+    for f in files:
+        if f.parent.name.lower() in REPORT_DIRS:
+            in_report_dirs.setdefault(f.parent, []).append(f)
+    if in_report_dirs:
+        chosen = []
+        for folder_files in in_report_dirs.values():
+            readme = [f for f in folder_files if f.name.lower() == "readme.md"]
+            chosen.extend(readme or folder_files)
+    else:
+        chosen = files  # a folder of loose reports, one file per group
+    return [Entry(f, _group_of(f, root), f.relative_to(root).as_posix()) for f in chosen]
+
+
+def _group_of(path: Path, root: Path) -> str:
+    """The group's folder (``<group>/reports/README.md``), else the file name without ``.md``."""
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        parts = path.parts
+    dirs = [p for p in parts[:-1] if p.lower() not in REPORT_DIRS]
+    return dirs[-1] if dirs else Path(parts[-1]).stem
+
+
+def _from_csv(path: Path) -> list[Entry]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            columns = {c.strip().lower(): c for c in reader.fieldnames or ()}
+            if "group" not in columns or "path" not in columns:
+                raise InputError(f"{path}: a batch CSV needs 'group' and 'path' columns")
+            rows = [(row[columns["group"]] or "", row[columns["path"]] or "") for row in reader]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"{path}: cannot read CSV ({exc})") from exc
+    entries = []
+    for group, raw in rows:
+        if not raw.strip():
+            continue
+        p = Path(raw.strip())
+        entries.append(Entry(p if p.is_absolute() else path.parent / p, group.strip(), raw.strip()))
+    return entries
+
+
+def _with_slugs(entries: list[Entry]) -> list[Entry]:
+    seen: set[str] = set()
+    out = []
+    for e in entries:
+        base = re.sub(r"[^A-Za-z0-9._-]+", "_", e.name.removesuffix(".md").replace("/", "-")).strip("._-") or "report"
+        slug, n = base, 1
+        while slug.lower() in seen:
+            n += 1
+            slug = f"{base}-{n}"
+        seen.add(slug.lower())
+        out.append(Entry(e.path, e.group, e.name, slug))
+    return out
+
+
+# --- writing ---------------------------------------------------------------------------------------------------
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write via a temporary file in the same folder and rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@cache
+def code_fingerprint() -> str:
+    """A hash of the tool's own code and templates: outputs cached by an older version are not reused."""
+    h = hashlib.sha256()
+    pkg = Path(__file__).resolve().parent
+    for f in sorted(pkg.rglob("*")):
+        if f.suffix in (".py", ".j2", ".toml") and "__pycache__" not in f.parts:
+            h.update(f.relative_to(pkg).as_posix().encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def _options_key(options: Options, llm: str) -> str:
+    template = "\n".join(options.template.lines) if options.template is not None else ""
+    return repr((options.select, options.ignore, options.consistency, template, llm))
+
+
+class Runner:
+    """Runs one batch; holds what every report shares (options, output folder, LLM stage)."""
+
+    def __init__(
+        self,
+        out: Path,
+        options: Options,
+        *,
+        jobs: int = 2,
+        review: ReviewFn | None = None,
+        llm_key: str = "",
+        llm_notice: str = "",
+    ) -> None:
+        self.out = out
+        self.pages = out / "reports"
+        self.cache = out / ".cache"
+        self.options = options
+        self.jobs = max(1, jobs)
+        self.review = review
+        self.llm_notice = llm_notice  # why a requested LLM review did not run, shown in every report
+        self.options_key = _options_key(options, llm_key if review is not None else llm_notice)
+
+    def _key(self, entry: Entry) -> str:
+        h = hashlib.sha256()
+        for part in (code_fingerprint(), self.options_key, entry.name, entry.group):
+            h.update(part.encode("utf-8"))
+            h.update(b"\0")
+        h.update(entry.path.read_bytes())
+        return h.hexdigest()
+
+    def _cached(self, entry: Entry, key: str) -> dict[str, Any] | None:
+        key_file = self.cache / f"{entry.slug}.key"
+        pages = [self.pages / f"{entry.slug}.{ext}" for ext in ("json", "html", "md")]
+        if not key_file.is_file() or key_file.read_text(encoding="utf-8") != key:
+            return None
+        if not all(p.is_file() for p in pages):
+            return None
+        try:
+            data: dict[str, Any] = json.loads(pages[0].read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data
+
+    def _write(self, entry: Entry, result: Result, key: str) -> dict[str, Any]:
+        from feedback import render
+        from feedback.render.json import result_to_dict
+
+        result.source = entry.name
+        if self.llm_notice and not result.llm.message:
+            result.llm.message = self.llm_notice
+        for fmt, ext in (("html", "html"), ("markdown", "md"), ("json", "json")):
+            write_atomic(self.pages / f"{entry.slug}.{ext}", render.get(fmt)([result]))
+        # the key is written last: an interrupted write is never taken for finished work
+        if self.review is None or result.llm.status == "ok":
+            write_atomic(self.cache / f"{entry.slug}.key", key)
+        return result_to_dict(result)
+
+    def _check(self, entry: Entry) -> tuple[Outcome, Result | None, str]:
+        """The deterministic stages for one report (run in a worker thread)."""
+        try:
+            key = self._key(entry)
+            data = self._cached(entry, key)
+            if data is not None:
+                return Outcome(entry, data, cached=True), None, key
+            result = check_file(entry.path, self.options)
+            if self.review is None:
+                return Outcome(entry, self._write(entry, result, key)), None, key
+            return Outcome(entry), result, key
+        except FeedbackError as exc:
+            return Outcome(entry, error=str(exc)), None, ""
+        except OSError as exc:
+            return Outcome(entry, error=f"{entry.path}: cannot read ({exc.strerror or exc})"), None, ""
+        except Exception as exc:  # a bug on one report must not stop the batch; it is recorded instead
+            return Outcome(entry, error=f"internal error: {type(exc).__name__}: {exc}"), None, ""
+
+    def _review(self, pending: list[tuple[Outcome, Result, str]]) -> None:
+        assert self.review is not None
+        try:
+            reviewed = self.review([r for _o, r, _k in pending])
+        except FeedbackError as exc:
+            reviewed = [r for _o, r, _k in pending]
+            for r in reviewed:
+                r.llm.status, r.llm.message = "failed", str(exc)
+        for (outcome, _r, key), result in zip(pending, reviewed, strict=True):
+            try:
+                outcome.data = self._write(outcome.entry, result, key)
+            except (OSError, FeedbackError) as exc:
+                outcome.error = str(exc)
+
+    def run(self, entries: list[Entry], progress: bool | None = None) -> BatchSummary:
+        summary = BatchSummary(self.out)
+        outcomes: dict[str, Outcome] = {}
+        pending: list[tuple[Outcome, Result, str]] = []
+        with _progress(len(entries), progress) as advance, ThreadPoolExecutor(self.jobs) as pool:
+            futures: list[Future[tuple[Outcome, Result | None, str]]] = [pool.submit(self._check, e) for e in entries]
+            for fut in as_completed(futures):
+                outcome, result, key = fut.result()
+                outcomes[outcome.entry.slug] = outcome
+                if result is None:
+                    advance(outcome.entry.name)
+                    continue
+                pending.append((outcome, result, key))
+                if len(pending) >= LLM_CHUNK:
+                    self._review(pending)
+                    for o, _r, _k in pending:
+                        advance(o.entry.name)
+                    pending = []
+            if pending:
+                self._review(pending)
+                for o, _r, _k in pending:
+                    advance(o.entry.name)
+        summary.outcomes = [outcomes[e.slug] for e in entries]
+        write_summaries(summary)
+        return summary
+
+
+@contextmanager
+def _progress(total: int, enabled: bool | None) -> Iterator[Callable[[str], None]]:
+    """A progress bar on stderr; silent when stderr is not a terminal (logs, CI, tests)."""
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        yield lambda _name: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]feedback batch"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=Console(stderr=True),
+        transient=False,
+    ) as bar:
+        task = bar.add_task("", total=total)
+        yield lambda name: bar.update(task, advance=1, description=name)
+
+
+def write_summaries(summary: BatchSummary) -> None:
+    """findings.csv, summary.csv and index.html from every report's JSON shape, in report order."""
+    from feedback.render.csv import (
+        FINDING_COLUMNS,
+        SUMMARY_COLUMNS,
+        finding_rows,
+        result_group,
+        summary_row,
+        to_csv,
+    )
+    from feedback.render.view import environment
+
+    findings: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    for o in summary.outcomes:
+        e = o.entry
+        group = e.group or (result_group(o.data) if o.data is not None else "")
+        page = f"reports/{e.slug}.html" if o.data is not None else ""
+        if o.data is not None:
+            findings.extend(finding_rows(o.data, group, e.name))
+        rows.append(summary_row(o.data, group, e.name, o.error, page))
+    # UTF-8 with a byte-order mark so spreadsheet programs pick the right encoding
+    write_atomic(summary.out / "findings.csv", "\ufeff" + to_csv(FINDING_COLUMNS, findings))
+    write_atomic(summary.out / "summary.csv", "\ufeff" + to_csv(SUMMARY_COLUMNS, rows))
+    index = environment(html=True).get_template("index.html.j2").render(rows=rows, total=len(rows))
+    write_atomic(summary.out / "index.html", index)
+
+
+def make_reviewer(model: str | None = None) -> tuple[ReviewFn | None, str, str]:
+    """The LLM stage when it is installed and an endpoint is configured: (review, cache key, notice if not)."""
+    try:
+        from feedback.llm.review import review_results
+        from feedback.settings import ENABLE_HINT, load_settings
+    except ImportError:
+        return None, "", "LLM review skipped: the LLM stage (feedback.llm.review) is not installed"
+    settings = load_settings({"model": model})
+    if not settings.endpoint_configured:
+        return None, "", ENABLE_HINT
+
+    def review(results: list[Result]) -> list[Result]:
+        return list(review_results(results, settings))
+
+    return review, f"{settings.model}|{settings.base_url}", ""
+
+
+def run_batch(
+    spec: str,
+    out: Path,
+    options: Options | None = None,
+    *,
+    jobs: int = 2,
+    llm: bool = False,
+    model: str | None = None,
+    progress: bool | None = None,
+) -> tuple[BatchSummary, str]:
+    """Find the reports named by ``spec``, check (and optionally review) them, write everything to ``out``."""
+    entries = discover(spec, exclude=out)
+    review, llm_key, notice = make_reviewer(model) if llm else (None, "", "")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{out}: cannot create output folder ({exc.strerror or exc})") from exc
+    runner = Runner(out, options or Options(), jobs=jobs, review=review, llm_key=llm_key, llm_notice=notice)
+    return runner.run(entries, progress), notice

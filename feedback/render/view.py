@@ -1,0 +1,169 @@
+"""The view model shared by the Markdown, HTML and CSV renderers, built on the JSON shape (``result_to_dict``).
+
+Everything here works on that dict, so a batch can rebuild summaries from a report's JSON without re-running the
+checks. :func:`report_view` adds what only the parsed report knows (answer text, image paths) for the pages.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from feedback.findings import Severity
+from feedback.pipeline import Result
+from feedback.render.json import result_to_dict
+
+LENGTH_CHECKS = frozenset({"too-short", "too-long"})
+IMAGE_CHECKS = frozenset({"missing-images"})
+CATEGORIES = ("structure", "answer", "leftover", "consistency")
+
+
+def primary_question(f: dict[str, Any]) -> int | None:
+    """The question a finding is shown under: its own, else the first one it spans."""
+    if f.get("question") is not None:
+        return int(f["question"])
+    qs = f.get("questions") or []
+    return min(int(q) for q in qs) if qs else None
+
+
+def importance(f: dict[str, Any]) -> tuple[int, int, int, str]:
+    """Most important first: errors before warnings before notes, then by line."""
+    return (Severity(f["severity"]).rank, 0 if f["source"] == "rule" else 1, f.get("line") or 0, f["code"])
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def summarise(data: dict[str, Any]) -> dict[str, Any]:
+    """The counts shown at the top of a report page and in ``summary.csv``."""
+    findings = data["findings"]
+    questions = data["questions"]
+
+    def questions_with(checks: frozenset[str]) -> int:
+        return len({primary_question(f) for f in findings if f["check"] in checks})
+
+    by_category = {c: sum(1 for f in findings if f["category"] == c) for c in CATEGORIES}
+    return {
+        "questions": len(questions),
+        "answered": sum(1 for q in questions if q["answered"]),
+        "unanswered": sum(1 for q in questions if not q["answered"]),
+        "lengths_off": questions_with(LENGTH_CHECKS),
+        "screenshots_missing": questions_with(IMAGE_CHECKS),
+        "leftovers": by_category["leftover"],
+        "contradictions": sum(1 for f in findings if f.get("verdict") == "contradicted"),
+        "checklist_items": data["report"]["checklist_items"],
+        "checklist_ticked": data["report"]["checklist_checked"],
+        "findings": len(findings),
+        "errors": sum(1 for f in findings if f["severity"] == "error"),
+        "warnings": sum(1 for f in findings if f["severity"] == "warning"),
+        "infos": sum(1 for f in findings if f["severity"] == "info"),
+        "llm_findings": sum(1 for f in findings if f["source"] == "llm"),
+        "by_category": by_category,
+    }
+
+
+def _range(lo: int | None, hi: int | None) -> str:
+    if lo is None and hi is None:
+        return ""
+    if hi is None:
+        return f"at least {lo}"
+    if lo is None or lo == 0:
+        return f"at most {hi}"
+    return f"{lo}–{hi}"
+
+
+def _outside(value: int, lo: int | None, hi: int | None) -> bool:
+    return (lo is not None and value < lo) or (hi is not None and value > hi)
+
+
+def build_view(data: dict[str, Any], extras: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Arrange one report's dict for the templates: summary, checklist rows, questions with their findings."""
+    extras = extras or {}
+    findings = sorted(data["findings"], key=importance)
+    item_findings: dict[str, list[dict[str, Any]]] = {}
+    for f in findings:
+        if f.get("checklist_item") and f["check"] != "leftover-note":
+            item_findings.setdefault(_norm(f["checklist_item"]), []).append(f)
+    checklist = [{**item, "findings": item_findings.get(_norm(item["text"]), [])} for item in data["checklist"]]
+    by_question: dict[int | None, list[dict[str, Any]]] = {}
+    for f in findings:
+        by_question.setdefault(primary_question(f), []).append(f)
+    known = {q["number"] for q in data["questions"]}
+    questions = []
+    for q in data["questions"]:
+        fs = by_question.get(q["number"], [])
+        words_range = _range(q["min_words"], q["max_words"])
+        images_range = _range(q["min_images"], q["max_images"])
+        questions.append(
+            {
+                **q,
+                "answer_text": "",
+                "answer_line": None,
+                "image_srcs": [],
+                **extras.get(q["number"], {}),
+                "words_range": words_range,
+                "words_off": q["answered"] and _outside(q["words"], q["min_words"], q["max_words"]),
+                "images_range": images_range,
+                "images_off": _outside(q["images"], q["min_images"], q["max_images"]),
+                "rule_findings": [f for f in fs if f["source"] == "rule"],
+                "llm_findings": [f for f in fs if f["source"] != "rule"],
+            }
+        )
+    # findings about the report as a whole, or about a question number the report does not have
+    general = [f for key, fs in by_question.items() if key is None or key not in known for f in fs]
+    return {
+        "data": data,
+        "report": data["report"],
+        "summary": summarise(data),
+        "checklist": checklist,
+        "questions": questions,
+        "general": sorted(general, key=importance),
+        "fix_first": sorted(
+            (f for f in findings if f["severity"] == "error"),
+            key=lambda f: (primary_question(f) or 0, f.get("line") or 0, f["code"]),
+        ),
+        "llm": data["llm"],
+    }
+
+
+def report_extras(result: Result) -> dict[int, dict[str, Any]]:
+    """Per question: the answer as typed and its image paths (not part of the JSON shape)."""
+    return {
+        q.number: {
+            "answer_text": q.answer.text.strip("\n"),
+            "answer_line": q.answer.first_line,
+            "image_srcs": [i.src for i in q.answer.images],
+        }
+        for q in result.report.questions
+    }
+
+
+def report_view(result: Result) -> dict[str, Any]:
+    return build_view(result_to_dict(result), report_extras(result))
+
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+@cache
+def environment(html: bool) -> jinja2.Environment:
+    """The template environment: autoescape for HTML; Markdown escapes report text with the ``md`` filter."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=html,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=False,
+    )
+    env.filters["md"] = md_escape
+    return env
+
+
+def md_escape(value: object) -> str:
+    """Report text inside Markdown: one line, and no raw HTML when the draft is rendered (shown as typed)."""
+    text = " ".join(str(value).split())
+    return text.replace("<", "&lt;").replace("|", "\\|")
