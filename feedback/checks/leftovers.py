@@ -14,11 +14,17 @@ CODE_SPAN_RE = re.compile(r"`+[^`]*`+")
 MARKER_RE = re.compile(r"\b(TODO|FIXME|TBD|XXX)\b|\?{3,}")
 NOTE_PHRASE_RE = re.compile(
     r"\b(?:note to self|remember to (?:add|write|fix|update|change)|fill (?:this |it )?(?:in|out) later"
-    r"|(?:write|add|fix|finish|update) (?:this|more) (?:later|here)|to be (?:written|added|filled|done)"
+    r"|(?:write|add|fix|finish|update) (?:this|more) (?:later|here)|to be (?:written|added|filled in)"
     r"|(?:insert|add) (?:image|screenshot|figure|link) here|work in progress|WIP\b)",
     re.I,
 )
-MENTION_RE = re.compile(r"(?<![\w.@/`])@([A-Za-z][\w-]{1,38})\b(?![.(@/\w-])")
+MENTION_RE = re.compile(r"(?<![\w.@/`=\"'])@([A-Za-z][\w-]{1,38})\b(?![.(@/\\\w-])(?!\s+decorator)")
+# decorators that appear in prose about code ("the @dataclass"), not mentions of people
+CODE_DECORATORS = frozenset(
+    "asynccontextmanager contextmanager dataclass property staticmethod classmethod abstractmethod lru_cache cache "
+    "cached_property wraps app router pytest fixture patch validator field_validator model_validator override "
+    "overload torch jit hydra task flow step bentoml api".split()
+)
 HTML_COMMENT_RE = re.compile(r"<!--(.*?)-->")
 EMPTY_LINK_RE = re.compile(r"(?<!!)\[([^\]]+)\]\(\s*\)")
 
@@ -32,10 +38,10 @@ def _scan(text: str) -> str | None:
         return text.strip()
     prose = CODE_SPAN_RE.sub(" ", text)
     for regex in (MARKER_RE, NOTE_PHRASE_RE, MENTION_RE):
-        if regex is MENTION_RE and "@" not in prose:
-            continue
+        if regex is MENTION_RE and ("@" not in prose or prose.lstrip().startswith("@")):
+            continue  # a line that starts with @name is a decorator in unfenced code, not a mention
         m = regex.search(prose)
-        if m:
+        if m and not (regex is MENTION_RE and m.group(1).lower() in CODE_DECORATORS):
             return m.group(0)
     m = EMPTY_LINK_RE.search(prose)
     if m and NOTE_LINK_RE.search(m.group(1)):

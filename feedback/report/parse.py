@@ -284,13 +284,13 @@ def _question(
         for ln in block[marker_idx + 1 :]:
             if quoted_tail and _is_quoted(ln.text):
                 answer_lines.append(Line(ln.number, _unquote(ln.text)))
-                if _unquote(ln.text).strip() and not PLACEHOLDER_RE.search(ln.text):
+                if not _NOISE_RE.match(_unquote(ln.text)) and not PLACEHOLDER_RE.search(ln.text):
                     in_prompt = _is_quoted(marker.text)
             else:
                 if ln.text.strip():
                     quoted_tail = False
                 answer_lines.append(ln)
-        if rest.strip() and _is_quoted(marker.text) and not PLACEHOLDER_RE.fullmatch(rest.strip()):
+        if not _NOISE_RE.match(rest) and _is_quoted(marker.text) and not PLACEHOLDER_RE.fullmatch(rest.strip()):
             in_prompt = True
     else:
         first = next((i for i, ln in enumerate(block) if ln.text.strip()), len(block))
