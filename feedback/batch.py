@@ -72,9 +72,9 @@ def discover(spec: str, exclude: Path | None = None) -> list[Entry]:
     """Reports named by INPUT: a folder (searched recursively), a glob, a CSV with group and path columns, or a file."""
     path = Path(spec)
     if path.is_dir():
-        entries = _from_folder(path, exclude)
+        entries = sorted(_from_folder(path, exclude), key=lambda e: e.name)
     elif path.is_file() and path.suffix.lower() == ".csv":
-        entries = _from_csv(path)
+        entries = _from_csv(path)  # in the listing's own order
     elif path.is_file():
         entries = [Entry(path, _group_of(path, path.parent), path.as_posix())]
     elif glob.has_magic(spec):
@@ -84,7 +84,7 @@ def discover(spec: str, exclude: Path | None = None) -> list[Entry]:
         raise InputError(f"{spec}: no such folder, file or glob")
     if not entries:
         raise InputError(f"{spec}: no reports found (looked for README.md / *.md in reports/ folders, then *.md)")
-    return _with_slugs(sorted(entries, key=lambda e: e.name))
+    return _with_slugs(entries)
 
 
 def _walk(root: Path, exclude: Path | None) -> Iterator[Path]:
@@ -366,7 +366,7 @@ def make_reviewer(model: str | None = None) -> tuple[ReviewFn | None, str, str]:
         from feedback.llm.review import review_results
         from feedback.settings import ENABLE_HINT, load_settings
     except ImportError:
-        return None, "", "LLM review skipped: the LLM stage (feedback.llm.review) is not installed"
+        return None, "", "skipped: the LLM stage (feedback.llm.review) is not installed"
     settings = load_settings({"model": model})
     if not settings.endpoint_configured:
         return None, "", ENABLE_HINT

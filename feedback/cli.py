@@ -83,6 +83,52 @@ def check(
 
 
 @app.command()
+def review(
+    reports: Reports,
+    fmt: Format = "text",
+    select: Select = None,
+    ignore: Ignore = None,
+    template: Template = None,
+    output: Output = None,
+    exit_zero: ExitZero = False,
+    model: Annotated[str | None, typer.Option("--model", help="Model name (env FEEDBACK_MODEL).")] = None,
+    concurrency: Annotated[int | None, typer.Option("--concurrency", min=1, help="Requests at once.")] = None,
+    estimate: Annotated[bool, typer.Option("--estimate", help="Print calls, tokens and cost; send nothing.")] = False,
+    max_cost: Annotated[float | None, typer.Option("--max-cost", min=0, help="Budget in USD; stop before it.")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore and do not fill the response cache.")] = False,
+) -> int:
+    """Run the checks, then the per-question LLM review (skipped with a notice when no endpoint is set)."""
+    from feedback import render
+    from feedback.llm.review import estimate_results, review_results
+    from feedback.pipeline import Options, check_file, validate_selectors
+    from feedback.report import read_report
+    from feedback.settings import load_settings
+
+    sel, ign = _split(select), _split(ignore)
+    validate_selectors(sel + ign)
+    options = Options(select=sel, ignore=ign, template=read_report(template) if template else None)
+    overrides = {"model": model, "concurrency": concurrency, "max_cost": max_cost, "use_cache": not no_cache}
+    settings = load_settings(overrides)
+    render_fn = render.get(fmt)
+    results, failed = [], False
+    for path in reports:
+        try:
+            results.append(check_file(path, options))
+        except FeedbackError as exc:
+            print(f"feedback: error: {exc}", file=sys.stderr)
+            failed = True
+    if results:
+        if estimate:
+            results = estimate_results(results, settings)
+        else:
+            results = review_results(results, settings, options=options)
+        _emit(render_fn(results), output)
+    if failed:
+        return ExitCode.USAGE
+    return ExitCode.FINDINGS if any(r.has_errors for r in results) and not exit_zero else ExitCode.OK
+
+
+@app.command()
 def rules() -> int:
     """List every check: code, name, category, severity and summary."""
     from feedback.checks import all_rules
@@ -120,7 +166,7 @@ def batch(
     options = Options(select=sel, ignore=ign, template=read_report(template) if template else None)
     summary, notice = run_batch(source, out, options, jobs=jobs, llm=llm, model=model)
     if notice:
-        print(f"feedback: {notice}", file=sys.stderr)
+        print(f"feedback: LLM review {notice}", file=sys.stderr)
     for o in summary.failed:
         print(f"feedback: error: {o.entry.name}: {o.error}", file=sys.stderr)
     print(

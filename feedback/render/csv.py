@@ -112,7 +112,13 @@ def summary_row(
 ) -> dict[str, Any]:
     """One report's counts; a report that failed gets its error and empty counts."""
     if data is None:
-        return {"group": group, "report": report, "status": "failed", "error": error}
+        return {
+            **dict.fromkeys(SUMMARY_COLUMNS, ""),
+            "group": group,
+            "report": report,
+            "status": "failed",
+            "error": error,
+        }
     s = summarise(data)
     return {
         "group": group,
