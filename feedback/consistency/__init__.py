@@ -1,13 +1,67 @@
-"""Offline consistency between the checklist and the answers (no LLM)."""
+"""Offline consistency between the checklist and the answers (no LLM).
+
+:func:`analyse` returns consistency findings (FB501 contradicted item, FB502 unsupported item, FB503 answers that
+disagree). :func:`related_items` and :func:`topics_for_question` tell other stages (the per-question LLM review)
+which checklist items and topics belong to one question. All three take an optional ``catalog``: a path to another
+topic catalog (TOML, same shape as ``catalog.toml`` here) or an already loaded :class:`Catalog`.
+"""
 
 from __future__ import annotations
 
+from feedback.consistency.catalog import DEFAULT_CATALOG, Catalog, CatalogArg, Topic, load_catalog
+from feedback.consistency.engine import CONTRADICTED, INTERNAL, UNSUPPORTED, analyse_report, gather
 from feedback.findings import Finding
-from feedback.report.model import Report
+from feedback.report.model import ChecklistItem, Question, Report
 
 # (code, check name) of every consistency finding, for --select/--ignore validation
-CONSISTENCY_CHECKS: tuple[tuple[str, str], ...] = ()
+CONSISTENCY_CHECKS: tuple[tuple[str, str], ...] = (CONTRADICTED, UNSUPPORTED, INTERNAL)
+
+__all__ = [
+    "CONSISTENCY_CHECKS",
+    "DEFAULT_CATALOG",
+    "Catalog",
+    "Topic",
+    "analyse",
+    "load_catalog",
+    "related_items",
+    "topics_for_question",
+]
 
 
-def analyse(report: Report) -> list[Finding]:
-    return []
+def _catalog(catalog: CatalogArg) -> Catalog:
+    return catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
+
+
+def analyse(report: Report, catalog: CatalogArg = None) -> list[Finding]:
+    """Consistency findings for one report; with no checklist only the internal (FB503) findings are possible."""
+    return analyse_report(report, _catalog(catalog))
+
+
+def _question(report: Report, question: Question | int) -> Question | None:
+    return report.question(question) if isinstance(question, int) else question
+
+
+def topics_for_question(
+    report: Report, question: Question | int, catalog: CatalogArg = None, *, mentioned: bool = True
+) -> list[Topic]:
+    """Topics the question asks about, then (with ``mentioned``) topics its answer names with a strong term."""
+    cat = _catalog(catalog)
+    q = _question(report, question)
+    if q is None:
+        return []
+    asked = list(cat.topics_for_question(q))
+    if mentioned and q.answered:
+        ev = gather(report, cat)
+        for t in cat.topics:
+            if t not in asked and any(m.question == q.number and m.strong for m in ev.of(t)):
+                asked.append(t)
+    return asked
+
+
+def related_items(report: Report, question: Question | int, catalog: CatalogArg = None) -> list[ChecklistItem]:
+    """The report's checklist items about the topics of one question, in checklist order (empty without one)."""
+    if not report.checklist:
+        return []
+    cat = _catalog(catalog)
+    ids = {t.id for t in topics_for_question(report, question, cat)}
+    return [i for i in report.checklist if any(t.id in ids for t in cat.topics_for_item(i))]

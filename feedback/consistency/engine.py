@@ -1,0 +1,435 @@
+"""The consistency engine: read every answer sentence for evidence about each catalog topic, then compare the
+evidence with the checklist (contradicted / unsupported items) and answers with each other (internal).
+
+Precision comes first: a verdict needs an explicit statement (a negation or a first-person claim in the topic's own
+question), topics whose words are too vague switch verdicts off in the catalog, and every quote is a verbatim piece
+of one report line.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from feedback.consistency.catalog import Catalog, Terms, Topic
+from feedback.consistency.evidence import (
+    AnswerText,
+    Cues,
+    Polarity,
+    Sentence,
+    asks_if_not,
+    is_first_person,
+    is_past_claim,
+    mention_polarity,
+    opens_negatively,
+    sentence_cues,
+    split_answer,
+)
+from feedback.findings import Category, Finding, Severity, Verdict
+from feedback.report.model import ChecklistItem, Question, Report
+
+CONTRADICTED = ("FB501", "claim-contradicted")
+UNSUPPORTED = ("FB502", "claim-unsupported")
+INTERNAL = ("FB503", "answers-disagree")
+
+MIN_ANSWER_WORDS = 15  # an answer shorter than this says too little to call a ticked item unsupported
+MAX_QUOTES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """What one sentence says about one topic."""
+
+    topic: str
+    answer: AnswerText
+    sentence: Sentence
+    polarity: Polarity
+    start: int  # absolute offsets of the key words in answer.raw
+    end: int
+    own: bool  # the sentence answers a question that asks about this topic
+    strong: bool  # a strong evidence term (not only a generic or local word)
+    opener: bool = False  # derived from an answer that opens with "no" rather than from the words themselves
+
+    @property
+    def question(self) -> int:
+        return self.sentence.question
+
+    def quote(self) -> tuple[int, str]:
+        s = self.sentence
+        return self.answer.quote(max(s.start, self.start - 200), s.end) if self.opener else self._quote()
+
+    def _quote(self) -> tuple[int, str]:
+        s = self.sentence
+        line, text = self.answer.quote(self.start, s.end)
+        i = self.answer.line_starts.index(next(x for x in reversed(self.answer.line_starts) if x <= self.start))
+        line_start = max(s.start, self.answer.line_starts[i])
+        whole = self.answer.raw[line_start : min(s.end, line_start + len(self.answer.lines[i].text))]
+        return line, whole.strip(" \t-*>#") or text
+
+
+@dataclass(slots=True)
+class Evidence:
+    """All mentions of the topics, gathered once per report."""
+
+    answers: dict[int, AnswerText]
+    mentions: dict[str, list[Mention]]
+    negative_openers: set[int]
+    asked_by: dict[int, tuple[Topic, ...]]  # question number -> topics it asks about
+
+    def of(self, topic: Topic) -> list[Mention]:
+        return self.mentions.get(topic.id, [])
+
+
+def _yes_no(question: Question) -> bool:
+    title = question.title.lower()
+    return title.startswith(("did you", "have you", "do you")) or " if yes" in title or " if not" in title
+
+
+def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = None) -> Evidence:
+    """Mentions of ``topics`` (default: all) in every answer, one regex pass per pattern over the whole report."""
+    topics = catalog.topics if topics is None else topics
+    answers: dict[int, AnswerText] = {}
+    negative_openers: set[int] = set()
+    asked_by: dict[int, tuple[Topic, ...]] = {}
+    hypothetical_after: dict[int, bool] = {}
+    for q in report.questions:
+        if not q.answered or not q.answer.lines:
+            continue
+        ans = split_answer(q)
+        if not ans.sentences:
+            continue
+        answers[q.number] = ans
+        asked = asked_by[q.number] = catalog.topics_for_question(q)
+        negative_open = bool(asked) and _yes_no(q) and opens_negatively(ans)
+        if negative_open:
+            negative_openers.add(q.number)
+        hypothetical_after[q.number] = negative_open and asks_if_not(q)
+
+    # one string for the whole report, so every pattern runs once per report
+    order = list(answers.values())
+    offsets, pos = [], 0
+    for ans in order:
+        offsets.append(pos)
+        pos += len(ans.norm) + 2
+    joined = "\n\n".join(a.norm for a in order)
+    sentence_starts = [(offsets[k] + s.start, k, i) for k, a in enumerate(order) for i, s in enumerate(a.sentences)]
+    flat_starts = [x[0] for x in sentence_starts]
+
+    def locate(p: int) -> tuple[int, Sentence] | None:
+        j = bisect_right(flat_starts, p) - 1
+        if j < 0:
+            return None
+        _base, k, i = sentence_starts[j]
+        s = order[k].sentences[i]
+        return (k, s) if p - offsets[k] < s.end else None
+
+    cues: dict[tuple[int, int], Cues] = {}
+    seen: dict[str, bool] = {}
+    mentions: dict[str, list[Mention]] = {}
+    for topic in topics:
+        found: dict[tuple[int, int], tuple[list[Span], list[tuple[int, int]]]] = {}
+        patterns: list[tuple[Terms, bool, bool]] = [(topic.strong, True, False)]
+        if topic.terms is not topic.strong:
+            patterns.append((topic.terms, False, False))
+        if topic.local is not None:
+            patterns.append((topic.local, False, True))
+        for terms, strong, local_only in patterns:
+            for a, e in terms.finditer(joined, seen):
+                hit = locate(a)
+                if hit is None:
+                    continue
+                k, s = hit
+                if local_only and topic not in asked_by[s.question]:
+                    continue
+                rel = a - offsets[k] - s.start
+                found.setdefault((k, s.index), ([], []))[0].append((rel, min(e - offsets[k], s.end) - s.start, strong))
+        if topic.negative is not None:
+            for a, e in topic.negative.finditer(joined, seen):
+                hit = locate(a)
+                if hit is not None:
+                    k, s = hit
+                    rel = a - offsets[k] - s.start
+                    found.setdefault((k, s.index), ([], []))[1].append((rel, min(e - offsets[k], s.end) - s.start))
+        out: list[Mention] = []
+        for (k, i), (spans, neg) in sorted(found.items()):
+            ans, s = order[k], order[k].sentences[i]
+            own = topic in asked_by[s.question]
+            c = cues.get((s.question, i))
+            if c is None:
+                c = cues[(s.question, i)] = sentence_cues(s)
+            m = _read(topic, ans, s, spans, neg[0] if neg else None, own, hypothetical_after[s.question] and i > 0, c)
+            if m is not None:
+                out.append(m)
+        mentions[topic.id] = out
+
+    # "No." / "We did not manage to." without naming the thing: the question's own topics are denied
+    for n in negative_openers:
+        ans = answers[n]
+        first = ans.sentences[0]
+        denied = [t for t in asked_by[n] if t in topics]
+        if any(m.question == n and m.sentence.index == 0 for t in denied for m in mentions.get(t.id, [])):
+            continue
+        for topic in denied:
+            mentions.setdefault(topic.id, []).append(
+                Mention(topic.id, ans, first, Polarity.NEGATED, first.start, first.end, True, False, True)
+            )
+    for ms in mentions.values():
+        ms.sort(key=lambda m: (m.question, m.start))
+    return Evidence(answers, mentions, negative_openers, asked_by)
+
+
+Span = tuple[int, int, bool]  # start, end (relative to the sentence), strong
+
+
+def _read(
+    topic: Topic,
+    ans: AnswerText,
+    s: Sentence,
+    spans: list[Span],
+    negative: tuple[int, int] | None,
+    own: bool,
+    hypothetical: bool,
+    cues: Cues,
+) -> Mention | None:
+    if not own and topic.context is not None and not topic.context.search(s.text):
+        return None
+    if not spans:
+        if not own or negative is None:
+            return None
+        return Mention(topic.id, ans, s, Polarity.NEGATED, s.start + negative[0], s.start + negative[1], own, True)
+    best: tuple[int, int, int, bool, Polarity] | None = None  # rank, start, end, strong, polarity
+    for a, b, strong in sorted(spans, key=lambda x: (x[0], not x[2])):
+        pol = Polarity.CLAIM if s.code else mention_polarity(s, a, b, cues)
+        if pol is Polarity.CLAIM and hypothetical and not is_past_claim(s):
+            pol = Polarity.HYPOTHETICAL
+        key = (_RANK[pol], a, b, strong, pol)
+        if best is None or key[0] < best[0] or (key[0] == best[0] and strong and not best[3]):
+            best = key
+    assert best is not None
+    _r, a, b, strong, pol = best
+    if negative is not None and pol is not Polarity.CLAIM:
+        pol = Polarity.NEGATED
+    return Mention(topic.id, ans, s, pol, s.start + a, s.start + b, own, strong)
+
+
+_RANK = {Polarity.CLAIM: 0, Polarity.NEGATED: 1, Polarity.ATTEMPT: 2, Polarity.HYPOTHETICAL: 3}
+
+
+# ---------------------------------------------------------------------------------------------- verdicts
+
+
+@dataclass(frozen=True, slots=True)
+class TopicState:
+    verdict: Verdict | None
+    confidence: float
+    mentions: tuple[Mention, ...]
+
+
+def _own_answered(report: Report, topic: Topic, ev: Evidence) -> list[int]:
+    return [
+        n
+        for n, topics in ev.asked_by.items()
+        if topic in topics and (q := report.question(n)) is not None and q.answer.words >= MIN_ANSWER_WORDS
+    ]
+
+
+def _ticked_state(report: Report, topic: Topic, ev: Evidence) -> TopicState:
+    ms = ev.of(topic)
+    claims = [m for m in ms if m.polarity is Polarity.CLAIM]
+    negs = [m for m in ms if m.polarity is Polarity.NEGATED]
+    soft = [m for m in ms if m.polarity in (Polarity.HYPOTHETICAL, Polarity.ATTEMPT)]
+    if negs and not claims:
+        own = [m for m in negs if m.own]
+        conf = 0.85 if own else 0.7
+        return TopicState(Verdict.CONTRADICTED, conf, tuple((own or negs)[:MAX_QUOTES]))
+    if claims:
+        return TopicState(None, 0.0, tuple(claims[:1]))
+    # nothing said it was done
+    in_denied = [m for m in soft if m.own and m.question in ev.negative_openers]
+    if in_denied:
+        return TopicState(Verdict.CONTRADICTED, 0.65, tuple(in_denied[:MAX_QUOTES]))
+    if topic.unsupported and _own_answered(report, topic, ev):
+        return TopicState(Verdict.UNSUPPORTED, 0.5 if soft else 0.7, tuple(soft[:MAX_QUOTES]))
+    return TopicState(None, 0.0, ())
+
+
+def _unticked_state(topic: Topic, ev: Evidence) -> TopicState:
+    ms = ev.of(topic)
+    if any(m.polarity is Polarity.NEGATED and m.own for m in ms):
+        return TopicState(None, 0.0, ())
+    claims = [
+        m
+        for m in ms
+        if m.polarity is Polarity.CLAIM
+        and (m.strong or m.own)
+        and (is_first_person(m.sentence) or m.sentence.code)
+        and not (m.sentence.code and not m.own)
+    ]
+    if not claims:
+        return TopicState(None, 0.0, ())
+    claims.sort(key=lambda m: (not m.own, not m.strong))
+    own_strong = claims[0].own and claims[0].strong
+    return TopicState(Verdict.CONTRADICTED, 0.75 if own_strong else 0.6, tuple(claims[:MAX_QUOTES]))
+
+
+def _quotes(report: Report, mentions: tuple[Mention, ...] | list[Mention]) -> tuple[list[tuple[int, str]], list[int]]:
+    quotes: list[tuple[int, str]] = []
+    questions: list[int] = []
+    for m in mentions:
+        line, text = m.quote()
+        if not text or text not in report.line_text(line) or (line, text) in quotes:
+            continue
+        quotes.append((line, text))
+        if m.question not in questions:
+            questions.append(m.question)
+    return quotes, questions
+
+
+def _where(quotes: list[tuple[int, str]], questions: list[int]) -> str:
+    return ", ".join(f"Q{q}" for q in questions) + f" (line {quotes[0][0]})"
+
+
+def _item_finding(report: Report, item: ChecklistItem, topics: tuple[Topic, ...], ev: Evidence) -> Finding | None:
+    if item.checked:
+        states = [(t, _ticked_state(report, t, ev)) for t in topics]
+        contra = [(t, s) for t, s in states if s.verdict is Verdict.CONTRADICTED]
+        if contra:
+            topic, state = max(contra, key=lambda ts: ts[1].confidence)
+            quotes, qs = _quotes(report, state.mentions)
+            if not quotes:
+                return None
+            return _finding(
+                CONTRADICTED,
+                Verdict.CONTRADICTED,
+                Severity.WARNING,
+                f'Ticked, but {_where(quotes, qs)} says {topic.name} was not done: "{_short(quotes[0][1])}"',
+                item,
+                state.confidence,
+                quotes,
+                qs,
+            )
+        if states and all(s.verdict is Verdict.UNSUPPORTED for _t, s in states):
+            conf = min(s.confidence for _t, s in states)
+            quotes, qs = _quotes(report, [m for _t, s in states for m in s.mentions])
+            asked = sorted({n for t, _s in states for n in _own_answered(report, t, ev)})
+            names = " / ".join(t.name for t, _s in states)
+            where = ", ".join(f"Q{n}" for n in asked)
+            how = "only as a possibility" if quotes else "nowhere"
+            return _finding(
+                UNSUPPORTED,
+                Verdict.UNSUPPORTED,
+                Severity.WARNING if conf >= 0.7 else Severity.INFO,
+                f"Ticked, but no answer says {names} was used; {where} asks about it and mentions it {how}.",
+                item,
+                conf,
+                quotes,
+                qs or asked,
+                line=item.line,
+            )
+        return None
+    if not all(t.unticked for t in topics):
+        return None
+    found = [_unticked_state(t, ev) for t in topics]
+    if not all(s.verdict is Verdict.CONTRADICTED for s in found):
+        return None
+    conf = min(s.confidence for s in found)
+    quotes, qs = _quotes(report, [m for s in found for m in s.mentions])
+    if not quotes:
+        return None
+    return _finding(
+        CONTRADICTED,
+        Verdict.CONTRADICTED,
+        Severity.WARNING,
+        f'Not ticked, but {_where(quotes, qs)} describes it: "{_short(quotes[0][1])}"; tick it or fix the answer.',
+        item,
+        conf,
+        quotes,
+        qs,
+    )
+
+
+def _short(text: str, n: int = 90) -> str:
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+def _finding(
+    kind: tuple[str, str],
+    verdict: Verdict,
+    severity: Severity,
+    message: str,
+    item: ChecklistItem | None,
+    confidence: float,
+    quotes: list[tuple[int, str]],
+    questions: list[int],
+    line: int | None = None,
+) -> Finding:
+    return Finding(
+        code=kind[0],
+        check=kind[1],
+        category=Category.CONSISTENCY,
+        severity=severity,
+        message=message,
+        line=quotes[0][0] if quotes else line,
+        question=questions[0] if questions else None,
+        questions=tuple(questions),
+        checklist_item=item.text if item is not None else None,
+        checked=item.checked if item is not None else None,
+        verdict=verdict,
+        confidence=round(confidence, 2),
+        evidence=tuple(q for _l, q in quotes),
+    )
+
+
+def _internal(report: Report, catalog: Catalog, ev: Evidence) -> list[Finding]:
+    out: list[Finding] = []
+    for topic in catalog.topics:
+        if not topic.internal:
+            continue
+        ms = ev.of(topic)
+        claims = [
+            m
+            for m in ms
+            if m.polarity is Polarity.CLAIM
+            and not m.sentence.code
+            and (m.strong or m.own)
+            and is_past_claim(m.sentence)
+            and m.question not in ev.negative_openers
+        ]
+        negs = [m for m in ms if m.polarity is Polarity.NEGATED and (m.opener or is_first_person(m.sentence))]
+        pair = next(((c, n) for n in negs for c in claims if c.question != n.question), None)
+        if pair is None:
+            continue
+        quotes, qs = _quotes(report, list(pair))
+        if len(quotes) < 2:
+            continue
+        item = next((i for i in report.checklist if topic in catalog.topics_for_item(i)), None)
+        conf = 0.7 if pair[1].own else 0.6
+        out.append(
+            _finding(
+                INTERNAL,
+                Verdict.INTERNAL,
+                Severity.WARNING if conf >= 0.7 else Severity.INFO,
+                f"Answers disagree about {topic.name}: Q{qs[0]} says it was done, Q{qs[-1]} says it was not "
+                f"(lines {quotes[0][0]} and {quotes[1][0]}).",
+                item,
+                conf,
+                quotes,
+                qs,
+            )
+        )
+    return out
+
+
+def analyse_report(report: Report, catalog: Catalog) -> list[Finding]:
+    on_items = {t.id for i in report.checklist for t in catalog.topics_for_item(i)}
+    needed = tuple(t for t in catalog.topics if t.internal or t.id in on_items)
+    ev = gather(report, catalog, needed)
+    findings: list[Finding] = []
+    for item in report.checklist:
+        topics = catalog.topics_for_item(item)
+        if topics:
+            f = _item_finding(report, item, topics, ev)
+            if f is not None:
+                findings.append(f)
+    findings.extend(_internal(report, catalog, ev))
+    return findings

@@ -1,0 +1,304 @@
+"""Sentence-level evidence: split answers into sentences that keep their line numbers, and read each mention of a
+topic as a claim (done), a negation (not done), a hypothetical (would / could / in the future) or an attempt.
+
+Everything works on a lower-cased copy of the answer text in which Markdown emphasis and code marks are blanked out
+character for character, so every offset found there is also an offset in the original lines and quotes stay
+verbatim.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from feedback.report.model import Line, Question
+
+
+class Polarity(StrEnum):
+    CLAIM = "claim"  # says it was done
+    NEGATED = "negated"  # says it was not done (or done differently)
+    HYPOTHETICAL = "hypothetical"  # would / could / in the future / how it would help
+    ATTEMPT = "attempt"  # tried, without saying it worked
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence of an answer: ``text`` is the normalised copy, ``start``/``end`` offsets into ``Answer.raw``."""
+
+    question: int
+    index: int
+    start: int
+    end: int
+    text: str
+    clauses: tuple[tuple[int, int], ...]  # clause spans, relative to the sentence
+    code: bool  # a line inside a fenced code block
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerText:
+    """One answer joined into a single string, with what is needed to map offsets back to lines."""
+
+    question: Question
+    raw: str
+    norm: str
+    line_starts: tuple[int, ...]
+    lines: tuple[Line, ...]
+    sentences: tuple[Sentence, ...]
+
+    def quote(self, start: int, end: int) -> tuple[int, str]:
+        """The verbatim piece of one line covering ``start`` (clipped to ``end`` and to that line), and its number."""
+        i = _line_index(self.line_starts, start)
+        line_start = self.line_starts[i]
+        line_end = line_start + len(self.lines[i].text)
+        piece = self.raw[max(start, line_start) : min(end, line_end)]
+        return self.lines[i].number, piece.strip(" \t-*>#")
+
+
+def _line_index(starts: tuple[int, ...], offset: int) -> int:
+    lo, hi = 0, len(starts) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if starts[mid] <= offset:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+# ---------------------------------------------------------------------------------------------- splitting
+
+_MARKUP = re.compile(r"[*`]|(?<![\w])_|_(?![\w])")
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
+_SENTENCE_END = re.compile(r"([.!?][\"')\]*`_]*)\s+(?=[^a-z\s])|\n()\s*\n")
+_BLOCK_START = re.compile(r"\n(?=[ \t]*(?:[-*+]\s|\d+[.)]\s|#|\||```|~~~))")
+_CLAUSE_BREAK = re.compile(
+    r"\b(?:but|however|although|though|whereas|while|instead|yet|except|apart from|besides|otherwise|so that)\b"
+    r"|[;:()\[\]]|,\s*(?:and|so|which|since|because|as|then)\b|\s[-–—]\s"
+)
+
+
+def normalise(text: str) -> str:
+    """Lower case, straight apostrophes, emphasis and code marks blanked: same length as ``text``."""
+    return _MARKUP.sub(" ", text.translate(_APOSTROPHES)).lower()
+
+
+def _clauses(text: str) -> tuple[tuple[int, int], ...]:
+    spans, start = [], 0
+    for m in _CLAUSE_BREAK.finditer(text):
+        if m.start() > start:
+            spans.append((start, m.start()))
+        start = m.start()  # the connective opens the next clause ("but we ...")
+        if m.group(0)[0] in ";:()[],":
+            start = m.end()
+    spans.append((start, len(text)))
+    return tuple(s for s in spans if s[1] > s[0])
+
+
+def split_answer(question: Question) -> AnswerText:
+    """Split one answer into sentences; fenced code lines become one sentence each."""
+    lines = question.answer.lines
+    starts: list[int] = []
+    pos = 0
+    for ln in lines:
+        starts.append(pos)
+        pos += len(ln.text) + 1
+    raw = "\n".join(ln.text for ln in lines)
+    norm = normalise(raw)
+    sentences: list[Sentence] = []
+
+    def add(s: int, e: int, code: bool) -> None:
+        while s < e and norm[s].isspace():
+            s += 1
+        while e > s and norm[e - 1].isspace():
+            e -= 1
+        if e > s and any(c.isalnum() for c in norm[s:e]):
+            text = norm[s:e]
+            sentences.append(Sentence(question.number, len(sentences), s, e, text, _clauses(text), code))
+
+    in_code = False
+    block_start: int | None = None
+    for i, ln in enumerate(lines):
+        fence = ln.text.lstrip().startswith(("```", "~~~"))
+        if fence or in_code:
+            if block_start is not None:
+                _split_prose(raw, block_start, starts[i] - 1, add)
+                block_start = None
+            if not fence:
+                add(starts[i], starts[i] + len(ln.text), True)
+            in_code = in_code != fence
+            continue
+        if block_start is None:
+            block_start = starts[i]
+    if block_start is not None:
+        _split_prose(raw, block_start, len(raw), add)
+    return AnswerText(question, raw, norm, tuple(starts), lines, tuple(sentences))
+
+
+def _split_prose(raw: str, start: int, end: int, add: Callable[[int, int, bool], None]) -> None:
+    chunk = raw[start:end]
+    cuts = sorted(
+        {0, len(chunk)}
+        | {m.end(1) if m.group(1) else m.end() for m in _SENTENCE_END.finditer(chunk)}
+        | {m.start() + 1 for m in _BLOCK_START.finditer(chunk)}
+    )
+    for a, b in itertools.pairwise(cuts):
+        add(start + a, start + b, False)
+
+
+# ---------------------------------------------------------------------------------------------- reading claims
+
+# Cues that say something was not done. "not" alone is accepted, but only when the topic falls in its scope.
+_NEG_CUE = re.compile(
+    r"\b(?:did ?n[o']t|do ?n[o']t|does ?n[o']t|was ?n[o']t|were ?n[o']t|is ?n[o']t|are ?n[o']t|has ?n[o']t|"
+    r"have ?n[o']t|had ?n[o']t|could ?n[o']t|couldn't|can ?not|can't|wo ?n't|would ?n[o']t|unable to|"
+    r"failed to|fail to|never|unsuccessful\w*|not|without|instead of|rather than|none of|nor|no)\b"
+)
+# A negation followed by one of these is about something else ("did not need", "not only", "no problems").
+_NEG_EXEMPT = re.compile(
+    r"(?:\s+(?:really|actually|even|always|necessarily))?\s+(?:only|just|need|needed|assume|think|believe|feel|know|"
+    r"realize|realise|see|find|expect|matter|have to|had to|want|wanted|like|improve|change|spend|bother|focus|"
+    r"problems?|issues?|trouble|major|doubt|longer|more than|much|many|too|very|perfect|sure|necessary|"
+    r"relevant|important enough|exceed|override|persist|exist|fully|cover|covered|affect|break|be possible|"
+    r"surprisingly|mean|remove|removed|delete|deleted|deviate|commit|push|store|stored|"
+    r"matter|other|further|additional|extra|any other)\b"
+)
+# Passive or subject-first negations: "DVC was not used", "the deployment did not work", "X failed".
+_NEG_AFTER = re.compile(
+    r"^[^.;]{0,60}?\b(?:(?:was|were|is|are|has|have|had)(?: been)? ?n[o']t|(?:was|were|has been|have been) never|"
+    r"did ?n[o']t work|didn't work|failed|never (?:worked|got|ran|succeeded)|has not been|have not been|"
+    r"wasn't|weren't|did not succeed|was unsuccessful|were unsuccessful)\b"
+)
+_NEG_AFTER_EXEMPT = re.compile(r"^\s*(?:only|just|always|necessary|needed|perfect|sure|an issue|a problem|too)\b")
+_NO_EXEMPT = re.compile(r"^\s+(?:problems?|issues?|trouble|need|major|other|doubt|matter|more|longer|one|way|idea)\b")
+_HEDGE = re.compile(
+    r"\b(?:would|could(?! ?n[o']t)|should|might|may|in the future|future work|plan(?:ned)? to|we plan|hope to|"
+    r"if we (?:had|were|have)|had we|would have|would like|want(?:ed)? to|ideally|maybe|perhaps|possibly|"
+    r"consider(?:ed|ing)?|potentially|one could|next steps?|going forward|in a future|if (?:time|possible)|"
+    r"could have|it is possible to|aim(?:ed)? to|intend(?:ed)? to|is beneficial|would be beneficial|"
+    r"can be used|could be used|will be)\b"
+)
+_ATTEMPT = re.compile(r"\b(?:tried|try|trying|attempt(?:ed|s)?|experimented with|looked into|explored|investigated)\b")
+_CONTRAST = re.compile(
+    r"\b(?:but|however|unfortunately|unsuccessful\w*|failed|did ?n[o']t|could ?n[o']t|couldn't|not able|unable|"
+    r"without success|never)\b"
+)
+_FIRST_PERSON = re.compile(r"\b(?:we|our|us|i|my|ours)\b")
+_PASSIVE_DONE = re.compile(
+    r"\b(?:was|were|is|are|has been|have been)\s+(?:\w+\s+)?(?:used|implemented|set ?up|created|deployed|added|"
+    r"written|configured|integrated|trained|built|run|performed|done|applied|tracked|logged|stored|tested)\b"
+)
+_PAST_CLAIM = re.compile(
+    r"\bwe\s+(?:\w+\s+){0,2}(?:used|implemented|did|set ?up|created|managed|wrote|added|deployed|trained|built|ran|"
+    r"made|performed|integrated|configured|have|had|got|tested|achieved|succeeded)\b"
+)
+# Openers of an answer to a yes/no question that say "no".
+_NO_OPENER = re.compile(
+    r"^\s*(?:no\b|nope\b|not really\b|unfortunately\b|sadly\b|regrettably\b|we did ?n[o']t\b|we have ?n[o']t\b|"
+    r"we were ?n[o']t\b|we were not able\b|we never\b|we could ?n[o']t\b|we couldn't\b|we failed\b|"
+    r"we did not manage\b|due to time\b)"
+)
+_NEG_DOING = re.compile(
+    r"\b(?:did ?n[o']t|didn't|have ?n[o']t|were ?n[o']t able|was ?n[o']t able|could ?n[o']t|couldn't|never|"
+    r"failed to|unable to|unsuccessful)\b"
+)
+_IF_NOT_PROMPT = re.compile(r"\bif (?:not|no)\b", re.I)
+
+_WORD = re.compile(r"\S+")
+
+
+def _clause_of(sentence: Sentence, pos: int) -> tuple[int, int]:
+    for a, b in sentence.clauses:
+        if a <= pos < b:
+            return a, b
+    return 0, len(sentence.text)
+
+
+_NOT_EXEMPT_CONTEXT = re.compile(r"\b(?:whether|if|or) not\s*$")
+_WIDE_CUES = ("no", "without", "instead of", "rather than")
+_OPENING_HEDGE = re.compile(r"\s*(?:if\b|in the future|ideally|in a future|going forward|next steps?)")
+
+
+@dataclass(frozen=True, slots=True)
+class Cues:
+    """The negation, hedging and attempt cues of one sentence, found once and reused for every mention in it."""
+
+    negations: tuple[tuple[int, int, int], ...]  # start, end, word index of the end, of cues that deny something
+    hedged_clauses: tuple[bool, ...]  # per clause of the sentence
+    hedged_opening: bool  # "If we had more time, ..." colours the whole sentence
+    attempts: tuple[int, ...]
+    word_ends: tuple[int, ...]  # end offset of every word, to count words between two offsets
+
+
+def sentence_cues(sentence: Sentence) -> Cues:
+    text = sentence.text
+    word_ends = tuple(m.end() for m in _WORD.finditer(text))
+    negs = []
+    for m in _NEG_CUE.finditer(text):
+        cue = m.group(0)
+        if cue == "no" and _NO_EXEMPT.match(text, m.end()):
+            continue
+        if cue not in ("nor", "none of") and _NEG_EXEMPT.match(text, m.end()) is not None:
+            continue
+        if cue == "not" and (_NOT_EXEMPT_CONTEXT.search(text, 0, m.end()) or text.startswith(" only", m.end())):
+            continue
+        negs.append((m.start(), m.end(), bisect_right(word_ends, m.end()), 4 if cue in _WIDE_CUES else 12))
+    hedged = tuple(_HEDGE.search(text, a, b) is not None for a, b in sentence.clauses)
+    return Cues(
+        negations=tuple((a, e, w * 100 + limit) for a, e, w, limit in negs),
+        hedged_clauses=hedged,
+        hedged_opening=_OPENING_HEDGE.match(text) is not None and _HEDGE.search(text) is not None,
+        attempts=tuple(m.end() for m in _ATTEMPT.finditer(text)),
+        word_ends=word_ends,
+    )
+
+
+def mention_polarity(sentence: Sentence, start: int, end: int, cues: Cues | None = None) -> Polarity:
+    """How the mention at ``start:end`` (offsets relative to the sentence) is used in its sentence."""
+    cues = cues or sentence_cues(sentence)
+    text = sentence.text
+    ca, cb = _clause_of(sentence, start)
+    mention_word = bisect_right(cues.word_ends, start)
+    # a negation cue before the mention, in the same clause, with the mention in its scope
+    for a, e, packed in cues.negations:
+        if a < ca or e > start:
+            continue
+        word, limit = divmod(packed, 100)
+        if mention_word - word <= limit:
+            return Polarity.NEGATED
+    after = text[end:cb]
+    m2 = _NEG_AFTER.match(after)
+    if m2 and not _NEG_AFTER_EXEMPT.match(after, m2.end()):
+        return Polarity.NEGATED
+    if any(ca <= x <= start for x in cues.attempts):
+        return Polarity.NEGATED if _CONTRAST.search(text, start) else Polarity.ATTEMPT
+    clause = sentence.clauses.index((ca, cb)) if (ca, cb) in sentence.clauses else -1
+    if (clause >= 0 and cues.hedged_clauses[clause]) or cues.hedged_opening:
+        return Polarity.HYPOTHETICAL
+    return Polarity.CLAIM
+
+
+def is_first_person(sentence: Sentence) -> bool:
+    return _FIRST_PERSON.search(sentence.text) is not None or _PASSIVE_DONE.search(sentence.text) is not None
+
+
+def is_past_claim(sentence: Sentence) -> bool:
+    return _PAST_CLAIM.search(sentence.text) is not None or _PASSIVE_DONE.search(sentence.text) is not None
+
+
+def opens_negatively(answer: AnswerText) -> bool:
+    """The answer to a yes/no question starts by saying no ("No.", "Unfortunately, we did not ...")."""
+    if not answer.sentences:
+        return False
+    first = answer.sentences[0].text
+    if _NO_OPENER.match(first):
+        return _NEG_DOING.search(first) is not None or re.match(r"^\s*no\b", first) is not None
+    return False
+
+
+def asks_if_not(question: Question) -> bool:
+    """The prompt asks what the group *would* do when the answer is no ("If not, explain how ...")."""
+    return _IF_NOT_PROMPT.search(question.prompt) is not None
