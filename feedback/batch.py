@@ -17,7 +17,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -192,8 +192,90 @@ def _options_key(options: Options, llm: str) -> str:
     return repr((options.select, options.ignore, options.consistency, template, llm))
 
 
+@dataclass(frozen=True, slots=True)
+class Worker:
+    """What checking one report needs; picklable, so reports can be checked in worker processes."""
+
+    out: Path
+    options: Options
+    options_key: str
+    reviewing: bool = False  # an LLM review follows: results go back to the parent instead of being written
+    llm_notice: str = ""  # why a requested LLM review did not run, shown in every report
+
+    @property
+    def pages(self) -> Path:
+        return self.out / "reports"
+
+    def key(self, entry: Entry) -> str:
+        h = hashlib.sha256()
+        for part in (code_fingerprint(), self.options_key, entry.name, entry.group):
+            h.update(part.encode("utf-8"))
+            h.update(b"\0")
+        h.update(entry.path.read_bytes())
+        return h.hexdigest()
+
+    def cached(self, entry: Entry, key: str) -> dict[str, Any] | None:
+        key_file = self.out / ".cache" / f"{entry.slug}.key"
+        pages = [self.pages / f"{entry.slug}.{ext}" for ext in ("json", "html", "md")]
+        if not key_file.is_file() or key_file.read_text(encoding="utf-8") != key:
+            return None
+        if not all(p.is_file() for p in pages):
+            return None
+        try:
+            data: dict[str, Any] = json.loads(pages[0].read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data
+
+    def write(self, entry: Entry, result: Result, key: str) -> dict[str, Any]:
+        from feedback import render
+        from feedback.render.json import result_to_dict
+
+        result.source = entry.name
+        if self.llm_notice and not result.llm.message:
+            result.llm.message = self.llm_notice
+        for fmt, ext in (("html", "html"), ("markdown", "md"), ("json", "json")):
+            write_atomic(self.pages / f"{entry.slug}.{ext}", render.get(fmt)([result]))
+        # the key is written last, so an interrupted write is never taken for finished work; a review that did
+        # not succeed is not cached, so the next run tries it again
+        if not self.reviewing or result.llm.status == "ok":
+            write_atomic(self.out / ".cache" / f"{entry.slug}.key", key)
+        return result_to_dict(result)
+
+    def check(self, entry: Entry) -> tuple[Outcome, Result | None, str]:
+        """The deterministic stages for one report; writes its pages unless an LLM review follows."""
+        try:
+            key = self.key(entry)
+            data = self.cached(entry, key)
+            if data is not None:
+                return Outcome(entry, data, cached=True), None, key
+            result = check_file(entry.path, self.options)
+            if not self.reviewing:
+                return Outcome(entry, self.write(entry, result, key)), None, key
+            return Outcome(entry), result, key
+        except FeedbackError as exc:
+            return Outcome(entry, error=str(exc)), None, ""
+        except OSError as exc:
+            return Outcome(entry, error=f"{entry.path}: cannot read ({exc.strerror or exc})"), None, ""
+        except Exception as exc:  # a bug on one report must not stop the batch; it is recorded instead
+            return Outcome(entry, error=f"internal error: {type(exc).__name__}: {exc}"), None, ""
+
+
+def _warm_up() -> None:
+    """Import the renderers, compile the templates and load the checks once, before workers are forked."""
+    from feedback import render
+    from feedback.pipeline import check_text
+    from feedback.render.view import environment
+
+    code_fingerprint()
+    render.names()
+    environment(html=True).get_template("report.html.j2")
+    environment(html=False).get_template("report.md.j2")
+    check_text("# warm-up\n")
+
+
 class Runner:
-    """Runs one batch; holds what every report shares (options, output folder, LLM stage)."""
+    """Runs one batch: deterministic stages in ``jobs`` worker processes, then the LLM stage in chunks."""
 
     def __init__(
         self,
@@ -206,66 +288,11 @@ class Runner:
         llm_notice: str = "",
     ) -> None:
         self.out = out
-        self.pages = out / "reports"
-        self.cache = out / ".cache"
-        self.options = options
         self.jobs = max(1, jobs)
         self.review = review
-        self.llm_notice = llm_notice  # why a requested LLM review did not run, shown in every report
-        self.options_key = _options_key(options, llm_key if review is not None else llm_notice)
-
-    def _key(self, entry: Entry) -> str:
-        h = hashlib.sha256()
-        for part in (code_fingerprint(), self.options_key, entry.name, entry.group):
-            h.update(part.encode("utf-8"))
-            h.update(b"\0")
-        h.update(entry.path.read_bytes())
-        return h.hexdigest()
-
-    def _cached(self, entry: Entry, key: str) -> dict[str, Any] | None:
-        key_file = self.cache / f"{entry.slug}.key"
-        pages = [self.pages / f"{entry.slug}.{ext}" for ext in ("json", "html", "md")]
-        if not key_file.is_file() or key_file.read_text(encoding="utf-8") != key:
-            return None
-        if not all(p.is_file() for p in pages):
-            return None
-        try:
-            data: dict[str, Any] = json.loads(pages[0].read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        return data
-
-    def _write(self, entry: Entry, result: Result, key: str) -> dict[str, Any]:
-        from feedback import render
-        from feedback.render.json import result_to_dict
-
-        result.source = entry.name
-        if self.llm_notice and not result.llm.message:
-            result.llm.message = self.llm_notice
-        for fmt, ext in (("html", "html"), ("markdown", "md"), ("json", "json")):
-            write_atomic(self.pages / f"{entry.slug}.{ext}", render.get(fmt)([result]))
-        # the key is written last: an interrupted write is never taken for finished work
-        if self.review is None or result.llm.status == "ok":
-            write_atomic(self.cache / f"{entry.slug}.key", key)
-        return result_to_dict(result)
-
-    def _check(self, entry: Entry) -> tuple[Outcome, Result | None, str]:
-        """The deterministic stages for one report (run in a worker thread)."""
-        try:
-            key = self._key(entry)
-            data = self._cached(entry, key)
-            if data is not None:
-                return Outcome(entry, data, cached=True), None, key
-            result = check_file(entry.path, self.options)
-            if self.review is None:
-                return Outcome(entry, self._write(entry, result, key)), None, key
-            return Outcome(entry), result, key
-        except FeedbackError as exc:
-            return Outcome(entry, error=str(exc)), None, ""
-        except OSError as exc:
-            return Outcome(entry, error=f"{entry.path}: cannot read ({exc.strerror or exc})"), None, ""
-        except Exception as exc:  # a bug on one report must not stop the batch; it is recorded instead
-            return Outcome(entry, error=f"internal error: {type(exc).__name__}: {exc}"), None, ""
+        key = _options_key(options, llm_key if review is not None else llm_notice)
+        self.worker = Worker(out, options, key, reviewing=review is not None, llm_notice=llm_notice)
+        _warm_up()
 
     def _review(self, pending: list[tuple[Outcome, Result, str]]) -> None:
         assert self.review is not None
@@ -277,18 +304,28 @@ class Runner:
                 r.llm.status, r.llm.message = "failed", str(exc)
         for (outcome, _r, key), result in zip(pending, reviewed, strict=True):
             try:
-                outcome.data = self._write(outcome.entry, result, key)
+                outcome.data = self.worker.write(outcome.entry, result, key)
             except (OSError, FeedbackError) as exc:
                 outcome.error = str(exc)
+
+    def _checked(self, entries: list[Entry]) -> Iterator[tuple[Outcome, Result | None, str]]:
+        """Each report's deterministic outcome, in the order they finish."""
+        if self.jobs == 1 or len(entries) == 1:
+            yield from map(self.worker.check, entries)
+            return
+        # processes, not threads: the checks are pure Python and would otherwise share one core
+        with ProcessPoolExecutor(min(self.jobs, len(entries))) as pool:
+            futures = [pool.submit(self.worker.check, e) for e in entries]
+            for fut in as_completed(futures):
+                yield fut.result()
 
     def run(self, entries: list[Entry], progress: bool | None = None) -> BatchSummary:
         summary = BatchSummary(self.out)
         outcomes: dict[str, Outcome] = {}
         pending: list[tuple[Outcome, Result, str]] = []
-        with _progress(len(entries), progress) as advance, ThreadPoolExecutor(self.jobs) as pool:
-            futures: list[Future[tuple[Outcome, Result | None, str]]] = [pool.submit(self._check, e) for e in entries]
-            for fut in as_completed(futures):
-                outcome, result, key = fut.result()
+        checked = self._checked(entries)
+        with _progress(len(entries), progress) as advance:
+            for outcome, result, key in checked:
                 outcomes[outcome.entry.slug] = outcome
                 if result is None:
                     advance(outcome.entry.name)
