@@ -8,6 +8,7 @@ of one report line.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
@@ -18,12 +19,16 @@ from feedback.consistency.evidence import (
     Polarity,
     Sentence,
     asks_if_not,
+    generic_clause,
+    introduces_hedged_list,
     is_first_person,
     is_past_claim,
     mention_polarity,
     opens_negatively,
+    reads_as_done,
     sentence_cues,
     split_answer,
+    starts_list_item,
 )
 from feedback.findings import Category, Finding, Severity, Verdict
 from feedback.report.model import ChecklistItem, Question, Report
@@ -49,6 +54,7 @@ class Mention:
     own: bool  # the sentence answers a question that asks about this topic
     strong: bool  # a strong evidence term (not only a generic or local word)
     opener: bool = False  # derived from an answer that opens with "no" rather than from the words themselves
+    local: bool = False  # found only through a word that counts inside the topic's own questions
 
     @property
     def question(self) -> int:
@@ -75,6 +81,7 @@ class Evidence:
     mentions: dict[str, list[Mention]]
     negative_openers: set[int]
     asked_by: dict[int, tuple[Topic, ...]]  # question number -> topics it asks about
+    yes_no: set[int]  # questions that ask "did you ...?"
 
     def of(self, topic: Topic) -> list[Mention]:
         return self.mentions.get(topic.id, [])
@@ -92,6 +99,7 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
     negative_openers: set[int] = set()
     asked_by: dict[int, tuple[Topic, ...]] = {}
     hypothetical_after: dict[int, bool] = {}
+    hedged_items: set[tuple[int, int]] = set()  # list items under "... would allow the following:"
     for q in report.questions:
         if not q.answered or not q.answer.lines:
             continue
@@ -104,6 +112,12 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
         if negative_open:
             negative_openers.add(q.number)
         hypothetical_after[q.number] = negative_open and asks_if_not(q)
+        in_list = False
+        for sent in ans.sentences:
+            if in_list and starts_list_item(ans, sent):
+                hedged_items.add((q.number, sent.index))
+            else:
+                in_list = introduces_hedged_list(sent)
 
     # one string for the whole report, so every pattern runs once per report
     order = list(answers.values())
@@ -128,21 +142,21 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
     mentions: dict[str, list[Mention]] = {}
     for topic in topics:
         found: dict[tuple[int, int], tuple[list[Span], list[tuple[int, int]]]] = {}
-        patterns: list[tuple[Terms, bool, bool]] = [(topic.strong, True, False)]
+        patterns: list[tuple[Terms, int]] = [(topic.strong, STRONG)]
         if topic.terms is not topic.strong:
-            patterns.append((topic.terms, False, False))
+            patterns.append((topic.terms, TERM))
         if topic.local is not None:
-            patterns.append((topic.local, False, True))
-        for terms, strong, local_only in patterns:
+            patterns.append((topic.local, LOCAL))
+        for terms, kind in patterns:
             for a, e in terms.finditer(joined, seen):
                 hit = locate(a)
                 if hit is None:
                     continue
                 k, s = hit
-                if local_only and topic not in asked_by[s.question]:
+                if kind == LOCAL and topic not in asked_by[s.question]:
                     continue
                 rel = a - offsets[k] - s.start
-                found.setdefault((k, s.index), ([], []))[0].append((rel, min(e - offsets[k], s.end) - s.start, strong))
+                found.setdefault((k, s.index), ([], []))[0].append((rel, min(e - offsets[k], s.end) - s.start, kind))
         if topic.negative is not None:
             for a, e in topic.negative.finditer(joined, seen):
                 hit = locate(a)
@@ -157,7 +171,10 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
             c = cues.get((s.question, i))
             if c is None:
                 c = cues[(s.question, i)] = sentence_cues(s)
-            m = _read(topic, ans, s, spans, neg[0] if neg else None, own, hypothetical_after[s.question] and i > 0, c)
+            denied = s.question in negative_openers
+            hypothetical = hypothetical_after[s.question] and i > 0
+            hedged = (s.question, i) in hedged_items
+            m = _read(topic, ans, s, spans, neg[0] if neg else None, own, denied, hypothetical, hedged, c)
             if m is not None:
                 out.append(m)
         mentions[topic.id] = out
@@ -175,10 +192,12 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
             )
     for ms in mentions.values():
         ms.sort(key=lambda m: (m.question, m.start))
-    return Evidence(answers, mentions, negative_openers, asked_by)
+    yes_no = {n for n, a in answers.items() if _yes_no(a.question)}
+    return Evidence(answers, mentions, negative_openers, asked_by, yes_no)
 
 
-Span = tuple[int, int, bool]  # start, end (relative to the sentence), strong
+Span = tuple[int, int, int]  # start, end (relative to the sentence), kind
+STRONG, TERM, LOCAL = 0, 1, 2
 
 
 def _read(
@@ -188,31 +207,47 @@ def _read(
     spans: list[Span],
     negative: tuple[int, int] | None,
     own: bool,
+    denied: bool,
     hypothetical: bool,
+    hedged: bool,
     cues: Cues,
 ) -> Mention | None:
+    """What sentence ``s`` says about ``topic``: a claim wins over a negation, a negation over a hypothetical."""
+    assertive = is_first_person(s)
     if not own and topic.context is not None and not topic.context.search(s.text):
         return None
     if not spans:
         if not own or negative is None:
             return None
         return Mention(topic.id, ans, s, Polarity.NEGATED, s.start + negative[0], s.start + negative[1], own, True)
-    best: tuple[int, int, int, bool, Polarity] | None = None  # rank, start, end, strong, polarity
-    for a, b, strong in sorted(spans, key=lambda x: (x[0], not x[2])):
-        pol = Polarity.CLAIM if s.code else mention_polarity(s, a, b, cues)
-        if pol is Polarity.CLAIM and hypothetical and not is_past_claim(s):
-            pol = Polarity.HYPOTHETICAL
-        key = (_RANK[pol], a, b, strong, pol)
-        if best is None or key[0] < best[0] or (key[0] == best[0] and strong and not best[3]):
-            best = key
-    assert best is not None
-    _r, a, b, strong, pol = best
+    read: list[tuple[int, int, int, Polarity]] = []  # rank, start, end, polarity
+    for a, b, kind in sorted(spans, key=lambda x: (x[0], x[2])):
+        if s.code:
+            read.append((_RANK[Polarity.CLAIM], a, b, Polarity.CLAIM) if kind != LOCAL else (9, a, b, Polarity.CLAIM))
+            continue
+        pol = mention_polarity(s, a, b, cues)
+        if pol is Polarity.CLAIM:
+            if generic_clause(s, a) or not assertive:
+                pol = Polarity.MENTION  # "DVC is useful because ...", "but it makes sense to ...": no claim
+            elif hedged or (hypothetical and not reads_as_done(s)):
+                pol = Polarity.HYPOTHETICAL
+            elif kind == LOCAL and (denied or negative is not None):
+                continue  # after "No." a bare "training" is the local training, not the cloud one
+        read.append((_RANK[pol] + (10 if kind == LOCAL and pol is Polarity.CLAIM else 0), a, b, pol))
+    if not read:
+        return None
+    read.sort(key=lambda r: (r[0], r[1]))
+    rank, a, b, pol = read[0]
+    if rank >= 10 and any(p is Polarity.NEGATED for _r, _a, _b, p in read):
+        # a claim made only with a generic local word does not outweigh an explicit negation in the sentence
+        rank, a, b, pol = next(r for r in read if r[3] is Polarity.NEGATED)
     if negative is not None and pol is not Polarity.CLAIM:
         pol = Polarity.NEGATED
-    return Mention(topic.id, ans, s, pol, s.start + a, s.start + b, own, strong)
+    kinds = {k for x, _e, k in spans if x == a}
+    return Mention(topic.id, ans, s, pol, s.start + a, s.start + b, own, STRONG in kinds, local=kinds == {LOCAL})
 
 
-_RANK = {Polarity.CLAIM: 0, Polarity.NEGATED: 1, Polarity.ATTEMPT: 2, Polarity.HYPOTHETICAL: 3}
+_RANK = {Polarity.CLAIM: 0, Polarity.NEGATED: 1, Polarity.MENTION: 2, Polarity.ATTEMPT: 3, Polarity.HYPOTHETICAL: 4}
 
 
 # ---------------------------------------------------------------------------------------------- verdicts
@@ -233,6 +268,39 @@ def _own_answered(report: Report, topic: Topic, ev: Evidence) -> list[int]:
     ]
 
 
+def _answer_says_no(topic: Topic, ev: Evidence) -> list[Mention]:
+    """Negations that settle the topic's own yes/no question: the answer opens with "no" about it, or its last word
+    on the topic is a turn-around ("We set up X. However, we were unsuccessful in X.")."""
+    out: list[Mention] = []
+    for n in sorted(ev.yes_no):
+        if topic not in ev.asked_by.get(n, ()):
+            continue
+        ms = [m for m in ev.of(topic) if m.question == n and m.polarity in (Polarity.CLAIM, Polarity.NEGATED)]
+        if not ms:
+            continue
+        first, last = ms[0], ms[-1]
+        claimed = any(m.polarity is Polarity.CLAIM for m in ms)
+        if (
+            n in ev.negative_openers
+            and first.sentence.index == 0
+            and first.polarity is Polarity.NEGATED
+            and not (first.opener and claimed)  # "No monitoring. We did set up drift detection though."
+        ):
+            out.append(first)
+        elif (
+            last.polarity is Polarity.NEGATED
+            and first is not last
+            and _TURN.search(last.sentence.text)
+            and not _PURPOSE.match(last.answer.norm, last.end)  # "did not use DVC for versioning": a part only
+        ):
+            out.append(last)
+    return out
+
+
+_PURPOSE = re.compile(r"\s+(?:for|to|as|in order)\b")
+_TURN = re.compile(r"\b(?:however|but|unfortunately|in the end|eventually|ultimately)\b")
+
+
 def _ticked_state(report: Report, topic: Topic, ev: Evidence) -> TopicState:
     ms = ev.of(topic)
     claims = [m for m in ms if m.polarity is Polarity.CLAIM]
@@ -242,7 +310,10 @@ def _ticked_state(report: Report, topic: Topic, ev: Evidence) -> TopicState:
         own = [m for m in negs if m.own]
         conf = 0.85 if own else 0.7
         return TopicState(Verdict.CONTRADICTED, conf, tuple((own or negs)[:MAX_QUOTES]))
-    if claims:
+    settled = _answer_says_no(topic, ev)
+    if settled:
+        return TopicState(Verdict.CONTRADICTED, 0.7, tuple(settled[:MAX_QUOTES]))
+    if claims or any(m.polarity is Polarity.MENTION for m in ms):
         return TopicState(None, 0.0, tuple(claims[:1]))
     # nothing said it was done
     in_denied = [m for m in soft if m.own and m.question in ev.negative_openers]
@@ -255,21 +326,21 @@ def _ticked_state(report: Report, topic: Topic, ev: Evidence) -> TopicState:
 
 def _unticked_state(topic: Topic, ev: Evidence) -> TopicState:
     ms = ev.of(topic)
-    if any(m.polarity is Polarity.NEGATED and m.own for m in ms):
-        return TopicState(None, 0.0, ())
     claims = [
         m
         for m in ms
         if m.polarity is Polarity.CLAIM
-        and (m.strong or m.own)
-        and (is_first_person(m.sentence) or m.sentence.code)
-        and not (m.sentence.code and not m.own)
+        and m.strong
+        and ((is_past_claim(m.sentence) and reads_as_done(m.sentence)) or (m.sentence.code and m.own))
     ]
     if not claims:
         return TopicState(None, 0.0, ())
+    denied = any(m.polarity is Polarity.NEGATED and m.own for m in ms)
     claims.sort(key=lambda m: (not m.own, not m.strong))
-    own_strong = claims[0].own and claims[0].strong
-    return TopicState(Verdict.CONTRADICTED, 0.75 if own_strong else 0.6, tuple(claims[:MAX_QUOTES]))
+    if denied and not (claims[0].own and claims[0].strong):
+        return TopicState(None, 0.0, ())  # the topic's own answer also says no: leave it to the reader
+    conf = 0.75 if claims[0].own and claims[0].strong else 0.6
+    return TopicState(Verdict.CONTRADICTED, conf - (0.15 if denied else 0.0), tuple(claims[:MAX_QUOTES]))
 
 
 def _quotes(report: Report, mentions: tuple[Mention, ...] | list[Mention]) -> tuple[list[tuple[int, str]], list[int]]:

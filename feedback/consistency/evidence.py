@@ -20,6 +20,7 @@ from feedback.report.model import Line, Question
 
 class Polarity(StrEnum):
     CLAIM = "claim"  # says it was done
+    MENTION = "mention"  # names it without saying who did what ("DVC stores metadata in git")
     NEGATED = "negated"  # says it was not done (or done differently)
     HYPOTHETICAL = "hypothetical"  # would / could / in the future / how it would help
     ATTEMPT = "attempt"  # tried, without saying it worked
@@ -75,9 +76,10 @@ _MARKUP = re.compile(r"[*`]|(?<![\w])_|_(?![\w])")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 _SENTENCE_END = re.compile(r"([.!?][\"')\]*`_]*)\s+(?=[^a-z\s])|\n()\s*\n")
 _BLOCK_START = re.compile(r"\n(?=[ \t]*(?:[-*+]\s|\d+[.)]\s|#|\||```|~~~))")
+_LIST_NUMBER = re.compile(r"\s*\d{1,2}[.)]\s*")
 _CLAUSE_BREAK = re.compile(
     r"\b(?:but|however|although|though|whereas|while|instead|yet|except|apart from|besides|otherwise|so that)\b"
-    r"|[;:()\[\]]|,\s*(?:and|so|which|since|because|as|then)\b|\s[-–—]\s"
+    r"|[;:]|,\s*(?:and|so|which|since|because|as|then)\b|\s[-–—]\s"
 )
 
 
@@ -92,7 +94,7 @@ def _clauses(text: str) -> tuple[tuple[int, int], ...]:
         if m.start() > start:
             spans.append((start, m.start()))
         start = m.start()  # the connective opens the next clause ("but we ...")
-        if m.group(0)[0] in ";:()[],":
+        if m.group(0)[0] in ";:,":
             start = m.end()
     spans.append((start, len(text)))
     return tuple(s for s in spans if s[1] > s[0])
@@ -145,6 +147,9 @@ def _split_prose(raw: str, start: int, end: int, add: Callable[[int, int, bool],
         | {m.end(1) if m.group(1) else m.end() for m in _SENTENCE_END.finditer(chunk)}
         | {m.start() + 1 for m in _BLOCK_START.finditer(chunk)}
     )
+    # "1. Know if ... 2. Detect drift": a list number belongs to the sentence after it
+    last = len(cuts) - 1
+    cuts = [c for i, c in enumerate(cuts) if i in (0, last) or not _LIST_NUMBER.fullmatch(chunk[cuts[i - 1] : c])]
     for a, b in itertools.pairwise(cuts):
         add(start + a, start + b, False)
 
@@ -153,24 +158,34 @@ def _split_prose(raw: str, start: int, end: int, add: Callable[[int, int, bool],
 
 # Cues that say something was not done. "not" alone is accepted, but only when the topic falls in its scope.
 _NEG_CUE = re.compile(
-    r"\b(?:did ?n[o']t|do ?n[o']t|does ?n[o']t|was ?n[o']t|were ?n[o']t|is ?n[o']t|are ?n[o']t|has ?n[o']t|"
-    r"have ?n[o']t|had ?n[o']t|could ?n[o']t|couldn't|can ?not|can't|wo ?n't|would ?n[o']t|unable to|"
-    r"failed to|fail to|never|unsuccessful\w*|not|without|instead of|rather than|none of|nor|no)\b"
+    r"\b(?:did ?n[o']t|do ?n[o']t|does ?n[o']t|has ?n[o']t|have ?n[o']t|had ?n[o']t|could ?n[o']t|can ?not|can't|"
+    r"wo ?n't|would ?n[o']t|unable to|not able to|failed to|fail to|never|unsuccessful\w*|without|instead of|"
+    r"rather than|none of|nor|no|not yet|but not|opted not|chose not|decided not|"
+    r"(?:was|were|is|are) ?n[o']t)\b"
 )
+_COPULA_CUE = re.compile(r"(?:was|were|is|are) ?n[o']t")
+# after "was not" / "is not" only a participle says something was not done ("was not used"; not "is not complex")
+_PARTICIPLE = re.compile(r"\s+(?:\w+ly\s+)?(?:\w+ed|able|set|run|done|built|written|made|got|gotten|put|taken)\b")
+_SCOPE_WORDS = 20
+_NARROW_SCOPE_WORDS = 4
 # A negation followed by one of these is about something else ("did not need", "not only", "no problems").
 _NEG_EXEMPT = re.compile(
-    r"(?:\s+(?:really|actually|even|always|necessarily))?\s+(?:only|just|need|needed|assume|think|believe|feel|know|"
+    r"(?:\s+(?:really|actually|even|always|necessarily|greatly|much|particularly|directly))?\s+(?:only|just|need|"
+    r"needed|assume|think|believe|feel|know|benefit|gain|help|"
     r"realize|realise|see|find|expect|matter|have to|had to|want|wanted|like|improve|change|spend|bother|focus|"
     r"problems?|issues?|trouble|major|doubt|longer|more than|much|many|too|very|perfect|sure|necessary|"
     r"relevant|important enough|exceed|override|persist|exist|fully|cover|covered|affect|break|be possible|"
     r"surprisingly|mean|remove|removed|delete|deleted|deviate|commit|push|store|stored|"
     r"matter|other|further|additional|extra|any other)\b"
 )
-# Passive or subject-first negations: "DVC was not used", "the deployment did not work", "X failed".
+# Subject-first negations: "DVC was not used", "the deployment did not work", "X failed".
 _NEG_AFTER = re.compile(
-    r"^[^.;]{0,60}?\b(?:(?:was|were|is|are|has|have|had)(?: been)? ?n[o']t|(?:was|were|has been|have been) never|"
-    r"did ?n[o']t work|didn't work|failed|never (?:worked|got|ran|succeeded)|has not been|have not been|"
-    r"wasn't|weren't|did not succeed|was unsuccessful|were unsuccessful)\b"
+    r"^[^.;]{0,60}?\b(?:(?:(?:was|were|is|are|has|have|had)(?: been)? ?n[o']t|(?:was|were|has been|have been) never)"
+    r"(?:\s+\w+ly)?\s+(?:used|implemented|set ?up|done|deployed|created|written|added|performed|trained|run|"
+    r"tested|included|integrated|configured|completed|finished|successful|utili[sz]ed|applied|conducted|"
+    r"reached|achieved|working|functional|possible)|"
+    r"did ?n[o']t work|failed|never (?:worked|got|ran|succeeded)|did not succeed|was unsuccessful|"
+    r"were unsuccessful)\b"
 )
 _NEG_AFTER_EXEMPT = re.compile(r"^\s*(?:only|just|always|necessary|needed|perfect|sure|an issue|a problem|too)\b")
 _NO_EXEMPT = re.compile(r"^\s+(?:problems?|issues?|trouble|need|major|other|doubt|matter|more|longer|one|way|idea)\b")
@@ -179,9 +194,12 @@ _HEDGE = re.compile(
     r"if we (?:had|were|have)|had we|would have|would like|want(?:ed)? to|ideally|maybe|perhaps|possibly|"
     r"consider(?:ed|ing)?|potentially|one could|next steps?|going forward|in a future|if (?:time|possible)|"
     r"could have|it is possible to|aim(?:ed)? to|intend(?:ed)? to|is beneficial|would be beneficial|"
-    r"can be used|could be used|will be)\b"
+    r"can be used|could be used|will be|makes? sense|(?:is|are|be) (?:important|useful|beneficial|helpful|"
+    r"good|nice|valuable) to)\b"
 )
-_ATTEMPT = re.compile(r"\b(?:tried|try|trying|attempt(?:ed|s)?|experimented with|looked into|explored|investigated)\b")
+_ATTEMPT = re.compile(
+    r"\b(?:tried|try|trying|attempt(?:ed|s|ing)?|experimented with|look(?:ed|ing) into|explored|investigated)\b"
+)
 _CONTRAST = re.compile(
     r"\b(?:but|however|unfortunately|unsuccessful\w*|failed|did ?n[o']t|could ?n[o']t|couldn't|not able|unable|"
     r"without success|never)\b"
@@ -192,7 +210,7 @@ _PASSIVE_DONE = re.compile(
     r"written|configured|integrated|trained|built|run|performed|done|applied|tracked|logged|stored|tested)\b"
 )
 _PAST_CLAIM = re.compile(
-    r"\bwe\s+(?:\w+\s+){0,2}(?:used|implemented|did|set ?up|created|managed|wrote|added|deployed|trained|built|ran|"
+    r"\bwe\b[^.;]{0,80}?\b(?:used|implemented|did|set ?up|created|managed|wrote|added|deployed|trained|built|ran|"
     r"made|performed|integrated|configured|have|had|got|tested|achieved|succeeded)\b"
 )
 # Openers of an answer to a yes/no question that say "no".
@@ -243,9 +261,12 @@ def sentence_cues(sentence: Sentence) -> Cues:
             continue
         if cue not in ("nor", "none of") and _NEG_EXEMPT.match(text, m.end()) is not None:
             continue
-        if cue == "not" and (_NOT_EXEMPT_CONTEXT.search(text, 0, m.end()) or text.startswith(" only", m.end())):
+        if _COPULA_CUE.fullmatch(cue) and not _PARTICIPLE.match(text, m.end()):
             continue
-        negs.append((m.start(), m.end(), bisect_right(word_ends, m.end()), 4 if cue in _WIDE_CUES else 12))
+        if _NOT_EXEMPT_CONTEXT.search(text, 0, m.end()):
+            continue
+        limit = _NARROW_SCOPE_WORDS if cue in _WIDE_CUES else _SCOPE_WORDS
+        negs.append((m.start(), m.end(), bisect_right(word_ends, m.end()), limit))
     hedged = tuple(_HEDGE.search(text, a, b) is not None for a, b in sentence.clauses)
     return Cues(
         negations=tuple((a, e, w * 100 + limit) for a, e, w, limit in negs),
@@ -281,8 +302,43 @@ def mention_polarity(sentence: Sentence, start: int, end: int, cues: Cues | None
     return Polarity.CLAIM
 
 
+_CONTRAST_OPENING = re.compile(
+    r"\s*(?:but|however|although|though|whereas|while|yet),?\s+(?:it|this|that|there|these|those|such|one)\b"
+)
+
+
+def generic_clause(sentence: Sentence, pos: int) -> bool:
+    """The clause at ``pos`` turns away ("but it makes sense to ...") and names no one who did anything."""
+    a, b = _clause_of(sentence, pos)
+    clause = sentence.text[a:b]
+    return _CONTRAST_OPENING.match(clause) is not None
+
+
 def is_first_person(sentence: Sentence) -> bool:
     return _FIRST_PERSON.search(sentence.text) is not None or _PASSIVE_DONE.search(sentence.text) is not None
+
+
+_MODAL = re.compile(r"\b(?:can|could|would|will|should|might|may|shall)\b")
+
+
+def reads_as_done(sentence: Sentence) -> bool:
+    """A first-person statement without a modal verb: after "No, ..." only such sentences still claim anything."""
+    return is_first_person(sentence) and _MODAL.search(sentence.text) is None
+
+
+_LIST_ITEM = re.compile(r"\s*(?:\d{1,2}[.)]|[-*+])\s")
+
+
+def starts_list_item(answer: AnswerText, sentence: Sentence) -> bool:
+    return _LIST_ITEM.match(answer.raw, sentence.start - 1 if sentence.start else 0) is not None or (
+        _LIST_ITEM.match(answer.raw, sentence.start) is not None
+    )
+
+
+def introduces_hedged_list(sentence: Sentence) -> bool:
+    """ "Monitoring would allow the following:" - the list items after it are hypothetical too."""
+    head, colon, _rest = sentence.text.partition(":")
+    return bool(colon) and _HEDGE.search(head) is not None
 
 
 def is_past_claim(sentence: Sentence) -> bool:
