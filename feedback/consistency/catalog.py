@@ -64,6 +64,7 @@ class Topic:
     local: Terms | None
     negative: Terms | None
     context: Terms | None
+    ticked: bool
     unticked: bool
     unsupported: bool
     internal: bool
@@ -183,7 +184,7 @@ def _topic(path: Path, index: int, raw: Any) -> Topic:
         raise ConfigError(f"{where}: needs at least one pattern in 'terms'")
     unknown = set(raw) - {
         *("id", "name", "items", "questions", "terms", "strong", "local", "negative", "context"),
-        *("unticked", "unsupported", "internal"),
+        *("ticked", "unticked", "unsupported", "internal"),
     }
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
@@ -197,6 +198,7 @@ def _topic(path: Path, index: int, raw: Any) -> Topic:
         local=_terms(f"{where}.local", raw.get("local")),
         negative=_terms(f"{where}.negative", raw.get("negative")),
         context=_terms(f"{where}.context", raw.get("context")),
+        ticked=_flag(where, raw, "ticked", True),
         unticked=_flag(where, raw, "unticked", True),
         unsupported=_flag(where, raw, "unsupported", False),
         internal=_flag(where, raw, "internal", False),

@@ -61,16 +61,11 @@ class Mention:
         return self.sentence.question
 
     def quote(self) -> tuple[int, str]:
-        s = self.sentence
-        return self.answer.quote(max(s.start, self.start - 200), s.end) if self.opener else self._quote()
-
-    def _quote(self) -> tuple[int, str]:
+        """The verbatim part of the sentence on the line of the key words (for an opener: the opening sentence)."""
         s = self.sentence
         line, text = self.answer.quote(self.start, s.end)
-        i = self.answer.line_starts.index(next(x for x in reversed(self.answer.line_starts) if x <= self.start))
-        line_start = max(s.start, self.answer.line_starts[i])
-        whole = self.answer.raw[line_start : min(s.end, line_start + len(self.answer.lines[i].text))]
-        return line, whole.strip(" \t-*>#") or text
+        whole = self.answer.quote(max(s.start, self.answer.line_start_of(self.start)), s.end)[1]
+        return line, whole or text
 
 
 @dataclass(slots=True)
@@ -183,10 +178,10 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
     for n in negative_openers:
         ans = answers[n]
         first = ans.sentences[0]
-        denied = [t for t in asked_by[n] if t in topics]
-        if any(m.question == n and m.sentence.index == 0 for t in denied for m in mentions.get(t.id, [])):
+        opened = [t for t in asked_by[n] if t in topics]
+        if any(m.question == n and m.sentence.index == 0 for t in opened for m in mentions.get(t.id, [])):
             continue
-        for topic in denied:
+        for topic in opened:
             mentions.setdefault(topic.id, []).append(
                 Mention(topic.id, ans, first, Polarity.NEGATED, first.start, first.end, True, False, True)
             )
@@ -298,7 +293,7 @@ def _answer_says_no(topic: Topic, ev: Evidence) -> list[Mention]:
 
 
 _PURPOSE = re.compile(r"\s+(?:for|to|as|in order)\b")
-_TURN = re.compile(r"\b(?:however|but|unfortunately|in the end|eventually|ultimately)\b")
+_TURN = re.compile(r"\b(?:however|but|unfortunately|in the end|eventually|ultimately|due to|remained)\b")
 
 
 def _ticked_state(report: Report, topic: Topic, ev: Evidence) -> TopicState:
@@ -362,6 +357,9 @@ def _where(quotes: list[tuple[int, str]], questions: list[int]) -> str:
 
 def _item_finding(report: Report, item: ChecklistItem, topics: tuple[Topic, ...], ev: Evidence) -> Finding | None:
     if item.checked:
+        topics = tuple(t for t in topics if t.ticked)
+        if not topics:
+            return None
         states = [(t, _ticked_state(report, t, ev)) for t in topics]
         contra = [(t, s) for t, s in states if s.verdict is Verdict.CONTRADICTED]
         if contra:

@@ -50,6 +50,9 @@ class AnswerText:
     lines: tuple[Line, ...]
     sentences: tuple[Sentence, ...]
 
+    def line_start_of(self, offset: int) -> int:
+        return self.line_starts[_line_index(self.line_starts, offset)]
+
     def quote(self, start: int, end: int) -> tuple[int, str]:
         """The verbatim piece of one line covering ``start`` (clipped to ``end`` and to that line), and its number."""
         i = _line_index(self.line_starts, start)
@@ -160,7 +163,8 @@ def _split_prose(raw: str, start: int, end: int, add: Callable[[int, int, bool],
 _NEG_CUE = re.compile(
     r"\b(?:did ?n[o']t|do ?n[o']t|does ?n[o']t|has ?n[o']t|have ?n[o']t|had ?n[o']t|could ?n[o']t|can ?not|can't|"
     r"wo ?n't|would ?n[o']t|unable to|not able to|failed to|fail to|never|unsuccessful\w*|without|instead of|"
-    r"rather than|none of|nor|no|not yet|but not|opted not|chose not|decided not|"
+    r"rather than|none of|nor|no|not yet|but not|opted not|chose not|decided not|skipped|skip|gave up(?: on)?|"
+    r"abandoned|dropped|avoided|"
     r"(?:was|were|is|are) ?n[o']t)\b"
 )
 _COPULA_CUE = re.compile(r"(?:was|were|is|are) ?n[o']t")
@@ -180,11 +184,13 @@ _NEG_EXEMPT = re.compile(
 )
 # Subject-first negations: "DVC was not used", "the deployment did not work", "X failed".
 _NEG_AFTER = re.compile(
-    r"^[^.;]{0,60}?\b(?:(?:(?:was|were|is|are|has|have|had)(?: been)? ?n[o']t|(?:was|were|has been|have been) never)"
+    r"^[^.;]{0,60}?\b(?:(?:(?:was|were|is|are|has|have|had)(?: been)? ?n[o']t(?: been)?|"
+    r"(?:was|were|has been|have been) never)"
     r"(?:\s+\w+ly)?\s+(?:used|implemented|set ?up|done|deployed|created|written|added|performed|trained|run|"
     r"tested|included|integrated|configured|completed|finished|successful|utili[sz]ed|applied|conducted|"
     r"reached|achieved|working|functional|possible)|"
     r"did ?n[o']t work|failed|never (?:worked|got|ran|succeeded)|did not succeed|was unsuccessful|"
+    r"remained (?:incomplete|unfinished|unsolved|broken)|"
     r"were unsuccessful)\b"
 )
 _NEG_AFTER_EXEMPT = re.compile(r"^\s*(?:only|just|always|necessary|needed|perfect|sure|an issue|a problem|too)\b")
@@ -235,6 +241,7 @@ def _clause_of(sentence: Sentence, pos: int) -> tuple[int, int]:
     return 0, len(sentence.text)
 
 
+_PURPOSE_OPENING = re.compile(r"\s*(?:in order to|to|for)\s")
 _NOT_EXEMPT_CONTEXT = re.compile(r"\b(?:whether|if|or) not\s*$")
 _WIDE_CUES = ("no", "without", "instead of", "rather than")
 _OPENING_HEDGE = re.compile(r"\s*(?:if\b|in the future|ideally|in a future|going forward|next steps?)")
@@ -296,6 +303,13 @@ def mention_polarity(sentence: Sentence, start: int, end: int, cues: Cues | None
         return Polarity.NEGATED
     if any(ca <= x <= start for x in cues.attempts):
         return Polarity.NEGATED if _CONTRAST.search(text, start) else Polarity.ATTEMPT
+    if (
+        cues.attempts
+        and _PURPOSE_OPENING.match(text)
+        and start < text.find(",")
+        and _CONTRAST.search(text, cues.attempts[0])
+    ):
+        return Polarity.NEGATED  # "To test the API, we looked into TestClient, but did not manage": a failed try
     clause = sentence.clauses.index((ca, cb)) if (ca, cb) in sentence.clauses else -1
     if (clause >= 0 and cues.hedged_clauses[clause]) or cues.hedged_opening:
         return Polarity.HYPOTHETICAL
