@@ -10,7 +10,7 @@ import re
 import re._constants as sre_constants
 import re._parser as sre_parse
 import tomllib
-from collections.abc import Iterator
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +24,82 @@ DEFAULT_CATALOG = Path(__file__).with_name("catalog.toml")
 _FLAGS = re.IGNORECASE
 
 
+_WORDS = re.compile(r"[a-z0-9_]+")
+_FIRST_WORD = re.compile(r"[a-z0-9_]+")
+
+
+class WordIndex:
+    """The words of one text with their offsets, sorted, to find every word that starts with a literal."""
+
+    def __init__(self, text: str) -> None:
+        pairs = sorted((m.group(0), m.start()) for m in _WORDS.finditer(text))
+        self.words = [w for w, _p in pairs]
+        self.starts = [p for _w, p in pairs]
+        self._first: dict[str, str | None] = {}
+
+    def first_word(self, rx: re.Pattern[str]) -> str | None:
+        """The literal word start of a pattern ("dvc" for ``dvc\\b``), or None when it has none."""
+        key = rx.pattern
+        if key not in self._first:
+            lead = _leading(sre_parse.parse(key))
+            word = None
+            if lead is not None and len(lead) == 1:
+                m = _FIRST_WORD.match(next(iter(lead)))
+                word = m.group(0) if m and len(m.group(0)) >= 2 else None
+            self._first[key] = word
+        return self._first[key]
+
+    def starting_with(self, prefix: str) -> list[int]:
+        lo = bisect_left(self.words, prefix)
+        hi = bisect_left(self.words, prefix + "\uffff")
+        return sorted(self.starts[lo:hi])
+
+
+def _word_before(text: str, pos: int) -> bool:
+    return pos > 0 and (text[pos - 1].isalnum() or text[pos - 1] == "_")
+
+
+def _match_at_leads(text: str, rx: re.Pattern[str], boundary: bool, leads: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Like ``finditer``, but only tries positions where one of the pattern's leading literals occurs: much faster
+    than letting the regex engine try every position when the pattern does not start with a plain literal."""
+    starts: set[int] = set()
+    for lead in leads:
+        i = text.find(lead)
+        while i != -1:
+            starts.add(i)
+            i = text.find(lead, i + 1)
+    out: list[tuple[int, int]] = []
+    last = -1
+    for i in sorted(starts):
+        if i < last or (boundary and _word_before(text, i)):
+            continue
+        m = rx.match(text, i)
+        if m is not None:
+            out.append((i, m.end()))
+            last = m.end()
+    return out
+
+
+def _leading(seq: Any) -> frozenset[str] | None:
+    """Literals one of which every match of the parsed pattern starts with (None: unknown)."""
+    run: list[str] = []
+    for op, av in seq:
+        if op is sre_constants.LITERAL:
+            run.append(chr(av))
+            continue
+        if run:
+            return frozenset({"".join(run)})
+        if op is sre_constants.SUBPATTERN:
+            return _leading(av[-1])
+        if op is sre_constants.BRANCH:
+            subs = [_leading(b) for b in av[1]]
+            return frozenset().union(*(x for x in subs if x)) if all(subs) else None
+        if op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT) and av[0] >= 1:
+            return _leading(av[2])
+        return None
+    return frozenset({"".join(run)}) if run else None
+
+
 @dataclass(frozen=True, slots=True)
 class Terms:
     """Patterns matched against lower-cased answer text, each pre-checked with literals it cannot match without.
@@ -32,25 +108,46 @@ class Terms:
     and checked by hand after each match.
     """
 
-    patterns: tuple[tuple[frozenset[str] | None, re.Pattern[str], bool], ...]
+    # (literals one of which every match contains, pattern, leading \\b taken off, literals every match starts with)
+    patterns: tuple[tuple[frozenset[str] | None, re.Pattern[str], bool, tuple[str, ...] | None], ...]
 
-    def finditer(self, text: str, seen: dict[str, bool] | None = None) -> Iterator[tuple[int, int]]:
-        """Matches in ``text``; ``seen`` memoises literal look-ups when many topics scan the same text."""
-        for gate, rx, boundary in self.patterns:
+    def finditer(
+        self, text: str, seen: dict[str, bool] | None = None, index: WordIndex | None = None
+    ) -> list[tuple[int, int]]:
+        """(start, end) of every match in ``text``; ``seen`` memoises literal look-ups across topics and ``index``
+        (the words of ``text``) lets patterns that start at a word boundary try only the words they can start at."""
+        out: list[tuple[int, int]] = []
+        for gate, rx, boundary, leads in self.patterns:
+            if boundary and index is not None:
+                first = index.first_word(rx)
+                if first is not None:
+                    last = -1
+                    for i in index.starting_with(first):
+                        if i >= last and (m := rx.match(text, i)) is not None:
+                            out.append((i, m.end()))
+                            last = m.end()
+                    continue
             if gate is not None:
                 if seen is None:
                     if not any(g in text for g in gate):
                         continue
                 elif not any(seen[g] if g in seen else seen.setdefault(g, g in text) for g in gate):
                     continue
-            for m in rx.finditer(text):
-                a = m.start()
-                if boundary and a > 0 and (text[a - 1].isalnum() or text[a - 1] == "_"):
-                    continue
-                yield a, m.end()
+            if leads is not None:
+                out += _match_at_leads(text, rx, boundary, leads)
+            elif boundary:
+                out += [(m.start(), m.end()) for m in rx.finditer(text) if not _word_before(text, m.start())]
+            else:
+                out += [(m.start(), m.end()) for m in rx.finditer(text)]
+        return out
 
     def search(self, text: str) -> bool:
-        return next(self.finditer(text), None) is not None
+        for gate, rx, boundary, _leads in self.patterns:
+            if gate is not None and not any(g in text for g in gate):
+                continue
+            if any(not (boundary and _word_before(text, m.start())) for m in rx.finditer(text)):
+                return True
+        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +178,7 @@ class Catalog:
     family: str
     path: Path
     topics: tuple[Topic, ...]
+    open_questions: re.Pattern[str] | None = None  # questions whose "no" denies none of their topics
     _memo: dict[tuple[str, str], tuple[Topic, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def topics_for_item(self, item: ChecklistItem) -> tuple[Topic, ...]:
@@ -94,6 +192,9 @@ class Catalog:
         if key not in self._memo:
             self._memo[key] = tuple(t for t in self.topics if t.asks(question))
         return self._memo[key]
+
+    def is_open(self, question: Question) -> bool:
+        return self.open_questions is not None and self.open_questions.search(question.title) is not None
 
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
@@ -157,10 +258,15 @@ def _terms(where: str, patterns: Any) -> Terms | None:
         body = p[2:] if boundary else p
         try:
             rx = re.compile(body)
-            req = _required(sre_parse.parse(body))
+            parsed = sre_parse.parse(body)
         except re.error as exc:
             raise ConfigError(f"{where}: bad regular expression {p!r} ({exc})") from exc
-        out.append((req if req and min(map(len, req)) >= 2 else None, rx, boundary))
+        req, lead = _required(parsed), _leading(parsed)
+        leads = tuple(sorted(lead)) if lead and min(map(len, lead)) >= 2 and lead.isdisjoint({""}) else None
+        # a plain literal start is scanned fast by the regex engine itself; lead positions help the others
+        if leads is not None and body.startswith(leads[0]) and len(leads) == 1:
+            leads = None
+        out.append((req if req and min(map(len, req)) >= 2 else None, rx, boundary, leads))
     return Terms(tuple(out)) if out else None
 
 
@@ -220,7 +326,8 @@ def _load(path: Path, mtime_ns: int) -> Catalog:
     ids = [t.id for t in topics]
     if len(set(ids)) != len(ids):
         raise ConfigError(f"{path}: duplicate topic ids")
-    return Catalog(family=str(data.get("family", path.stem)), path=path, topics=topics)
+    open_questions = _compile(f"{path.name}: open_questions", data.get("open_questions", []))
+    return Catalog(family=str(data.get("family", path.stem)), path=path, topics=topics, open_questions=open_questions)
 
 
 def load_catalog(path: Path | str | None = None) -> Catalog:

@@ -12,14 +12,16 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from feedback.consistency.catalog import Catalog, Terms, Topic
+from feedback.consistency.catalog import Catalog, Terms, Topic, WordIndex
 from feedback.consistency.evidence import (
     AnswerText,
     Cues,
     Polarity,
     Sentence,
     asks_if_not,
+    first_person_attempt,
     generic_clause,
+    has_negation,
     introduces_hedged_list,
     is_first_person,
     is_past_claim,
@@ -29,6 +31,7 @@ from feedback.consistency.evidence import (
     sentence_cues,
     split_answer,
     starts_list_item,
+    strict_negation,
 )
 from feedback.findings import Category, Finding, Severity, Verdict
 from feedback.report.model import ChecklistItem, Question, Report
@@ -59,6 +62,11 @@ class Mention:
     @property
     def question(self) -> int:
         return self.sentence.question
+
+    @property
+    def rel(self) -> int:
+        """Start of the key words, relative to the sentence."""
+        return self.start - self.sentence.start
 
     def quote(self) -> tuple[int, str]:
         """The verbatim part of the sentence on the line of the key words (for an opener: the opening sentence)."""
@@ -103,7 +111,7 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
             continue
         answers[q.number] = ans
         asked = asked_by[q.number] = catalog.topics_for_question(q)
-        negative_open = bool(asked) and _yes_no(q) and opens_negatively(ans)
+        negative_open = bool(asked) and _yes_no(q) and opens_negatively(ans) and not catalog.is_open(q)
         if negative_open:
             negative_openers.add(q.number)
         hypothetical_after[q.number] = negative_open and asks_if_not(q)
@@ -134,6 +142,7 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
 
     cues: dict[tuple[int, int], Cues] = {}
     seen: dict[str, bool] = {}
+    index = WordIndex(joined)
     mentions: dict[str, list[Mention]] = {}
     for topic in topics:
         found: dict[tuple[int, int], tuple[list[Span], list[tuple[int, int]]]] = {}
@@ -143,7 +152,7 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
         if topic.local is not None:
             patterns.append((topic.local, LOCAL))
         for terms, kind in patterns:
-            for a, e in terms.finditer(joined, seen):
+            for a, e in terms.finditer(joined, seen, index):
                 hit = locate(a)
                 if hit is None:
                     continue
@@ -153,7 +162,7 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
                 rel = a - offsets[k] - s.start
                 found.setdefault((k, s.index), ([], []))[0].append((rel, min(e - offsets[k], s.end) - s.start, kind))
         if topic.negative is not None:
-            for a, e in topic.negative.finditer(joined, seen):
+            for a, e in topic.negative.finditer(joined, seen, index):
                 hit = locate(a)
                 if hit is not None:
                     k, s = hit
@@ -292,6 +301,7 @@ def _answer_says_no(topic: Topic, ev: Evidence) -> list[Mention]:
     return out
 
 
+_PARTIAL = re.compile(r"\s+(?:for|to|as|in order|completely|fully|entirely|with|beyond|directly)\b")
 _PURPOSE = re.compile(r"\s+(?:for|to|as|in order)\b")
 _TURN = re.compile(r"\b(?:however|but|unfortunately|in the end|eventually|ultimately|due to|remained)\b")
 
@@ -461,10 +471,22 @@ def _internal(report: Report, catalog: Catalog, ev: Evidence) -> list[Finding]:
             if m.polarity is Polarity.CLAIM
             and not m.sentence.code
             and (m.strong or m.own)
+            and not m.local
             and is_past_claim(m.sentence)
+            and reads_as_done(m.sentence)
+            and not has_negation(m.sentence)  # "we played with Vertex AI, but never got it to work"
             and m.question not in ev.negative_openers
         ]
-        negs = [m for m in ms if m.polarity is Polarity.NEGATED and (m.opener or is_first_person(m.sentence))]
+        negs = [
+            m
+            for m in ms
+            if (
+                (m.polarity is Polarity.NEGATED and not m.local and strict_negation(m.sentence, m.rel))
+                or (m.polarity is Polarity.ATTEMPT and m.own and first_person_attempt(m.sentence, m.rel))
+            )
+            and not _PARTIAL.match(m.answer.norm, m.end)  # "did not use DVC for versioning", "... completely"
+        ]
+        negs = _answer_says_no(topic, ev) + negs  # the topic's own yes/no question answered "no" comes first
         pair = next(((c, n) for n in negs for c in claims if c.question != n.question), None)
         if pair is None:
             continue

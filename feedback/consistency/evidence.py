@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -26,7 +25,7 @@ class Polarity(StrEnum):
     ATTEMPT = "attempt"  # tried, without saying it worked
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Sentence:
     """One sentence of an answer: ``text`` is the normalised copy, ``start``/``end`` offsets into ``Answer.raw``."""
 
@@ -35,8 +34,15 @@ class Sentence:
     start: int
     end: int
     text: str
-    clauses: tuple[tuple[int, int], ...]  # clause spans, relative to the sentence
     code: bool  # a line inside a fenced code block
+    _clauses: tuple[tuple[int, int], ...] | None = None
+
+    @property
+    def clauses(self) -> tuple[tuple[int, int], ...]:
+        """Clause spans relative to the sentence, found on first use (most sentences never need them)."""
+        if self._clauses is None:
+            self._clauses = _clauses(self.text)
+        return self._clauses
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +128,7 @@ def split_answer(question: Question) -> AnswerText:
             e -= 1
         if e > s and any(c.isalnum() for c in norm[s:e]):
             text = norm[s:e]
-            sentences.append(Sentence(question.number, len(sentences), s, e, text, _clauses(text), code))
+            sentences.append(Sentence(question.number, len(sentences), s, e, text, code))
 
     in_code = False
     block_start: int | None = None
@@ -242,6 +248,11 @@ def _clause_of(sentence: Sentence, pos: int) -> tuple[int, int]:
 
 
 _PURPOSE_OPENING = re.compile(r"\s*(?:in order to|to|for)\s")
+# "did not perform more extensive load testing", "did not fully implement monitoring": a part was done
+_QUALIFIER = re.compile(
+    r"\b(?:more|further|extensive|additional|extra|full|fully|complete|completely|entire|entirely|proper|"
+    r"properly|all|every|much|other|advanced|formal|dedicated|explicit)\b"
+)
 _NOT_EXEMPT_CONTEXT = re.compile(r"\b(?:whether|if|or) not\s*$")
 _WIDE_CUES = ("no", "without", "instead of", "rather than")
 _OPENING_HEDGE = re.compile(r"\s*(?:if\b|in the future|ideally|in a future|going forward|next steps?)")
@@ -251,16 +262,14 @@ _OPENING_HEDGE = re.compile(r"\s*(?:if\b|in the future|ideally|in a future|going
 class Cues:
     """The negation, hedging and attempt cues of one sentence, found once and reused for every mention in it."""
 
-    negations: tuple[tuple[int, int, int], ...]  # start, end, word index of the end, of cues that deny something
+    negations: tuple[tuple[int, int, int], ...]  # start, end and scope in words of the cues that deny something
     hedged_clauses: tuple[bool, ...]  # per clause of the sentence
     hedged_opening: bool  # "If we had more time, ..." colours the whole sentence
     attempts: tuple[int, ...]
-    word_ends: tuple[int, ...]  # end offset of every word, to count words between two offsets
 
 
 def sentence_cues(sentence: Sentence) -> Cues:
     text = sentence.text
-    word_ends = tuple(m.end() for m in _WORD.finditer(text))
     negs = []
     for m in _NEG_CUE.finditer(text):
         cue = m.group(0)
@@ -273,14 +282,13 @@ def sentence_cues(sentence: Sentence) -> Cues:
         if _NOT_EXEMPT_CONTEXT.search(text, 0, m.end()):
             continue
         limit = _NARROW_SCOPE_WORDS if cue in _WIDE_CUES else _SCOPE_WORDS
-        negs.append((m.start(), m.end(), bisect_right(word_ends, m.end()), limit))
+        negs.append((m.start(), m.end(), limit))
     hedged = tuple(_HEDGE.search(text, a, b) is not None for a, b in sentence.clauses)
     return Cues(
-        negations=tuple((a, e, w * 100 + limit) for a, e, w, limit in negs),
+        negations=tuple(negs),
         hedged_clauses=hedged,
         hedged_opening=_OPENING_HEDGE.match(text) is not None and _HEDGE.search(text) is not None,
         attempts=tuple(m.end() for m in _ATTEMPT.finditer(text)),
-        word_ends=word_ends,
     )
 
 
@@ -289,13 +297,11 @@ def mention_polarity(sentence: Sentence, start: int, end: int, cues: Cues | None
     cues = cues or sentence_cues(sentence)
     text = sentence.text
     ca, cb = _clause_of(sentence, start)
-    mention_word = bisect_right(cues.word_ends, start)
     # a negation cue before the mention, in the same clause, with the mention in its scope
-    for a, e, packed in cues.negations:
+    for a, e, limit in cues.negations:
         if a < ca or e > start:
             continue
-        word, limit = divmod(packed, 100)
-        if mention_word - word <= limit:
+        if len(text[e:start].split()) <= limit and not _QUALIFIER.search(text, e, start):
             return Polarity.NEGATED
     after = text[end:cb]
     m2 = _NEG_AFTER.match(after)
@@ -326,6 +332,30 @@ def generic_clause(sentence: Sentence, pos: int) -> bool:
     a, b = _clause_of(sentence, pos)
     clause = sentence.text[a:b]
     return _CONTRAST_OPENING.match(clause) is not None
+
+
+_STRICT_NEG = re.compile(
+    r"\b(?:we|i|they|it)\s+(?:\w+\s+)?(?:did ?n[o']t|didn't|never|were ?n[o']t able to|was ?n[o']t able to|"
+    r"could ?n[o']t|couldn't|failed to|were unable to|was unable to|were unsuccessful in|have ?n[o']t|"
+    r"haven't)(?:\s+\S+){0,8}\s*$"
+)
+_FIRST_PERSON_ATTEMPT = re.compile(r"\bwe\s+(?:\w+\s+)?(?:tried|attempted)\b(?:\s+\S+){0,6}\s*$")
+
+
+def first_person_attempt(sentence: Sentence, start: int) -> bool:
+    """ "We tried to implement a frontend": an attempt, by the group, a few words before the mention."""
+    a, _b = _clause_of(sentence, start)
+    return _FIRST_PERSON_ATTEMPT.search(sentence.text, a, start) is not None
+
+
+def has_negation(sentence: Sentence) -> bool:
+    return _NEG_DOING.search(sentence.text) is not None
+
+
+def strict_negation(sentence: Sentence, start: int) -> bool:
+    """ "We did not (manage to) use DVC": a first-person "did not" a few words before the mention at ``start``."""
+    a, _b = _clause_of(sentence, start)
+    return _STRICT_NEG.search(sentence.text, a, start) is not None
 
 
 def is_first_person(sentence: Sentence) -> bool:
