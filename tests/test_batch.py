@@ -219,3 +219,25 @@ def test_batch_over_the_whole_corpus(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert all(len(row) == len(FINDING_COLUMNS) and None not in row for row in findings)
     index = (out / "index.html").read_text(encoding="utf-8")
     assert index.count('<tr class="ok"') == len(reports)
+
+
+def test_llm_flag_with_endpoint_calls_the_review_stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    review_module = pytest.importorskip("feedback.llm.review")
+    seen: list[tuple[int, str | None]] = []
+
+    def fake_review_results(results: list[Result], settings: object) -> list[Result]:
+        seen.append((len(results), getattr(settings, "base_url", None)))
+        for r in results:
+            r.llm = LLMStatus(status="ok", message="fake review", model=getattr(settings, "model", None))
+        return results
+
+    monkeypatch.setattr(review_module, "review_results", fake_review_results)
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "in" / "a.md")
+    write(tmp_path / "in" / "b.md")
+    assert main(["batch", "in", "--out", "out", "--llm", "--model", "tiny-model"]) == 0
+    assert seen == [(2, "http://127.0.0.1:9/v1")]
+    rows = read_csv(tmp_path / "out" / "summary.csv")
+    assert {(r["llm_status"], r["llm_message"]) for r in rows} == {("ok", "fake review")}
+    assert "model tiny-model" in (tmp_path / "out" / "reports" / "a.html").read_text(encoding="utf-8")
