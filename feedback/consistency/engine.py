@@ -71,6 +71,8 @@ class Mention:
     def quote(self) -> tuple[int, str]:
         """The verbatim part of the sentence on the line of the key words (for an opener: the opening sentence)."""
         s = self.sentence
+        if self.opener and len(s.text) < 20:  # a bare "No.": quote the rest of its line too
+            return self.answer.quote(s.start, len(self.answer.raw))
         line, text = self.answer.quote(self.start, s.end)
         whole = self.answer.quote(max(s.start, self.answer.line_start_of(self.start)), s.end)[1]
         return line, whole or text
@@ -233,14 +235,15 @@ def _read(
         if pol is Polarity.CLAIM:
             if generic_clause(s, a) or not assertive:
                 pol = Polarity.MENTION  # "DVC is useful because ...", "but it makes sense to ...": no claim
-            elif hedged or (hypothetical and not reads_as_done(s)):
+            elif hedged or (hypothetical and not reads_as_done(s, a)):
                 pol = Polarity.HYPOTHETICAL
             elif kind == LOCAL and (denied or negative is not None):
                 continue  # after "No." a bare "training" is the local training, not the cloud one
         read.append((_RANK[pol] + (10 if kind == LOCAL and pol is Polarity.CLAIM else 0), a, b, pol))
     if not read:
         return None
-    read.sort(key=lambda r: (r[0], r[1]))
+    strong_at = {x for x, _e, k in spans if k == STRONG}
+    read.sort(key=lambda r: (r[0], r[1] not in strong_at, r[1]))
     rank, a, b, pol = read[0]
     if rank >= 10 and any(p is Polarity.NEGATED for _r, _a, _b, p in read):
         # a claim made only with a generic local word does not outweigh an explicit negation in the sentence
@@ -336,7 +339,7 @@ def _unticked_state(topic: Topic, ev: Evidence) -> TopicState:
         for m in ms
         if m.polarity is Polarity.CLAIM
         and m.strong
-        and ((is_past_claim(m.sentence) and reads_as_done(m.sentence)) or (m.sentence.code and m.own))
+        and ((is_past_claim(m.sentence) and reads_as_done(m.sentence, m.rel)) or (m.sentence.code and m.own))
     ]
     if not claims:
         return TopicState(None, 0.0, ())
@@ -394,6 +397,13 @@ def _item_finding(report: Report, item: ChecklistItem, topics: tuple[Topic, ...]
             names = " / ".join(t.name for t, _s in states)
             where = ", ".join(f"Q{n}" for n in asked)
             how = "only as a possibility" if quotes else "nowhere"
+            if not quotes:  # show what the answer talks about instead: its opening words
+                for n in asked[:2]:
+                    first = ev.answers[n].sentences[0]
+                    line, text = ev.answers[n].quote(first.start, first.end)
+                    if text and text in report.line_text(line):
+                        quotes.append((line, text))
+                qs = []
             return _finding(
                 UNSUPPORTED,
                 Verdict.UNSUPPORTED,
@@ -473,7 +483,7 @@ def _internal(report: Report, catalog: Catalog, ev: Evidence) -> list[Finding]:
             and (m.strong or m.own)
             and not m.local
             and is_past_claim(m.sentence)
-            and reads_as_done(m.sentence)
+            and reads_as_done(m.sentence, m.rel)
             and not has_negation(m.sentence)  # "we played with Vertex AI, but never got it to work"
             and m.question not in ev.negative_openers
         ]

@@ -222,7 +222,8 @@ _PASSIVE_DONE = re.compile(
     r"written|configured|integrated|trained|built|run|performed|done|applied|tracked|logged|stored|tested)\b"
 )
 _PAST_CLAIM = re.compile(
-    r"\bwe\b[^.;]{0,80}?\b(?:used|implemented|did|set ?up|created|managed|wrote|added|deployed|trained|built|ran|"
+    r"\bwe\b[^.;]{0,80}?\b(?:use|load|run|track|log|store|keep|deploy|train|build|serve|call|monitor|host|"
+    r"used|implemented|did|set ?up|created|managed|wrote|added|deployed|trained|built|ran|"
     r"made|performed|integrated|configured|have|had|got|tested|achieved|succeeded)\b"
 )
 # Openers of an answer to a yes/no question that say "no".
@@ -365,9 +366,11 @@ def is_first_person(sentence: Sentence) -> bool:
 _MODAL = re.compile(r"\b(?:can|could|would|will|should|might|may|shall)\b")
 
 
-def reads_as_done(sentence: Sentence) -> bool:
-    """A first-person statement without a modal verb: after "No, ..." only such sentences still claim anything."""
-    return is_first_person(sentence) and _MODAL.search(sentence.text) is None
+def reads_as_done(sentence: Sentence, pos: int | None = None) -> bool:
+    """A first-person statement without a modal verb (in the clause at ``pos``, default: anywhere in the sentence):
+    after "No, ..." only such sentences still claim anything."""
+    a, b = _clause_of(sentence, pos) if pos is not None else (0, len(sentence.text))
+    return is_first_person(sentence) and _MODAL.search(sentence.text, a, b) is None
 
 
 _LIST_ITEM = re.compile(r"\s*(?:\d{1,2}[.)]|[-*+])\s")

@@ -1,0 +1,237 @@
+"""The offline consistency engine on invented reports: each verdict, negation and hedging, no checklist, a replaced
+catalog, the helpers for the LLM stage, and (when ../shared is present) verbatim evidence on every corpus report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from feedback.consistency import CONSISTENCY_CHECKS, analyse, load_catalog, related_items, topics_for_question
+from feedback.consistency.evidence import Polarity, mention_polarity, split_answer
+from feedback.errors import ConfigError
+from feedback.findings import Category, Finding, Severity, Verdict
+from feedback.pipeline import check_text
+from feedback.report import parse, read_report
+from feedback.report.model import Report
+from tests.conftest import FIXTURES, corpus_reports, needs_corpus
+
+CASES = FIXTURES / "consistency"
+
+
+def findings_for(name: str) -> tuple[Report, list[Finding]]:
+    report = read_report(CASES / f"{name}.md")
+    return report, analyse(report)
+
+
+def by_item(findings: list[Finding], prefix: str) -> Finding | None:
+    return next((f for f in findings if f.checklist_item and f.checklist_item.startswith(prefix)), None)
+
+
+def assert_verbatim(report: Report, finding: Finding) -> None:
+    assert finding.evidence, finding
+    assert finding.line is not None and finding.evidence[0] in report.line_text(finding.line)
+    for quote in finding.evidence:
+        assert any(quote in line for line in report.lines), quote
+
+
+def test_ticked_items_denied_by_the_answers_are_contradicted() -> None:
+    report, findings = findings_for("contradicted")
+    dvc = by_item(findings, "Setup version control for your data")
+    assert dvc is not None and dvc.code == "FB501" and dvc.check == "claim-contradicted"
+    assert dvc.verdict is Verdict.CONTRADICTED and dvc.checked is True and dvc.severity is Severity.WARNING
+    assert dvc.category is Category.CONSISTENCY and dvc.questions == (10,)
+    assert dvc.evidence[0] == "No, we did not use DVC for our data."
+    assert dvc.checklist_item == "Setup version control for your data or part of your data (M8)"
+    cloud = by_item(findings, "Get your model training in GCP")
+    assert cloud is not None and cloud.verdict is Verdict.CONTRADICTED and 22 in cloud.questions
+    for f in findings:
+        assert_verbatim(report, f)
+
+
+def test_unticked_items_the_answers_describe_are_contradicted() -> None:
+    _report, findings = findings_for("contradicted")
+    hydra = by_item(findings, "Used Hydra")
+    api = by_item(findings, "Create a FastAPI application")
+    assert hydra is not None and hydra.checked is False and hydra.verdict is Verdict.CONTRADICTED
+    assert "Hydra" in hydra.evidence[0]
+    assert api is not None and api.checked is False and api.questions == (23,)
+    # the ticked config-files item is backed by the same answer: no finding
+    assert by_item(findings, "Write one or multiple configurations") is None
+
+
+def test_ticked_item_whose_question_describes_something_else_is_unsupported() -> None:
+    report, findings = findings_for("unsupported")
+    assert [(f.code, f.checklist_item) for f in findings] == [
+        ("FB502", "Used Hydra to load the configurations and manage your hyperparameters (M11)")
+    ]
+    hydra = findings[0]
+    assert hydra.verdict is Verdict.UNSUPPORTED and hydra.questions == (12,) and hydra.confidence is not None
+    assert "argparser" in hydra.evidence[0]  # what the answer describes instead
+    assert_verbatim(report, hydra)
+
+
+def test_report_without_checklist_gives_only_internal_findings() -> None:
+    report, findings = findings_for("internal")
+    assert not report.checklist
+    assert [f.code for f in findings] == ["FB503"]
+    f = findings[0]
+    assert f.verdict is Verdict.INTERNAL and f.check == "answers-disagree"
+    assert f.checklist_item is None and f.checked is None and set(f.questions) == {18, 22}
+    assert len(f.evidence) == 2 and f.evidence[1].startswith("No. We did not manage to train in the cloud")
+    assert_verbatim(report, f)
+
+
+def test_hypothetical_answers_are_not_claims_and_failed_attempts_are_not_done() -> None:
+    _report, findings = findings_for("hedged")
+    # "DVC would help ... in the future we plan to": not a claim, the unticked item stays consistent
+    assert by_item(findings, "Setup version control for your data") is None
+    # "Monitoring would let us see ...": hypothetical after "we did not manage", unticked item consistent
+    assert by_item(findings, "Setup cloud monitoring") is None
+    # "We wrote unit tests for the API": the ticked item is backed
+    assert by_item(findings, "Write API tests") is None
+    load = by_item(findings, "Load test your application")
+    assert load is not None and load.verdict is Verdict.CONTRADICTED and "Locust" in load.evidence[0]
+
+
+def _polarity(sentence: str, term: str) -> Polarity:
+    report = parse(f"### Question 1\n> **Did you use it?**\n>\n> Answer:\n\n{sentence}\n")
+    question = report.questions[0]
+    s = split_answer(question).sentences[0]
+    start = s.text.index(term.lower())
+    return mention_polarity(s, start, start + len(term))
+
+
+@pytest.mark.parametrize(
+    ("sentence", "term", "expected"),
+    [
+        ("We used DVC to version the images.", "DVC", Polarity.CLAIM),
+        ("No, we did not use DVC in this project.", "DVC", Polarity.NEGATED),
+        ("We didn't manage to deploy the API in the cloud.", "cloud", Polarity.NEGATED),
+        ("We were not able to set up Hydra in time.", "Hydra", Polarity.NEGATED),
+        ("Sadly we could not get Vertex AI to accept our container.", "Vertex AI", Polarity.NEGATED),
+        ("We failed to configure Prometheus on Cloud Run.", "Prometheus", Polarity.NEGATED),
+        ("We never added pre-commit hooks.", "pre-commit", Polarity.NEGATED),
+        ("We passed the settings with argparse instead of Hydra.", "Hydra", Polarity.NEGATED),
+        ("We tried Locust but it crashed on our laptops.", "Locust", Polarity.NEGATED),
+        ("We tried Locust on the deployed service.", "Locust", Polarity.ATTEMPT),
+        ("DVC would help us go back to the data a model saw.", "DVC", Polarity.HYPOTHETICAL),
+        ("In the future we plan to add drift detection with Evidently.", "Evidently", Polarity.HYPOTHETICAL),
+        ("If we had more time, we could add ONNX export.", "ONNX", Polarity.HYPOTHETICAL),
+        ("The dataset did not fit in git, so we used DVC with a bucket.", "DVC", Polarity.CLAIM),
+        ("We did not need a GPU because Vertex AI trained the model fast.", "Vertex AI", Polarity.CLAIM),
+        ("Our model is not complex, so Cloud Functions were enough to serve it.", "Cloud Functions", Polarity.CLAIM),
+    ],
+)
+def test_negation_hedging_and_attempts(sentence: str, term: str, expected: Polarity) -> None:
+    assert _polarity(sentence, term) is expected
+
+
+def test_if_not_answers_that_open_with_no_are_hypothetical_afterwards() -> None:
+    text = (CASES / "hedged.md").read_text(encoding="utf-8")
+    ticked = text.replace("* [ ] Setup version control for your data", "* [x] Setup version control for your data")
+    result = check_text(ticked)
+    dvc = next(f for f in result.findings if f.checklist_item and f.checklist_item.startswith("Setup version control"))
+    # the answer says "No." and only describes how DVC would help: the ticked item is contradicted
+    assert dvc.code == "FB501" and dvc.checked is True and dvc.evidence[0].startswith("No. DVC would help")
+
+
+def test_pipeline_runs_the_engine_and_selectors_know_its_codes() -> None:
+    text = (CASES / "contradicted.md").read_text(encoding="utf-8")
+    codes = {f.code for f in check_text(text).findings}
+    assert {"FB501"} <= codes
+    assert {code for code, _name in CONSISTENCY_CHECKS} == {"FB501", "FB502", "FB503"}
+    from feedback.pipeline import Options
+
+    only = check_text(text, Options(select=("claim-unsupported",))).findings
+    assert all(f.code == "FB502" for f in only)
+
+
+def test_related_items_and_topics_for_a_question() -> None:
+    report = read_report(CASES / "contradicted.md")
+    items = related_items(report, 12)
+    assert [i.text for i in items] == [
+        "Write one or multiple configurations files for your experiments (M11)",
+        "Used Hydra to load the configurations and manage your hyperparameters (M11)",
+    ]
+    assert [i.text for i in related_items(report, report.question(22) or 22)] == [
+        "Get your model training in GCP using either the Engine or Vertex AI (M21)"
+    ]
+    ids = [t.id for t in topics_for_question(report, 23)]
+    assert ids[0] == "api"
+    assert related_items(read_report(CASES / "internal.md"), 22) == []
+    assert related_items(report, 99) == []
+
+
+CUSTOM_CATALOG = """
+family = "invented"
+[[topic]]
+id = "notebooks"
+name = "notebooks"
+items = ['notebook']
+questions = ['notebooks?']
+terms = ['jupyter', 'notebooks?']
+"""
+
+CUSTOM_REPORT = """# Invented course report
+
+## Checklist
+
+* [x] Keep your analysis in a notebook
+
+### Question 1
+> **Did you use notebooks?**
+>
+> Answer:
+
+No, we did not use Jupyter notebooks at all; everything is a plain script.
+"""
+
+
+def test_another_catalog_can_replace_the_shipped_one(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.toml"
+    path.write_text(CUSTOM_CATALOG, encoding="utf-8")
+    report = parse(CUSTOM_REPORT)
+    assert analyse(report) == []  # the MLOps catalog knows nothing about notebooks
+    findings = analyse(report, catalog=path)
+    assert [(f.code, f.checklist_item) for f in findings] == [("FB501", "Keep your analysis in a notebook")]
+    assert [t.id for t in topics_for_question(report, 1, catalog=load_catalog(path))] == ["notebooks"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[[topic]]\nid = 'x'\n", "[[topic]]\nid = 'x'\nterms = ['(']\n", "not toml [", "family = 'none'\n"],
+)
+def test_a_bad_catalog_is_a_config_error(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError):
+        load_catalog(path)
+
+
+def test_the_shipped_catalog_recognises_every_template_checklist_item() -> None:
+    catalog = load_catalog()
+    assert len(catalog.topics) >= 28
+    for text in [
+        "Setup version control for your data or part of your data",
+        "Use Weights & Biases to log training progress and other important metrics/artifacts in your code (M14)",
+        "Deploy your model in GCP using either Functions or Run as the backend",
+        "Check how robust your model is towards data drifting (M27)",
+        "Create a more specialized ML-deployment API using either ONNX or BentoML, or both (M25)",
+    ]:
+        item = parse(f"## Checklist\n\n* [x] {text}\n").checklist[0]
+        assert catalog.topics_for_item(item), text
+
+
+@needs_corpus
+def test_every_evidence_quote_on_the_corpus_is_verbatim() -> None:
+    checked = 0
+    for path in corpus_reports():
+        report = read_report(path)
+        for f in analyse(report):
+            assert f.evidence, f"{path.name}: {f.code} without evidence"
+            assert f.line is not None and f.evidence[0] in report.line_text(f.line), f"{path.name}: {f}"
+            for quote in f.evidence:
+                assert quote.strip() and any(quote in line for line in report.lines), f"{path.name}: {quote!r}"
+            checked += len(f.evidence)
+    assert checked > 50
