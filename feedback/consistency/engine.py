@@ -416,8 +416,8 @@ def _item_finding(report: Report, item: ChecklistItem, topics: tuple[Topic, ...]
                 line=item.line,
             )
         return None
-    if not all(t.unticked for t in topics):
-        return None
+    if not all(t.unticked for t in topics) or not any(i.checked for i in report.checklist):
+        return None  # a checklist nobody ticked says nothing item by item (FB106 reports it)
     found = [_unticked_state(t, ev) for t in topics]
     if not all(s.verdict is Verdict.CONTRADICTED for s in found):
         return None

@@ -83,11 +83,13 @@ def _line_index(starts: tuple[int, ...], offset: int) -> int:
 
 _MARKUP = re.compile(r"[*`]|(?<![\w])_|_(?![\w])")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
-_SENTENCE_END = re.compile(r"([.!?][\"')\]*`_]*)\s+(?=[^a-z\s])|\n()\s*\n")
+# no cut after a list number ("the following: 1. Know ...", "2. Detect ...")
+_SENTENCE_END = re.compile(r"(?<![\s:(]\d)(?<![\s:(]\d\d)([.!?][\"')\]*`_]*)\s+(?=[^a-z\s])|\n()\s*\n")
 _BLOCK_START = re.compile(r"\n(?=[ \t]*(?:[-*+]\s|\d+[.)]\s|#|\||```|~~~))")
 _LIST_NUMBER = re.compile(r"\s*\d{1,2}[.)]\s*")
 _CLAUSE_BREAK = re.compile(
-    r"\b(?:but|however|although|though|whereas|while|instead|yet|except|apart from|besides|otherwise|so that)\b"
+    r"\b(?:but|however|although|though|whereas|while|instead|yet|except|apart from|besides|otherwise|so that|"
+    r"because|since)\b"
     r"|[;:]|,\s*(?:and|so|which|since|because|as|then)\b|\s[-–—]\s"
 )
 
@@ -171,8 +173,10 @@ _NEG_CUE = re.compile(
     r"wo ?n't|would ?n[o']t|unable to|not able to|failed to|fail to|never|unsuccessful\w*|without|instead of|"
     r"rather than|none of|nor|no|not yet|but not|opted not|chose not|decided not|skipped|skip|gave up(?: on)?|"
     r"abandoned|dropped|avoided|"
-    r"(?:was|were|is|are) ?n[o']t)\b"
+    r"(?:was|were|is|are) ?n[o']t|(?:did|do|does|have|has|had|could|would) (?:therefore|thus|hence|then|also) not)\b"
 )
+# "did not need / see the need for X": X was not done, but only when X follows closely
+_NEED = re.compile(r"\s+(?:see (?:a|the|any) (?:need|reason)|need(?:ed)?|want(?:ed)?|bother(?:ed)?)\b")
 _COPULA_CUE = re.compile(r"(?:was|were|is|are) ?n[o']t")
 # after "was not" / "is not" only a participle says something was not done ("was not used"; not "is not complex")
 _PARTICIPLE = re.compile(r"\s+(?:\w+ly\s+)?(?:\w+ed|able|set|run|done|built|written|made|got|gotten|put|taken)\b")
@@ -276,13 +280,14 @@ def sentence_cues(sentence: Sentence) -> Cues:
         cue = m.group(0)
         if cue == "no" and _NO_EXEMPT.match(text, m.end()):
             continue
-        if cue not in ("nor", "none of") and _NEG_EXEMPT.match(text, m.end()) is not None:
+        need = _NEED.match(text, m.end()) is not None
+        if not need and cue not in ("nor", "none of") and _NEG_EXEMPT.match(text, m.end()) is not None:
             continue
         if _COPULA_CUE.fullmatch(cue) and not _PARTICIPLE.match(text, m.end()):
             continue
         if _NOT_EXEMPT_CONTEXT.search(text, 0, m.end()):
             continue
-        limit = _NARROW_SCOPE_WORDS if cue in _WIDE_CUES else _SCOPE_WORDS
+        limit = _NARROW_SCOPE_WORDS if cue in _WIDE_CUES else 8 if need else _SCOPE_WORDS
         negs.append((m.start(), m.end(), limit))
     hedged = tuple(_HEDGE.search(text, a, b) is not None for a, b in sentence.clauses)
     return Cues(
@@ -302,8 +307,9 @@ def mention_polarity(sentence: Sentence, start: int, end: int, cues: Cues | None
     for a, e, limit in cues.negations:
         if a < ca or e > start:
             continue
-        if len(text[e:start].split()) <= limit and not _QUALIFIER.search(text, e, start):
-            return Polarity.NEGATED
+        if len(text[e:start].split()) <= limit:
+            # "did not perform extensive profiling": some was done, which is neither a claim nor a denial
+            return Polarity.MENTION if _QUALIFIER.search(text, e, start) else Polarity.NEGATED
     after = text[end:cb]
     m2 = _NEG_AFTER.match(after)
     if m2 and not _NEG_AFTER_EXEMPT.match(after, m2.end()):
