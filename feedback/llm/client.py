@@ -1,0 +1,144 @@
+"""The one place that imports ``openai`` and builds a client; everything else talks to :class:`ChatClient`.
+
+The SDK's own retries are off: :mod:`feedback.llm.review` retries :class:`TransientError` with backoff itself,
+so the policy is the same for the real client and the scripted fake used in tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+import openai
+
+from feedback.errors import LLMError
+from feedback.settings import Settings
+
+Mode = Literal["json_schema", "json_object"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    model: str
+    messages: list[dict[str, str]]
+    mode: Mode
+    schema: dict[str, Any]
+    schema_name: str
+    seed: int
+    max_tokens: int
+    temperature: float = 0.0
+    schema_in_json_mode: bool = False  # llama.cpp and others constrain decoding with response_format.schema
+
+    def body(self) -> dict[str, Any]:
+        """Keyword arguments for ``chat.completions.create`` (also what the cache and cassettes see)."""
+        if self.mode == "json_schema":
+            fmt: dict[str, Any] = {
+                "type": "json_schema",
+                "json_schema": {"name": self.schema_name, "strict": True, "schema": self.schema},
+            }
+        else:
+            fmt = {"type": "json_object"}
+            if self.schema_in_json_mode:
+                fmt["schema"] = self.schema
+        return {
+            "model": self.model,
+            "messages": self.messages,
+            "temperature": self.temperature,
+            "seed": self.seed,
+            "max_tokens": self.max_tokens,
+            "response_format": fmt,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ChatResponse:
+    content: str
+    finish_reason: str
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    refusal: str | None = None
+
+
+class TransientError(LLMError):
+    """429, 5xx, timeouts and dropped connections: worth retrying after a pause."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class StructuredOutputUnsupported(LLMError):
+    """The server rejected ``response_format: json_schema``; the caller falls back to JSON mode."""
+
+
+class ChatClient(Protocol):
+    async def complete(self, request: ChatRequest) -> ChatResponse: ...
+
+    async def close(self) -> None: ...
+
+
+def _retry_after(exc: openai.APIStatusError) -> float | None:
+    value = exc.response.headers.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _short(exc: Exception) -> str:
+    text = " ".join(str(exc).split())
+    return text[:200]
+
+
+class OpenAIChatClient:
+    """:class:`ChatClient` over ``openai.AsyncOpenAI``."""
+
+    def __init__(self, client: openai.AsyncOpenAI) -> None:
+        self._client = client
+
+    async def complete(self, request: ChatRequest) -> ChatResponse:
+        try:
+            resp = await self._client.chat.completions.create(**request.body())
+        except openai.APIStatusError as exc:
+            if request.mode == "json_schema" and (
+                exc.status_code in (400, 422) or "json_schema" in str(exc) or "response_format" in str(exc)
+            ):
+                raise StructuredOutputUnsupported(_short(exc)) from exc
+            if exc.status_code == 429 or exc.status_code >= 500:
+                raise TransientError(f"HTTP {exc.status_code}", _retry_after(exc)) from exc
+            raise LLMError(f"the endpoint answered HTTP {exc.status_code}: {_short(exc)}") from exc
+        except openai.APITimeoutError as exc:
+            raise TransientError("timeout") from exc
+        except openai.APIConnectionError as exc:
+            raise TransientError(f"connection failed ({_short(exc)})") from exc
+        except openai.OpenAIError as exc:
+            raise LLMError(_short(exc)) from exc
+        if not resp.choices:
+            raise LLMError("the endpoint returned no choices")
+        choice = resp.choices[0]
+        usage = resp.usage
+        return ChatResponse(
+            content=choice.message.content or "",
+            finish_reason=str(choice.finish_reason),
+            prompt_tokens=usage.prompt_tokens if usage else None,
+            completion_tokens=usage.completion_tokens if usage else None,
+            refusal=getattr(choice.message, "refusal", None),
+        )
+
+    async def close(self) -> None:
+        await self._client.close()
+
+
+FAKE_KEY = "sk-feedback-no-key"  # local servers need no key, but the SDK insists on one
+
+
+def make_client(settings: Settings) -> ChatClient:
+    """The single client factory."""
+    return OpenAIChatClient(
+        openai.AsyncOpenAI(
+            api_key=settings.api_key or FAKE_KEY,
+            base_url=settings.base_url,
+            timeout=settings.timeout,
+            max_retries=0,
+        )
+    )

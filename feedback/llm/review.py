@@ -1,0 +1,641 @@
+"""The LLM stage: one structured review per answered question, verified, turned into findings.
+
+Flow per question: render prompts (personal data redacted, answer inside a random delimiter) → cache lookup →
+budget check → call (retries with backoff on transient errors; falls back from strict JSON schema to JSON mode
+when the server rejects it) → validate against :class:`QuestionReview` (one re-ask carrying the validation error)
+→ restore personal data → keep only findings whose quotes are in the report.
+
+The deterministic findings already in each :class:`Result` are never removed; a failing question is recorded in
+``Result.llm.failed_questions`` and the rest go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from feedback.errors import LLMError, LLMOutputInvalid, LLMOutputTruncated, LLMRefusal
+from feedback.findings import Category, Finding, Severity, Source, Verdict, sort_findings
+from feedback.llm import tokens
+from feedback.llm.cache import ExchangeLog, ResponseCache, content_hash
+from feedback.llm.client import (
+    ChatClient,
+    ChatRequest,
+    ChatResponse,
+    Mode,
+    StructuredOutputUnsupported,
+    TransientError,
+)
+from feedback.llm.prompts import PromptSet, load_prompts
+from feedback.llm.redact import Redactor
+from feedback.llm.schema import SCHEMA_NAME, QuestionReview, json_schema
+from feedback.llm.verify import QuoteIndex, normalise
+from feedback.pipeline import LLMStatus, Options, Result
+from feedback.report.model import Question, Report
+from feedback.settings import ENABLE_HINT, Settings
+
+DELIM_RE = re.compile(r"<<<ANSWER-[0-9a-f]{16}>>>")
+DELIM_TOKEN = "<<<ANSWER>>>"
+DELIM_EXTRA_TOKENS = 3 * 10  # the 16 random hex digits of each of the three delimiters: 9-11 tokens
+EXPECTED_COMPLETION = 350  # tokens per call assumed by --estimate (the upper bound uses max_output_tokens)
+FENCE_RE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.S)
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedItem:
+    text: str
+    checked: bool
+
+
+def related_items(report: Report, question: Question) -> list[RelatedItem]:
+    """Checklist items the consistency engine links to this question ([] until it provides ``related_items``)."""
+    import feedback.consistency as consistency
+
+    fn = getattr(consistency, "related_items", None)
+    if fn is None:
+        return []
+    out = []
+    for item in fn(report, question):
+        text = getattr(item, "text", None) or str(item)
+        out.append(RelatedItem(text=text, checked=bool(getattr(item, "checked", True))))
+    return out
+
+
+def reviewable(question: Question) -> bool:
+    """Answered questions, except the group-information ones (group number, study numbers): nothing to judge."""
+    if not question.answered or not question.answer.text.strip():
+        return False
+    return "group information" not in (question.section or "").lower()
+
+
+@dataclass(slots=True)
+class Job:
+    result_index: int
+    question: Question
+    messages: list[dict[str, str]]  # system message without the schema; the user message with the delimiter
+    delimiter: str
+    redactor: Redactor
+    items: list[RelatedItem]
+    key: str = ""
+    prompt_tokens: int = 0
+
+
+def _delimiter(answer: str) -> str:
+    while True:
+        d = f"<<<ANSWER-{secrets.token_hex(8)}>>>"
+        if d not in answer:
+            return d
+
+
+def plan(results: Sequence[Result], settings: Settings, prompts: PromptSet, start: int = 0) -> list[Job]:
+    """One job per reviewable question, messages rendered and redacted, cache key and token count filled in.
+
+    ``start`` is the index of ``results[0]`` in the caller's list (jobs carry it as ``result_index``).
+    """
+    system = prompts.system.render(schema=None)
+    schema = json_schema()
+    jobs = []
+    for idx, result in enumerate(results, start=start):
+        report = result.report
+        redactor = Redactor(report)
+        for q in report.questions:
+            if not reviewable(q):
+                continue
+            items = related_items(report, q)
+            offline = [f for f in result.findings if f.question == q.number or q.number in f.questions]
+            delimiter = _delimiter(q.answer.text)
+            user = prompts.question.render(
+                number=q.number,
+                section=q.section,
+                prompt=q.prompt,
+                items=items,
+                findings=offline,
+                delimiter=delimiter,
+                answer=q.answer.text.strip(),
+            )
+            messages = [
+                {"role": "system", "content": system},
+                {"role": "user", "content": redactor.redact(user)},
+            ]
+            job = Job(idx, q, messages, delimiter, redactor, items)
+            # The random delimiter is left out of the cache key (so reruns hit) and the token count (so it is
+            # reproducible): both use a fixed stand-in.
+            fixed = [{**m, "content": m["content"].replace(delimiter, DELIM_TOKEN)} for m in messages]
+            job.key = content_hash(
+                {
+                    "model": settings.model,
+                    "prompt_version": prompts.version,
+                    "messages": fixed,
+                    "schema": schema,
+                    "temperature": 0.0,
+                    "seed": settings.seed,
+                    "max_tokens": settings.max_output_tokens,
+                }
+            )
+            job.prompt_tokens = tokens.count_messages(fixed) + DELIM_EXTRA_TOKENS
+            jobs.append(job)
+    return jobs
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    calls: int
+    cached: int
+    prompt_tokens: int
+    completion_tokens: int  # expected
+    max_completion_tokens: int
+    cost: float
+    max_cost: float
+    model: str
+
+    def line(self) -> str:
+        return (
+            f"estimate for {self.model}: {self.calls} calls ({self.cached} already cached), "
+            f"{self.prompt_tokens} prompt tokens + ~{self.completion_tokens} completion tokens, "
+            f"≈ ${self.cost:.4f} (at most ${self.max_cost:.4f}); nothing was sent"
+        )
+
+
+def estimate(results: Sequence[Result], settings: Settings, prompts: PromptSet | None = None) -> Estimate:
+    """Calls, tokens and cost of reviewing ``results``, counting offline; questions already cached cost nothing."""
+    prompts = prompts or load_prompts()
+    jobs = plan(results, settings, prompts)
+    cache = ResponseCache(settings.cache_dir if settings.use_cache else None)
+    try:
+        todo = [j for j in jobs if cache.get(j.key) is None]
+    finally:
+        cache.close()
+    p = sum(j.prompt_tokens for j in todo)
+    c = EXPECTED_COMPLETION * len(todo)
+    cmax = settings.max_output_tokens * len(todo)
+    return Estimate(
+        calls=len(todo),
+        cached=len(jobs) - len(todo),
+        prompt_tokens=p,
+        completion_tokens=c,
+        max_completion_tokens=cmax,
+        cost=settings.cost(p, c),
+        max_cost=settings.cost(p, cmax),
+        model=settings.model,
+    )
+
+
+def chat_request(messages: list[dict[str, str]], settings: Settings, prompts: PromptSet, mode: Mode) -> ChatRequest:
+    """The request for ``messages`` (a job's, or a re-ask's) in ``mode``: the system prompt carries the schema in
+    JSON mode, where the server does not enforce it."""
+    schema = json_schema()
+    system = prompts.system.render(schema=None if mode == "json_schema" else json.dumps(schema, separators=(",", ":")))
+    base = settings.base_url or ""
+    return ChatRequest(
+        model=settings.model,
+        messages=[{"role": "system", "content": system}, *messages[1:]],
+        mode=mode,
+        schema=schema,
+        schema_name=SCHEMA_NAME,
+        seed=settings.seed,
+        max_tokens=settings.max_output_tokens,
+        schema_in_json_mode=bool(base) and "api.openai.com" not in base,
+    )
+
+
+def reply_content(resp: ChatResponse, settings: Settings) -> str:
+    """The JSON text of a reply, or the error for a refusal or a truncated output (which is not re-asked)."""
+    if resp.refusal:
+        raise LLMRefusal(f"the model refused: {' '.join(resp.refusal.split())[:120]}")
+    if resp.finish_reason == "length":
+        raise LLMOutputTruncated(f"output truncated at max_output_tokens={settings.max_output_tokens}")
+    fenced = FENCE_RE.match(resp.content)
+    return fenced.group(1) if fenced else resp.content
+
+
+@dataclass(slots=True)
+class Budget:
+    """Reserves the worst case of a call before it is sent, so the total never passes ``limit``."""
+
+    limit: float | None
+    spent: float = 0.0
+    reserved: float = 0.0
+
+    def reserve(self, amount: float) -> bool:
+        if self.limit is not None and self.spent + self.reserved + amount > self.limit:
+            return False
+        self.reserved += amount
+        return True
+
+    def settle(self, reserved: float, actual: float) -> None:
+        self.reserved -= reserved
+        self.spent += actual
+
+
+@dataclass(slots=True)
+class Outcome:
+    review: QuestionReview | None = None
+    error: str | None = None
+    calls: int = 0
+    cached: bool = False
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass(slots=True)
+class Runner:
+    client: ChatClient
+    settings: Settings
+    prompts: PromptSet
+    cache: ResponseCache
+    log: ExchangeLog
+    results: Sequence[Result]
+    semaphore: asyncio.Semaphore
+    budget: Budget
+    mode: Mode = "json_schema"
+    cache_only: bool = False
+
+    def request(self, messages: list[dict[str, str]]) -> ChatRequest:
+        return chat_request(messages, self.settings, self.prompts, self.mode)
+
+    async def send(self, messages: list[dict[str, str]], job: Job, out: Outcome, attempt: int) -> ChatResponse:
+        """One logical call: retries transient errors with backoff; switches to JSON mode if schema is refused."""
+        tries = 0
+        while True:
+            req = self.request(messages)
+            started = time.perf_counter()
+            resp: ChatResponse | None = None
+            error: LLMError | None = None
+            try:
+                async with self.semaphore:
+                    out.calls += 1
+                    resp = await self.client.complete(req)
+            except LLMError as exc:
+                error = exc
+            self._log(job, req, resp, error, attempt, time.perf_counter() - started)
+            if resp is not None:
+                return resp
+            if isinstance(error, StructuredOutputUnsupported):
+                if self.settings.structured == "json_schema" or req.mode == "json_object":
+                    raise LLMError(f"the server rejected structured output ({error})") from error
+                self.mode = "json_object"
+                continue
+            if not isinstance(error, TransientError):
+                raise error or LLMError("no response")
+            tries += 1
+            if tries > self.settings.retries:
+                raise LLMError(f"gave up after {tries} tries ({error})") from error
+            delay = error.retry_after
+            if delay is None:
+                delay = self.settings.backoff * 2 ** (tries - 1) * (1 + random.random() / 4)
+            await asyncio.sleep(min(delay, 30.0))
+
+    def _log(
+        self,
+        job: Job,
+        req: ChatRequest,
+        resp: ChatResponse | None,
+        error: LLMError | None,
+        attempt: int,
+        latency: float,
+    ) -> None:
+        self.log.write(
+            {
+                "model": self.settings.model,
+                "prompt_id": self.prompts.id,
+                "prompt_version": self.prompts.version,
+                "report": self.results[job.result_index].source,
+                "question": job.question.number,
+                "attempt": attempt,
+                "mode": req.mode,
+                "cached": False,
+                "status": "ok" if resp is not None else type(error).__name__,
+                "prompt_tokens": resp.prompt_tokens if resp else None,
+                "completion_tokens": resp.completion_tokens if resp else None,
+                "latency_ms": round(latency * 1000, 1),
+                "finish_reason": resp.finish_reason if resp else None,
+                "content_hash": content_hash({"request": req.body(), "response": resp.content if resp else None}),
+            }
+        )
+
+    async def run(self, job: Job) -> Outcome:
+        out = Outcome()
+        hit = self.cache.get(job.key)
+        if hit is not None:
+            out.cached = True
+            out.review = QuestionReview.model_validate_json(hit["content"])
+            self.log.write(
+                {
+                    "model": self.settings.model,
+                    "prompt_id": self.prompts.id,
+                    "prompt_version": self.prompts.version,
+                    "report": self.results[job.result_index].source,
+                    "question": job.question.number,
+                    "cached": True,
+                    "content_hash": content_hash(hit),
+                }
+            )
+            return out
+        if self.cache_only:
+            out.error = "not in the cache, and this run sends nothing"
+            return out
+        worst = self.settings.cost(job.prompt_tokens * 2, self.settings.max_output_tokens * 2)
+        if not self.budget.reserve(worst):
+            out.error = "skipped: --max-cost budget would be exceeded"
+            return out
+        spent = 0.0
+        try:
+            out.review = await self._ask(job, out)
+        except LLMError as exc:
+            out.error = str(exc)
+        finally:
+            spent = self.settings.cost(out.prompt_tokens, out.completion_tokens)
+            self.budget.settle(worst, spent)
+        return out
+
+    async def _ask(self, job: Job, out: Outcome) -> QuestionReview:
+        messages = list(job.messages)
+        for attempt in (1, 2):
+            resp = await self.send(messages, job, out, attempt)
+            out.prompt_tokens += resp.prompt_tokens or tokens.count_messages(messages)
+            out.completion_tokens += resp.completion_tokens or tokens.count(resp.content)
+            content = reply_content(resp, self.settings)
+            try:
+                review = QuestionReview.model_validate_json(content)
+            except ValidationError as exc:
+                problem = _validation_summary(exc)
+                if attempt == 2:
+                    raise LLMOutputInvalid(f"output did not match the schema after a re-ask ({problem})") from None
+                messages = [
+                    *messages,
+                    {"role": "assistant", "content": resp.content},
+                    {
+                        "role": "user",
+                        "content": f"That reply is invalid: {problem}. "
+                        "Reply again with only the corrected JSON object.",
+                    },
+                ]
+                continue
+            self.cache.put(job.key, {"content": content})
+            return review
+        raise AssertionError("unreachable")
+
+
+class _NoClient:
+    """The client of a cache-only run: it is never asked."""
+
+    async def complete(self, request: ChatRequest) -> ChatResponse:
+        raise LLMError("cache-only run")
+
+    async def close(self) -> None:
+        return None
+
+
+def _validation_summary(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+        parts.append(f"{loc}: {err['msg']}")
+    more = f" (+{exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
+    return "; ".join(parts) + more
+
+
+def _match_item(text: str, items: list[RelatedItem]) -> RelatedItem | None:
+    n = normalise(text)
+    if not n:
+        return None
+    for item in items:
+        m = normalise(item.text)
+        if n == m or (len(n) >= 12 and (n in m or m in n)):
+            return item
+    return None
+
+
+def to_findings(review: QuestionReview, job: Job, index: QuoteIndex) -> tuple[list[Finding], int]:
+    """Findings whose evidence is in the report, and how many were dropped because it was not."""
+    q, restore = job.question, job.redactor.restore
+    found: list[Finding] = []
+    dropped = 0
+
+    def ok(quote: str) -> bool:
+        return index.verified(restore(quote))
+
+    def line(quote: str) -> int | None:
+        return index.line_of(restore(quote), q) if quote else q.answer.first_line
+
+    common: dict[str, Any] = {"source": Source.LLM, "question": q.number}
+    for part in review.parts:
+        if part.answered:
+            continue
+        found.append(
+            Finding(
+                code="FB602",
+                check="llm-missing-part",
+                category=Category.ANSWER,
+                severity=Severity.WARNING,
+                message=f"the answer does not cover: {restore(part.part).rstrip('.')}",
+                line=q.answer.first_line,
+                verdict=Verdict.MISSING_PART,
+                **common,
+            )
+        )
+    for claim in review.claims:
+        if claim.verdict not in ("contradicted", "unsupported"):
+            continue
+        item = _match_item(restore(claim.item), job.items)
+        if item is None:
+            dropped += 1
+            continue
+        if claim.verdict == "contradicted":
+            if not ok(claim.quote):
+                dropped += 1
+                continue
+            found.append(
+                Finding(
+                    code="FB601",
+                    check="llm-claim",
+                    category=Category.CONSISTENCY,
+                    severity=Severity.WARNING,
+                    message=f"the answer contradicts the checklist item: {restore(claim.explanation)}",
+                    line=line(claim.quote),
+                    checklist_item=item.text,
+                    checked=item.checked,
+                    verdict=Verdict.CONTRADICTED,
+                    evidence=(restore(claim.quote),),
+                    **common,
+                )
+            )
+        elif item.checked:
+            found.append(
+                Finding(
+                    code="FB601",
+                    check="llm-claim",
+                    category=Category.CONSISTENCY,
+                    severity=Severity.INFO,
+                    message=f"the answer does not back up this ticked item: {restore(claim.explanation)}",
+                    line=q.answer.first_line,
+                    checklist_item=item.text,
+                    checked=True,
+                    verdict=Verdict.UNSUPPORTED,
+                    **common,
+                )
+            )
+    for c in review.contradictions:
+        if not (ok(c.first_quote) and ok(c.second_quote)):
+            dropped += 1
+            continue
+        found.append(
+            Finding(
+                code="FB604",
+                check="llm-internal",
+                category=Category.ANSWER,
+                severity=Severity.WARNING,
+                message=f"the answer contradicts itself: {restore(c.explanation)}",
+                line=line(c.first_quote),
+                verdict=Verdict.INTERNAL,
+                evidence=(restore(c.first_quote), restore(c.second_quote)),
+                **common,
+            )
+        )
+    for s in review.suggestions:
+        if not ok(s.quote):
+            dropped += 1
+            continue
+        found.append(
+            Finding(
+                code="FB603",
+                check="llm-suggestion",
+                category=Category.ANSWER,
+                severity=Severity.INFO,
+                message=restore(s.suggestion),
+                line=line(s.quote),
+                evidence=(restore(s.quote),),
+                **common,
+            )
+        )
+    unique = list(dict.fromkeys(found))  # a weak model may repeat itself; Finding is frozen and hashable
+    return unique, dropped
+
+
+def _status_line(status: LLMStatus, reviewed: int, findings: int) -> str:
+    head = f"{status.model} (prompts {status.prompt_version}): {reviewed} questions reviewed"
+    detail = f"{status.calls} calls, {status.cached} from cache"
+    tail = f"{findings} findings kept, {status.dropped_unverified} dropped as unverifiable"
+    if status.failed_questions:
+        tail += f", {len(status.failed_questions)} questions not reviewed"
+    return f"{head} ({detail}); {tail}"
+
+
+async def review_results_async(
+    results: list[Result],
+    settings: Settings,
+    *,
+    client: ChatClient | None = None,
+    options: Options | None = None,
+    prompts: PromptSet | None = None,
+    cache_only: bool = False,
+) -> list[Result]:
+    """Add verified LLM findings to each result and fill ``result.llm``; see :func:`review_results`."""
+    prompts = prompts or load_prompts()
+    if client is None and not settings.endpoint_configured and not cache_only:
+        for r in results:
+            r.llm = LLMStatus(status="skipped", message=ENABLE_HINT, model=settings.model)
+        return results
+    own_client = client is None and not cache_only
+    if client is None:
+        from feedback.llm.client import make_client
+
+        client = _NoClient() if cache_only else make_client(settings)
+    cache = ResponseCache(settings.cache_dir if settings.use_cache else None)
+    runner = Runner(
+        client=client,
+        settings=settings,
+        prompts=prompts,
+        cache=cache,
+        log=ExchangeLog(settings.exchange_log),
+        results=results,
+        semaphore=asyncio.Semaphore(settings.concurrency),
+        budget=Budget(settings.max_cost),
+        mode="json_object" if settings.structured == "json_object" else "json_schema",
+        cache_only=cache_only,
+    )
+    jobs: list[Job] = []
+    tasks: list[asyncio.Task[Outcome]] = []
+    try:
+        # Planning (prompt rendering, related checklist items, token counts) is CPU work: it runs report by report
+        # in a worker thread while the calls of the reports already planned are in flight.
+        for idx, result in enumerate(results):
+            planned = await asyncio.to_thread(plan, [result], settings, prompts, idx)
+            jobs.extend(planned)
+            tasks.extend(asyncio.create_task(runner.run(j)) for j in planned)
+        outcomes = await asyncio.gather(*tasks)
+    finally:
+        for t in tasks:
+            t.cancel()
+        cache.close()
+        if own_client:
+            await client.close()
+    statuses = [LLMStatus(status="ok", model=settings.model, prompt_version=prompts.version) for _ in results]
+    new: list[list[Finding]] = [[] for _ in results]
+    reviewed = [0 for _ in results]
+    indexes = {i: QuoteIndex(r.report) for i, r in enumerate(results)}
+    for job, out in zip(jobs, outcomes, strict=True):
+        st = statuses[job.result_index]
+        st.calls += out.calls
+        st.cached += out.cached
+        st.prompt_tokens += out.prompt_tokens
+        st.completion_tokens += out.completion_tokens
+        if out.review is None:
+            st.failed_questions[job.question.number] = out.error or "no review"
+            continue
+        reviewed[job.result_index] += 1
+        found, dropped = to_findings(out.review, job, indexes[job.result_index])
+        st.dropped_unverified += dropped
+        new[job.result_index].extend(f for f in found if options is None or options.wants(f))
+    for i, r in enumerate(results):
+        st = statuses[i]
+        if st.failed_questions:
+            st.status = "failed" if reviewed[i] == 0 else "partial"
+        st.message = _status_line(st, reviewed[i], len(new[i]))
+        r.llm = st
+        r.findings = sort_findings([*r.findings, *new[i]])
+    return results
+
+
+def review_results(
+    results: list[Result],
+    settings: Settings,
+    *,
+    client: ChatClient | None = None,
+    options: Options | None = None,
+    cache_only: bool = False,
+) -> list[Result]:
+    """Review every answered question of every result (concurrently, across reports) and return the results.
+
+    Findings are added to ``result.findings`` and ``result.llm`` is filled in; with no endpoint configured the
+    stage is skipped and ``result.llm.message`` says how to enable it. Deterministic findings are kept as they are.
+    With ``cache_only`` nothing is sent: questions not in the cache are listed as not reviewed.
+    """
+    return asyncio.run(review_results_async(results, settings, client=client, options=options, cache_only=cache_only))
+
+
+def estimate_results(results: list[Result], settings: Settings) -> list[Result]:
+    """Fill ``result.llm`` with an estimate (per report) without sending anything."""
+    prompts = load_prompts()
+    for r in results:
+        est = estimate([r], settings, prompts)
+        r.llm = LLMStatus(
+            status="estimated",
+            message=est.line(),
+            model=settings.model,
+            prompt_version=prompts.version,
+            calls=est.calls,
+            cached=est.cached,
+            prompt_tokens=est.prompt_tokens,
+            completion_tokens=est.completion_tokens,
+        )
+    return results

@@ -1,0 +1,59 @@
+"""Quote verification: a model's quote counts as evidence only if it is in the report.
+
+Both sides are normalised the same way (markdown markers, quote marks, dashes, whitespace and case), so a quote
+that differs from the report only in formatting is accepted and anything else is not.
+"""
+
+from __future__ import annotations
+
+import re
+
+from feedback.report.model import Question, Report
+
+LINK_RE = re.compile(r"!?\[([^\]]*)\]\(([^)\s]*)[^)]*\)")
+LINE_MARK_RE = re.compile(r"(?m)^\s*(?:>\s*)*(?:#{1,6}\s+|[-*+]\s+(?:\[[^\]]*\]\s*)?|\d+[.)]\s+)?")
+DROP_RE = re.compile(r"[*_`~]|<[^>]*>")
+SPACE_RE = re.compile(r"\s+")
+TRANSLATE = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "...", "\u00a0": " "})
+MIN_QUOTE = 3  # normalised characters; shorter "quotes" prove nothing
+
+
+def normalise(text: str) -> str:
+    text = text.translate(TRANSLATE)
+    text = LINK_RE.sub(r"\1 \2", text)
+    text = LINE_MARK_RE.sub("", text)
+    text = DROP_RE.sub("", text)
+    return SPACE_RE.sub(" ", text).strip().strip("\"'").strip().casefold()
+
+
+def _strip_ellipsis(quote: str) -> str:
+    return quote.strip().strip(".").strip() if quote.strip().endswith("...") else quote
+
+
+class QuoteIndex:
+    """Normalised report text, with per-question blocks for locating quotes by line."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.whole = normalise("\n".join(report.lines))
+
+    def verified(self, quote: str) -> bool:
+        q = normalise(_strip_ellipsis(quote))
+        return len(q) >= MIN_QUOTE and q in self.whole
+
+    def line_of(self, quote: str, question: Question | None) -> int | None:
+        """The line where the quote starts: the last line from which the rest of the block still contains it."""
+        q = normalise(_strip_ellipsis(quote))
+        spans = []
+        if question is not None:
+            spans.append((question.line, question.end_line))
+        spans.append((1, len(self.report.lines)))
+        for first, last in spans:
+            lines = self.report.lines[first - 1 : last]
+            if q not in normalise("\n".join(lines)):
+                continue
+            start = 0
+            while start + 1 < len(lines) and q in normalise("\n".join(lines[start + 1 :])):
+                start += 1
+            return first + start
+        return None
