@@ -33,6 +33,7 @@ Template = Annotated[Path | None, typer.Option("--template", help="Blank templat
 Output = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")]
 ExitZero = Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when error findings are reported.")]
 Reports = Annotated[list[Path], typer.Argument(help="Report Markdown files.", show_default=False)]
+Catalog = Annotated[Path | None, typer.Option("--catalog", help="Topic catalog (TOML) for the consistency checks.")]
 
 
 def _split(values: list[str] | None) -> tuple[str, ...]:
@@ -58,15 +59,19 @@ def check(
     template: Template = None,
     output: Output = None,
     exit_zero: ExitZero = False,
+    catalog: Catalog = None,
 ) -> int:
     """Run the deterministic checks and the offline consistency engine."""
     from feedback import render
+    from feedback.consistency import load_catalog
     from feedback.pipeline import Options, check_file, validate_selectors
     from feedback.report import read_report
 
     sel, ign = _split(select), _split(ignore)
     validate_selectors(sel + ign)
-    options = Options(select=sel, ignore=ign, template=read_report(template) if template else None)
+    options = Options(
+        select=sel, ignore=ign, template=read_report(template) if template else None, catalog=load_catalog(catalog)
+    )
     render_fn = render.get(fmt)
     results, failed = [], False
     for path in reports:

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from feedback.checks import Context, all_rules
 from feedback.errors import UsageError
 from feedback.findings import Finding, matches, sort_findings
 from feedback.report import Report, parse, read_report
+
+if TYPE_CHECKING:
+    from feedback.consistency.catalog import CatalogArg
 
 
 @dataclass(slots=True)
@@ -49,6 +53,7 @@ class Options:
     ignore: tuple[str, ...] = ()
     template: Report | None = None
     consistency: bool = True
+    catalog: CatalogArg = None  # topic catalog for the consistency engine (default: the packaged one)
 
     def wants(self, finding: Finding) -> bool:
         if self.select and not matches(finding, list(self.select)):
@@ -86,7 +91,7 @@ def check_report(report: Report, options: Options | None = None, source: str = "
     if options.consistency:
         from feedback.consistency import analyse
 
-        findings.extend(analyse(report))
+        findings.extend(analyse(report, options.catalog))
     findings = [f for f in findings if options.wants(f)]
     return Result(report=report, findings=sort_findings(findings), source=source)
 

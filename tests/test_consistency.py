@@ -235,3 +235,18 @@ def test_every_evidence_quote_on_the_corpus_is_verbatim() -> None:
                 assert quote.strip() and any(quote in line for line in report.lines), f"{path.name}: {quote!r}"
             checked += len(f.evidence)
     assert checked > 50
+
+
+def test_check_command_takes_another_catalog(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from feedback.cli import main
+
+    catalog, report = tmp_path / "catalog.toml", tmp_path / "report.md"
+    catalog.write_text(CUSTOM_CATALOG, encoding="utf-8")
+    report.write_text(CUSTOM_REPORT, encoding="utf-8")
+    assert main(["check", str(report), "--format", "json", "--exit-zero", "--catalog", str(catalog)]) == 0
+    assert '"FB501"' in capsys.readouterr().out
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[topic]]\nid = 'x'\n", encoding="utf-8")
+    assert main(["check", str(report), "--catalog", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("feedback: error:") and "terms" in err and "Traceback" not in err
