@@ -10,7 +10,6 @@ import re
 import re._constants as sre_constants
 import re._parser as sre_parse
 import tomllib
-from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,37 +21,6 @@ from feedback.report.model import ChecklistItem, Question
 DEFAULT_CATALOG = Path(__file__).with_name("catalog.toml")
 
 _FLAGS = re.IGNORECASE
-
-
-_WORDS = re.compile(r"[a-z0-9_]+")
-_FIRST_WORD = re.compile(r"[a-z0-9_]+")
-
-
-class WordIndex:
-    """The words of one text with their offsets, sorted, to find every word that starts with a literal."""
-
-    def __init__(self, text: str) -> None:
-        pairs = sorted((m.group(0), m.start()) for m in _WORDS.finditer(text))
-        self.words = [w for w, _p in pairs]
-        self.starts = [p for _w, p in pairs]
-        self._first: dict[str, str | None] = {}
-
-    def first_word(self, rx: re.Pattern[str]) -> str | None:
-        """The literal word start of a pattern ("dvc" for ``dvc\\b``), or None when it has none."""
-        key = rx.pattern
-        if key not in self._first:
-            lead = _leading(sre_parse.parse(key))
-            word = None
-            if lead is not None and len(lead) == 1:
-                m = _FIRST_WORD.match(next(iter(lead)))
-                word = m.group(0) if m and len(m.group(0)) >= 2 else None
-            self._first[key] = word
-        return self._first[key]
-
-    def starting_with(self, prefix: str) -> list[int]:
-        lo = bisect_left(self.words, prefix)
-        hi = bisect_left(self.words, prefix + "\uffff")
-        return sorted(self.starts[lo:hi])
 
 
 def _word_before(text: str, pos: int) -> bool:
@@ -111,22 +79,10 @@ class Terms:
     # (literals one of which every match contains, pattern, leading \\b taken off, literals every match starts with)
     patterns: tuple[tuple[frozenset[str] | None, re.Pattern[str], bool, tuple[str, ...] | None], ...]
 
-    def finditer(
-        self, text: str, seen: dict[str, bool] | None = None, index: WordIndex | None = None
-    ) -> list[tuple[int, int]]:
-        """(start, end) of every match in ``text``; ``seen`` memoises literal look-ups across topics and ``index``
-        (the words of ``text``) lets patterns that start at a word boundary try only the words they can start at."""
+    def finditer(self, text: str, seen: dict[str, bool] | None = None) -> list[tuple[int, int]]:
+        """(start, end) of every match in ``text``; ``seen`` memoises literal look-ups across topics."""
         out: list[tuple[int, int]] = []
         for gate, rx, boundary, leads in self.patterns:
-            if boundary and index is not None:
-                first = index.first_word(rx)
-                if first is not None:
-                    last = -1
-                    for i in index.starting_with(first):
-                        if i >= last and (m := rx.match(text, i)) is not None:
-                            out.append((i, m.end()))
-                            last = m.end()
-                    continue
             if gate is not None:
                 if seen is None:
                     if not any(g in text for g in gate):

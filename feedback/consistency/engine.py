@@ -12,7 +12,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from feedback.consistency.catalog import Catalog, Terms, Topic, WordIndex
+from feedback.consistency.catalog import Catalog, Terms, Topic
 from feedback.consistency.evidence import (
     AnswerText,
     Cues,
@@ -144,7 +144,6 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
 
     cues: dict[tuple[int, int], Cues] = {}
     seen: dict[str, bool] = {}
-    index = WordIndex(joined)
     mentions: dict[str, list[Mention]] = {}
     for topic in topics:
         found: dict[tuple[int, int], tuple[list[Span], list[tuple[int, int]]]] = {}
@@ -154,7 +153,7 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
         if topic.local is not None:
             patterns.append((topic.local, LOCAL))
         for terms, kind in patterns:
-            for a, e in terms.finditer(joined, seen, index):
+            for a, e in terms.finditer(joined, seen):
                 hit = locate(a)
                 if hit is None:
                     continue
@@ -164,7 +163,7 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
                 rel = a - offsets[k] - s.start
                 found.setdefault((k, s.index), ([], []))[0].append((rel, min(e - offsets[k], s.end) - s.start, kind))
         if topic.negative is not None:
-            for a, e in topic.negative.finditer(joined, seen, index):
+            for a, e in topic.negative.finditer(joined, seen):
                 hit = locate(a)
                 if hit is not None:
                     k, s = hit
@@ -522,7 +521,14 @@ def _internal(report: Report, catalog: Catalog, ev: Evidence) -> list[Finding]:
 
 
 def analyse_report(report: Report, catalog: Catalog) -> list[Finding]:
-    on_items = {t.id for i in report.checklist for t in catalog.topics_for_item(i)}
+    any_ticked = any(i.checked for i in report.checklist)
+    # only the topics that can give a verdict on this report: the rest would be read for nothing
+    on_items = {
+        t.id
+        for i in report.checklist
+        for t in catalog.topics_for_item(i)
+        if (t.ticked if i.checked else t.unticked and any_ticked)
+    }
     needed = tuple(t for t in catalog.topics if t.internal or t.id in on_items)
     ev = gather(report, catalog, needed)
     findings: list[Finding] = []

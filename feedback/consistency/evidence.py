@@ -84,7 +84,7 @@ def _line_index(starts: tuple[int, ...], offset: int) -> int:
 _MARKUP = re.compile(r"[*`]|(?<![\w])_|_(?![\w])")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 # no cut after a list number ("the following: 1. Know ...", "2. Detect ...")
-_SENTENCE_END = re.compile(r"(?<![\s:(]\d)(?<![\s:(]\d\d)([.!?][\"')\]*`_]*)\s+(?=[^a-z\s])|\n()\s*\n")
+_SENTENCE_END = re.compile(r"([.!?](?<![\s:(]\d[.!?])(?<![\s:(]\d\d[.!?])[\"')\]*`_]*)\s+(?=[^a-z\s])|\n()\s*\n")
 _BLOCK_START = re.compile(r"\n(?=[ \t]*(?:[-*+]\s|\d+[.)]\s|#|\||```|~~~))")
 _LIST_NUMBER = re.compile(r"\s*\d{1,2}[.)]\s*")
 _CLAUSE_BREAK = re.compile(
