@@ -96,6 +96,7 @@ def review(
     template: Template = None,
     output: Output = None,
     exit_zero: ExitZero = False,
+    catalog: Catalog = None,
     model: Annotated[str | None, typer.Option("--model", help="Model name (env FEEDBACK_MODEL).")] = None,
     concurrency: Annotated[int | None, typer.Option("--concurrency", min=1, help="Requests at once.")] = None,
     estimate: Annotated[bool, typer.Option("--estimate", help="Print calls, tokens and cost; send nothing.")] = False,
@@ -104,6 +105,7 @@ def review(
 ) -> int:
     """Run the checks, then the per-question LLM review (skipped with a notice when no endpoint is set)."""
     from feedback import render
+    from feedback.consistency import load_catalog
     from feedback.llm.review import estimate_results, review_results
     from feedback.pipeline import Options, check_file, validate_selectors
     from feedback.report import read_report
@@ -111,7 +113,9 @@ def review(
 
     sel, ign = _split(select), _split(ignore)
     validate_selectors(sel + ign)
-    options = Options(select=sel, ignore=ign, template=read_report(template) if template else None)
+    options = Options(
+        select=sel, ignore=ign, template=read_report(template) if template else None, catalog=load_catalog(catalog)
+    )
     overrides = {"model": model, "concurrency": concurrency, "max_cost": max_cost, "use_cache": not no_cache}
     settings = load_settings(overrides)
     render_fn = render.get(fmt)

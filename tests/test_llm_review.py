@@ -335,3 +335,13 @@ def test_selectors_apply_to_llm_findings(related: None, settings: Settings) -> N
     client = fake({3: [reply(data)], 4: [reply(EMPTY)]})
     [res] = review_results(results(), settings, client=client, options=Options(ignore=("llm-suggestion",)))
     assert llm_findings(res) == []
+
+
+def test_cache_only_sends_nothing_and_lists_uncached_questions(settings: Settings) -> None:
+    review_results(results(), settings, client=fake({3: [reply(EMPTY)], 4: [reply(EMPTY)]}))
+    no_key = Settings(cache_dir=settings.cache_dir)
+    [warm] = review_results(results(), no_key, cache_only=True)
+    assert (warm.llm.calls, warm.llm.cached, warm.llm.failed_questions) == (0, 2, {})
+    fresh = Settings(cache_dir=settings.cache_dir / "empty")
+    [cold] = review_results(results(), fresh, cache_only=True)
+    assert cold.llm.calls == 0 and set(cold.llm.failed_questions) == {3, 4}
