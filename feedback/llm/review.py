@@ -266,16 +266,17 @@ class Runner:
         """One logical call: retries transient errors with backoff; switches to JSON mode if schema is refused."""
         tries = 0
         while True:
-            req = self.request(messages)
-            started = time.perf_counter()
             resp: ChatResponse | None = None
             error: LLMError | None = None
-            try:
-                async with self.semaphore:
-                    out.calls += 1
+            async with self.semaphore:
+                # built once a slot is free, so a switch to JSON mode made meanwhile applies to it
+                req = self.request(messages)
+                started = time.perf_counter()
+                out.calls += 1
+                try:
                     resp = await self.client.complete(req)
-            except LLMError as exc:
-                error = exc
+                except LLMError as exc:
+                    error = exc
             self._log(job, req, resp, error, attempt, time.perf_counter() - started)
             if resp is not None:
                 return resp
