@@ -153,9 +153,10 @@ def rules() -> int:
 @app.command()
 def batch(
     source: Annotated[
-        str, typer.Argument(help="A folder (searched recursively), a glob, or a CSV with group and path columns.")
-    ],
-    out: Annotated[Path, typer.Option("--out", help="Folder for the pages, CSVs and index.html.")],
+        str | None,
+        typer.Argument(help="A folder (searched recursively), a glob, or a CSV with group and path columns."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for the pages, CSVs and index.html.")] = None,
     select: Select = None,
     ignore: Ignore = None,
     template: Template = None,
@@ -164,14 +165,39 @@ def batch(
         bool, typer.Option("--llm", "--review", help="Also run the LLM review (needs an endpoint).")
     ] = False,
     model: Annotated[str | None, typer.Option("--model", help="Model for the LLM review.")] = None,
+    via: Annotated[
+        str, typer.Option("--via", help="live: LLM calls now; batch-api: OpenAI Batch API (half price, within 24 h).")
+    ] = "live",
+    collect: Annotated[Path | None, typer.Option("--collect", help="Collect DIR's batches, then render.")] = None,
+    status: Annotated[Path | None, typer.Option("--status", help="Progress of DIR's batches.")] = None,
+    export_requests: Annotated[
+        Path | None, typer.Option("--export-requests", help="Write the Batch API input file; upload nothing.")
+    ] = None,
+    import_responses: Annotated[
+        list[Path] | None, typer.Option("--import-responses", help="Ingest a Batch-output-format file, render.")
+    ] = None,
+    requeue: Annotated[
+        str, typer.Option("--requeue", help="With --collect, failed lines go: live, batch (a new batch) or none.")
+    ] = "live",
 ) -> int:
     """Check many reports: per-report HTML/Markdown/JSON pages, findings.csv, summary.csv and index.html."""
     from feedback.batch import run_batch
+    from feedback.llm.batch_api import Command, run_command
     from feedback.pipeline import Options, validate_selectors
     from feedback.report import read_report
 
     sel, ign = _split(select), _split(ignore)
     validate_selectors(sel + ign)
+    imports = tuple(import_responses or ())
+    cmd = Command(source, out, via, collect, status, export_requests, imports, requeue, sel, ign, template, model, jobs)
+    if cmd.wanted:  # the Batch API path or the file exchange (feedback/llm/batch_api.py)
+        done = run_command(cmd)
+        for line in done.errors:
+            print(f"feedback: {line}", file=sys.stderr)
+        print("\n".join(done.lines))
+        return done.exit_code
+    if source is None or out is None:
+        raise UsageError("give INPUT and --out DIR")
     options = Options(select=sel, ignore=ign, template=read_report(template) if template else None)
     summary, notice = run_batch(source, out, options, jobs=jobs, llm=llm, model=model)
     if notice:

@@ -6,6 +6,8 @@ so the policy is the same for the real client and the scripted fake used in test
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -140,5 +142,68 @@ def make_client(settings: Settings) -> ChatClient:
             base_url=settings.base_url,
             timeout=settings.timeout,
             max_retries=0,
+        )
+    )
+
+
+class BatchClient(Protocol):
+    """Files and batches of the OpenAI Batch API, as :mod:`feedback.llm.batch_api` uses them."""
+
+    def upload(self, name: str, data: bytes) -> str: ...
+
+    def create_batch(self, file_id: str, endpoint: str, window: str, metadata: dict[str, str]) -> dict[str, Any]: ...
+
+    def retrieve_batch(self, batch_id: str) -> dict[str, Any]: ...
+
+    def download(self, file_id: str) -> bytes: ...
+
+
+@contextmanager
+def _batch_errors(what: str) -> Iterator[None]:
+    try:
+        yield
+    except openai.APIStatusError as exc:
+        raise LLMError(f"Batch API: {what} failed, HTTP {exc.status_code}: {_short(exc)}") from exc
+    except openai.OpenAIError as exc:
+        raise LLMError(f"Batch API: {what} failed ({_short(exc)})") from exc
+
+
+class OpenAIBatchClient:
+    """:class:`BatchClient` over the synchronous ``openai.OpenAI`` (a few SDK retries: these calls are cheap)."""
+
+    def __init__(self, client: openai.OpenAI) -> None:
+        self._client = client
+
+    def upload(self, name: str, data: bytes) -> str:
+        with _batch_errors(f"uploading {name}"):
+            return self._client.files.create(file=(name, data), purpose="batch").id
+
+    def create_batch(self, file_id: str, endpoint: str, window: str, metadata: dict[str, str]) -> dict[str, Any]:
+        with _batch_errors(f"creating the batch for {file_id}"):
+            batch = self._client.batches.create(
+                input_file_id=file_id,
+                endpoint=endpoint,  # type: ignore[arg-type]
+                completion_window=window,  # type: ignore[arg-type]
+                metadata=metadata,
+            )
+            return batch.model_dump()
+
+    def retrieve_batch(self, batch_id: str) -> dict[str, Any]:
+        with _batch_errors(f"reading batch {batch_id}"):
+            return self._client.batches.retrieve(batch_id).model_dump()
+
+    def download(self, file_id: str) -> bytes:
+        with _batch_errors(f"downloading {file_id}"):
+            return self._client.files.content(file_id).content
+
+
+def make_batch_client(settings: Settings) -> BatchClient:
+    """The Batch API client, built from the same settings (key, base URL, timeout) as the chat client."""
+    return OpenAIBatchClient(
+        openai.OpenAI(
+            api_key=settings.api_key or FAKE_KEY,
+            base_url=settings.base_url,
+            timeout=settings.timeout,
+            max_retries=2,
         )
     )
