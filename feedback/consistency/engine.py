@@ -19,7 +19,6 @@ from feedback.consistency.evidence import (
     Polarity,
     Sentence,
     asks_if_not,
-    first_person_attempt,
     generic_clause,
     has_negation,
     introduces_hedged_list,
@@ -222,7 +221,7 @@ def _read(
     if not own and topic.context is not None and not topic.context.search(s.text):
         return None
     if not spans:
-        if not own or negative is None:
+        if not own or negative is None or not is_first_person(s):
             return None
         return Mention(topic.id, ans, s, Polarity.NEGATED, s.start + negative[0], s.start + negative[1], own, True)
     read: list[tuple[int, int, int, Polarity]] = []  # rank, start, end, polarity
@@ -247,8 +246,8 @@ def _read(
     if rank >= 10 and any(p is Polarity.NEGATED for _r, _a, _b, p in read):
         # a claim made only with a generic local word does not outweigh an explicit negation in the sentence
         rank, a, b, pol = next(r for r in read if r[3] is Polarity.NEGATED)
-    if negative is not None and pol is not Polarity.CLAIM:
-        pol = Polarity.NEGATED
+    if negative is not None and pol is not Polarity.CLAIM and is_first_person(s):
+        pol = Polarity.NEGATED  # "all training was done locally": about what the group did, not a comparison
     kinds = {k for x, _e, k in spans if x == a}
     return Mention(topic.id, ans, s, pol, s.start + a, s.start + b, own, STRONG in kinds, local=kinds == {LOCAL})
 
@@ -398,7 +397,8 @@ def _item_finding(report: Report, item: ChecklistItem, topics: tuple[Topic, ...]
             how = "only as a possibility" if quotes else "nowhere"
             if not quotes:  # show what the answer talks about instead: its opening words
                 for n in asked[:2]:
-                    first = ev.answers[n].sentences[0]
+                    sentences = ev.answers[n].sentences
+                    first = next((s for s in sentences if len(s.text.split()) >= 5), sentences[0])
                     line, text = ev.answers[n].quote(first.start, first.end)
                     if text and text in report.line_text(line):
                         quotes.append((line, text))
@@ -482,17 +482,16 @@ def _internal(report: Report, catalog: Catalog, ev: Evidence) -> list[Finding]:
             and (m.strong or m.own)
             and not m.local
             and is_past_claim(m.sentence)
-            and reads_as_done(m.sentence, m.rel)
+            and reads_as_done(m.sentence)
             and not has_negation(m.sentence)  # "we played with Vertex AI, but never got it to work"
             and m.question not in ev.negative_openers
         ]
         negs = [
             m
             for m in ms
-            if (
-                (m.polarity is Polarity.NEGATED and not m.local and strict_negation(m.sentence, m.rel))
-                or (m.polarity is Polarity.ATTEMPT and m.own and first_person_attempt(m.sentence, m.rel))
-            )
+            if m.polarity is Polarity.NEGATED
+            and not m.local
+            and strict_negation(m.sentence, m.rel)
             and not _PARTIAL.match(m.answer.norm, m.end)  # "did not use DVC for versioning", "... completely"
         ]
         negs = _answer_says_no(topic, ev) + negs  # the topic's own yes/no question answered "no" comes first

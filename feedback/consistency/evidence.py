@@ -89,7 +89,8 @@ _BLOCK_START = re.compile(r"\n(?=[ \t]*(?:[-*+]\s|\d+[.)]\s|#|\||```|~~~))")
 _LIST_NUMBER = re.compile(r"\s*\d{1,2}[.)]\s*")
 _CLAUSE_BREAK = re.compile(
     r"\b(?:but|however|although|though|whereas|while|instead|yet|except|apart from|besides|otherwise|so that|"
-    r"because|since)\b"
+    r"because|since)\b|\band (?:we |then |instead )?(?:used|use|chose|went|switched|opted|relied|moved|deployed|"
+    r"trained|ran|built|created|implemented)\b"
     r"|[;:]|,\s*(?:and|so|which|since|because|as|then)\b|\s[-–—]\s"
 )
 
@@ -171,7 +172,7 @@ def _split_prose(raw: str, start: int, end: int, add: Callable[[int, int, bool],
 _NEG_CUE = re.compile(
     r"\b(?:did ?n[o']t|do ?n[o']t|does ?n[o']t|has ?n[o']t|have ?n[o']t|had ?n[o']t|could ?n[o']t|can ?not|can't|"
     r"wo ?n't|would ?n[o']t|unable to|not able to|failed to|fail to|never|unsuccessful\w*|without|instead of|"
-    r"rather than|none of|nor|no|not yet|but not|opted not|chose not|decided not|skipped|skip|gave up(?: on)?|"
+    r"rather than|none of|neither|nor|no|not yet|but not|opted not|chose not|decided not|skipped|skip|gave up(?: on)?|"
     r"abandoned|dropped|avoided|"
     r"(?:was|were|is|are) ?n[o']t|(?:did|do|does|have|has|had|could|would) (?:therefore|thus|hence|then|also) not)\b"
 )
@@ -214,7 +215,8 @@ _HEDGE = re.compile(
     r"good|nice|valuable) to)\b"
 )
 _ATTEMPT = re.compile(
-    r"\b(?:tried|try|trying|attempt(?:ed|s|ing)?|experimented with|look(?:ed|ing) into|explored|investigated)\b"
+    r"\b(?:tried|try|trying|attempt(?:ed|s|ing)?|experimented with|look(?:ed|ing) into|explored|investigated|"
+    r"did start|started to|began to|began)\b"
 )
 _CONTRAST = re.compile(
     r"\b(?:but|however|unfortunately|unsuccessful\w*|failed|did ?n[o']t|could ?n[o']t|couldn't|not able|unable|"
@@ -256,10 +258,14 @@ _PURPOSE_OPENING = re.compile(r"\s*(?:in order to|to|for)\s")
 # "did not perform more extensive load testing", "did not fully implement monitoring": a part was done
 _QUALIFIER = re.compile(
     r"\b(?:more|further|extensive|additional|extra|full|fully|complete|completely|entire|entirely|proper|"
-    r"properly|all|every|much|other|advanced|formal|dedicated|explicit)\b"
+    r"properly|all|every|much|other|advanced|formal|dedicated|explicit|main|most|definitive|strict|any real)\b"
+)
+_PREPOSITION_BEFORE = re.compile(
+    r"\b(?:from|about|between|into|through|via|besides|alongside|than|"
+    r"(?:link|connect|integrat|combin|hook)\w*\b.*\b(?:with|to))\s+(?:the |a |an |our |this |these |its |their )?$"
 )
 _NOT_EXEMPT_CONTEXT = re.compile(r"\b(?:whether|if|or) not\s*$")
-_WIDE_CUES = ("no", "without", "instead of", "rather than")
+_WIDE_CUES = ("no", "without", "instead of", "rather than", "neither", "nor")
 _OPENING_HEDGE = re.compile(r"\s*(?:if\b|in the future|ideally|in a future|going forward|next steps?)")
 
 
@@ -307,6 +313,8 @@ def mention_polarity(sentence: Sentence, start: int, end: int, cues: Cues | None
     for a, e, limit in cues.negations:
         if a < ca or e > start:
             continue
+        if _PREPOSITION_BEFORE.search(text, e, start):
+            continue  # "did not manage to link the model with this frontend": the frontend is not what was denied
         if len(text[e:start].split()) <= limit:
             # "did not perform extensive profiling": some was done, which is neither a claim nor a denial
             return Polarity.MENTION if _QUALIFIER.search(text, e, start) else Polarity.NEGATED
