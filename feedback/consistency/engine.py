@@ -302,6 +302,7 @@ def _answer_says_no(topic: Topic, ev: Evidence) -> list[Mention]:
     return out
 
 
+_SUCCESS = re.compile(r"\b(?:managed|succeeded|successfully|were able|was able)\b")
 _PARTIAL = re.compile(r"\s+(?:for|to|as|in order|completely|fully|entirely|with|beyond|directly)\b")
 _PURPOSE = re.compile(r"\s+(?:for|to|as|in order)\b")
 _TURN = re.compile(r"\b(?:however|but|unfortunately|in the end|eventually|ultimately|due to|remained)\b")
@@ -337,6 +338,9 @@ def _unticked_state(topic: Topic, ev: Evidence) -> TopicState:
         for m in ms
         if m.polarity is Polarity.CLAIM
         and m.strong
+        # "we cloned it to a VM, though we could not use it for training": with a negation in the sentence, only an
+        # explicit success ("we managed with the engine, but ...") still claims the item
+        and (not has_negation(m.sentence) or _SUCCESS.search(m.sentence.text) is not None)
         and ((is_past_claim(m.sentence) and reads_as_done(m.sentence, m.rel)) or (m.sentence.code and m.own))
     ]
     if not claims:
