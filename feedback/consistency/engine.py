@@ -23,6 +23,7 @@ from feedback.consistency.evidence import (
     has_negation,
     introduces_hedged_list,
     is_first_person,
+    is_hedged,
     is_past_claim,
     mention_polarity,
     opens_negatively,
@@ -487,6 +488,7 @@ def _internal(report: Report, catalog: Catalog, ev: Evidence) -> list[Finding]:
             and not m.local
             and is_past_claim(m.sentence)
             and reads_as_done(m.sentence)
+            and not is_hedged(m.sentence)  # "we planned to use VMs, however ... getting the VMs set up"
             and not has_negation(m.sentence)  # "we played with Vertex AI, but never got it to work"
             and m.question not in ev.negative_openers
         ]

@@ -258,8 +258,10 @@ _PURPOSE_OPENING = re.compile(r"\s*(?:in order to|to|for)\s")
 # "did not perform more extensive load testing", "did not fully implement monitoring": a part was done
 _QUALIFIER = re.compile(
     r"\b(?:more|further|extensive|additional|extra|full|fully|complete|completely|entire|entirely|proper|"
-    r"properly|all|every|much|other|advanced|formal|dedicated|explicit|main|most|definitive|strict|any real)\b"
+    r"properly|all|every|much|other|advanced|formal|dedicated|explicit|main|most|definitive|strict|any real|"
+    r"extensively|thoroughly|in depth|in detail|really)\b"
 )
+_TESTING = re.compile(r"\b(?:tests?|testing)\s+(?:for|of|on)\b|\bunit ?tests?\b")
 _PREPOSITION_BEFORE = re.compile(
     r"\b(?:from|about|between|into|through|via|besides|alongside|than|"
     r"(?:link|connect|integrat|combin|hook)\w*\b.*\b(?:with|to))\s+(?:the |a |an |our |this |these |its |their )?$"
@@ -315,6 +317,8 @@ def mention_polarity(sentence: Sentence, start: int, end: int, cues: Cues | None
             continue
         if _PREPOSITION_BEFORE.search(text, e, start):
             continue  # "did not manage to link the model with this frontend": the frontend is not what was denied
+        if _TESTING.search(text, e, start) and "test" not in text[start:end]:
+            continue  # "we did not write tests for the frontend": the testing was not done, the frontend was
         if len(text[e:start].split()) <= limit:
             # "did not perform extensive profiling": some was done, which is neither a claim nor a denial
             return Polarity.MENTION if _QUALIFIER.search(text, e, start) else Polarity.NEGATED
@@ -361,6 +365,10 @@ def first_person_attempt(sentence: Sentence, start: int) -> bool:
     """ "We tried to implement a frontend": an attempt, by the group, a few words before the mention."""
     a, _b = _clause_of(sentence, start)
     return _FIRST_PERSON_ATTEMPT.search(sentence.text, a, start) is not None
+
+
+def is_hedged(sentence: Sentence) -> bool:
+    return _HEDGE.search(sentence.text) is not None
 
 
 def has_negation(sentence: Sentence) -> bool:
