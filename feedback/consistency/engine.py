@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from feedback.consistency.catalog import Catalog, Terms, Topic
 from feedback.consistency.evidence import (
@@ -19,6 +19,7 @@ from feedback.consistency.evidence import (
     Polarity,
     Sentence,
     asks_if_not,
+    describes_procedure,
     generic_clause,
     has_negation,
     introduces_hedged_list,
@@ -32,6 +33,7 @@ from feedback.consistency.evidence import (
     split_answer,
     starts_list_item,
     strict_negation,
+    strongly_hedged,
 )
 from feedback.findings import Category, Finding, Severity, Verdict
 from feedback.report.model import ChecklistItem, Question, Report
@@ -42,6 +44,7 @@ INTERNAL = ("FB503", "answers-disagree")
 
 MIN_ANSWER_WORDS = 15  # an answer shorter than this says too little to call a ticked item unsupported
 MAX_QUOTES = 3
+DRAFT_WORDS = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +108,7 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
     asked_by: dict[int, tuple[Topic, ...]] = {}
     hypothetical_after: dict[int, bool] = {}
     hedged_items: set[tuple[int, int]] = set()  # list items under "... would allow the following:"
+    procedural: set[int] = set()  # "the process a new member would go through": its "would" is no hedge
     for q in report.questions:
         if not q.answered or not q.answer.lines:
             continue
@@ -117,6 +121,8 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
         if negative_open:
             negative_openers.add(q.number)
         hypothetical_after[q.number] = negative_open and asks_if_not(q)
+        if describes_procedure(q):
+            procedural.add(q.number)
         in_list = False
         for sent in ans.sentences:
             if in_list and starts_list_item(ans, sent):
@@ -180,6 +186,14 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
             hypothetical = hypothetical_after[s.question] and i > 0
             hedged = (s.question, i) in hedged_items
             m = _read(topic, ans, s, spans, neg[0] if neg else None, own, denied, hypothetical, hedged, c)
+            if (
+                m is not None
+                and m.polarity is Polarity.HYPOTHETICAL
+                and s.question in procedural
+                and not hedged
+                and not strongly_hedged(s)
+            ):
+                m = replace(m, polarity=Polarity.MENTION)
             if m is not None:
                 out.append(m)
         mentions[topic.id] = out
@@ -270,7 +284,10 @@ def _own_answered(report: Report, topic: Topic, ev: Evidence) -> list[int]:
     return [
         n
         for n, topics in ev.asked_by.items()
-        if topic in topics and (q := report.question(n)) is not None and q.answer.words >= MIN_ANSWER_WORDS
+        if topic in topics
+        and (q := report.question(n)) is not None
+        and q.answer.words >= MIN_ANSWER_WORDS
+        and not (q.answer.placeholders and q.answer.words < DRAFT_WORDS)  # a note beside the placeholder: a draft
     ]
 
 

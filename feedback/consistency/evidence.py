@@ -424,6 +424,24 @@ def opens_negatively(answer: AnswerText) -> bool:
     return False
 
 
+_PROCEDURE_PROMPT = re.compile(r"\bwould (?:have to|need to|go|do)\b", re.I)
+_STRONG_HEDGE = re.compile(
+    r"\b(?:maybe|perhaps|possibly|in the future|future work|plan(?:ned)? to|we plan|hope to|if we had|had we|"
+    r"would have|could have|would like|ideally|next steps?|going forward|in a future|if (?:time|possible))\b"
+)
+
+
+def describes_procedure(question: Question) -> bool:
+    """The prompt asks what someone *would* do ("the process a new team member would have to go through"): the
+    answer's "would" describes the group's setup, it is not a hypothetical."""
+    return _PROCEDURE_PROMPT.search(question.prompt) is not None and not asks_if_not(question)
+
+
+def strongly_hedged(sentence: Sentence) -> bool:
+    """A hedge that no procedure explains away: maybe, in the future, we plan to, would have, ..."""
+    return _STRONG_HEDGE.search(sentence.text) is not None
+
+
 def asks_if_not(question: Question) -> bool:
     """The prompt asks what the group *would* do when the answer is no ("If not, explain how ...")."""
     return _IF_NOT_PROMPT.search(question.prompt) is not None
