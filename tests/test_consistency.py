@@ -14,7 +14,7 @@ from feedback.findings import Category, Finding, Severity, Verdict
 from feedback.pipeline import check_text
 from feedback.report import parse, read_report
 from feedback.report.model import Report
-from tests.conftest import FIXTURES, corpus_reports, needs_corpus
+from tests.conftest import FIXTURES, blank_templates, corpus_reports, needs_corpus
 
 CASES = FIXTURES / "consistency"
 
@@ -250,3 +250,54 @@ def test_check_command_takes_another_catalog(tmp_path: Path, capsys: pytest.Capt
     assert main(["check", str(report), "--catalog", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("feedback: error:") and "terms" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("sentence", "term"),
+    [
+        ("We did not perform extensive profiling of our code.", "profiling"),
+        ("We did not fully implement monitoring of the deployed model.", "monitoring"),
+    ],
+)
+def test_a_qualified_negation_is_neither_claim_nor_denial(sentence: str, term: str) -> None:
+    assert _polarity(sentence, term) is Polarity.MENTION
+
+
+def test_untouched_checklist_gives_no_unticked_verdicts() -> None:
+    text = (CASES / "contradicted.md").read_text(encoding="utf-8").replace("* [x]", "* [ ]")
+    report = parse(text)
+    assert report.checklist and not any(i.checked for i in report.checklist)
+    assert [f for f in analyse(report) if f.code in ("FB501", "FB502")] == []
+
+
+def test_would_in_a_procedure_question_is_not_a_hypothetical() -> None:
+    template = """# Invented
+## Checklist
+* [x] Create a dedicated environment for you project to keep track of your packages
+
+### Question 4
+> **Explain how you managed dependencies in your project? Explain the process a new team member would have to go**
+> **through to get an exact copy of your environment.**
+>
+> Answer:
+
+{answer}
+"""
+    procedure = "A new member would create a conda environment from our environment.yml and then run pip install -e ."
+    assert analyse(parse(template.format(answer=procedure + " " + "More words here. " * 4))) == []
+    hedged = "Maybe a new member could create a virtual environment first, but we installed everything globally."
+    found = analyse(parse(template.format(answer=hedged + " " + "More words here. " * 4)))
+    assert [f.code for f in found] == ["FB502"]
+
+
+@pytest.mark.skipif(not blank_templates(), reason="../shared/templates is not present")
+def test_every_template_item_and_topic_question_is_recognised() -> None:
+    catalog = load_catalog()
+    for path in blank_templates():
+        template = read_report(path)
+        for item in template.checklist:
+            assert catalog.topics_for_item(item), f"{path.name}: no topic for {item.text!r}"
+        asked = {t.id for q in template.questions for t in catalog.topics_for_question(q)}
+        assert {"dvc", "config-files", "profiling", "ci", "experiment-tracking", "docker"} <= asked, path.name
+        if len(template.questions) == 31:
+            assert {"cloud-training", "api", "api-tests", "load-tests", "cloud-deployment"} <= asked, path.name

@@ -189,7 +189,7 @@ _NEG_EXEMPT = re.compile(
     r"needed|assume|think|believe|feel|know|benefit|gain|help|"
     r"realize|realise|see|find|expect|matter|have to|had to|want|wanted|like|improve|change|spend|bother|focus|"
     r"problems?|issues?|trouble|major|doubt|longer|more than|much|many|too|very|perfect|sure|necessary|"
-    r"relevant|important enough|exceed|override|persist|exist|fully|cover|covered|affect|break|be possible|"
+    r"relevant|important enough|exceed|override|persist|exist|cover|covered|affect|break|be possible|"
     r"surprisingly|mean|remove|removed|delete|deleted|deviate|commit|push|store|stored|"
     r"matter|other|further|additional|extra|any other)\b"
 )
