@@ -68,6 +68,21 @@ def _leading(seq: Any) -> frozenset[str] | None:
     return frozenset({"".join(run)}) if run else None
 
 
+class Memo:
+    """What one text has already been asked: literal look-ups and pattern matches."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.literals: dict[str, bool] = {}
+        self.matches: dict[tuple[str, bool], list[tuple[int, int]]] = {}
+
+    def has(self, literal: str) -> bool:
+        found = self.literals.get(literal)
+        if found is None:
+            found = self.literals[literal] = literal in self.text
+        return found
+
+
 @dataclass(frozen=True, slots=True)
 class Terms:
     """Patterns matched against lower-cased answer text, each pre-checked with literals it cannot match without.
@@ -79,22 +94,26 @@ class Terms:
     # (literals one of which every match contains, pattern, leading \\b taken off, literals every match starts with)
     patterns: tuple[tuple[frozenset[str] | None, re.Pattern[str], bool, tuple[str, ...] | None], ...]
 
-    def finditer(self, text: str, seen: dict[str, bool] | None = None) -> list[tuple[int, int]]:
-        """(start, end) of every match in ``text``; ``seen`` memoises literal look-ups across topics."""
+    def finditer(self, text: str, memo: Memo | None = None) -> list[tuple[int, int]]:
+        """(start, end) of every match in ``text``. ``memo`` (one per text) keeps literal look-ups and the matches
+        of patterns that several topics share, so each runs once per text."""
         out: list[tuple[int, int]] = []
         for gate, rx, boundary, leads in self.patterns:
-            if gate is not None:
-                if seen is None:
-                    if not any(g in text for g in gate):
-                        continue
-                elif not any(seen[g] if g in seen else seen.setdefault(g, g in text) for g in gate):
-                    continue
-            if leads is not None:
-                out += _match_at_leads(text, rx, boundary, leads)
-            elif boundary:
-                out += [(m.start(), m.end()) for m in rx.finditer(text) if not _word_before(text, m.start())]
-            else:
-                out += [(m.start(), m.end()) for m in rx.finditer(text)]
+            key = (rx.pattern, boundary)
+            if memo is not None and key in memo.matches:
+                out += memo.matches[key]
+                continue
+            found: list[tuple[int, int]] = []
+            if gate is None or any(memo.has(g) if memo is not None else g in text for g in gate):
+                if leads is not None:
+                    found = _match_at_leads(text, rx, boundary, leads)
+                elif boundary:
+                    found = [(m.start(), m.end()) for m in rx.finditer(text) if not _word_before(text, m.start())]
+                else:
+                    found = [(m.start(), m.end()) for m in rx.finditer(text)]
+            if memo is not None:
+                memo.matches[key] = found
+            out += found
         return out
 
     def search(self, text: str) -> bool:
@@ -106,7 +125,7 @@ class Terms:
         return False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # compared by identity: one object per topic of a loaded catalog
 class Topic:
     id: str
     name: str

@@ -12,7 +12,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, replace
 
-from feedback.consistency.catalog import Catalog, Terms, Topic
+from feedback.consistency.catalog import Catalog, Memo, Terms, Topic
 from feedback.consistency.evidence import (
     AnswerText,
     Cues,
@@ -149,7 +149,7 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
         return (k, s) if p - offsets[k] < s.end else None
 
     cues: dict[tuple[int, int], Cues] = {}
-    seen: dict[str, bool] = {}
+    memo = Memo(joined)
     mentions: dict[str, list[Mention]] = {}
     for topic in topics:
         found: dict[tuple[int, int], tuple[list[Span], list[tuple[int, int]]]] = {}
@@ -159,7 +159,7 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
         if topic.local is not None:
             patterns.append((topic.local, LOCAL))
         for terms, kind in patterns:
-            for a, e in terms.finditer(joined, seen):
+            for a, e in terms.finditer(joined, memo):
                 hit = locate(a)
                 if hit is None:
                     continue
@@ -169,7 +169,7 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
                 rel = a - offsets[k] - s.start
                 found.setdefault((k, s.index), ([], []))[0].append((rel, min(e - offsets[k], s.end) - s.start, kind))
         if topic.negative is not None:
-            for a, e in topic.negative.finditer(joined, seen):
+            for a, e in topic.negative.finditer(joined, memo):
                 hit = locate(a)
                 if hit is not None:
                     k, s = hit
