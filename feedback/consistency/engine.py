@@ -346,7 +346,14 @@ def _ticked_state(report: Report, topic: Topic, ev: Evidence) -> TopicState:
         return TopicState(Verdict.CONTRADICTED, 0.65, tuple(in_denied[:MAX_QUOTES]))
     if topic.unsupported and _own_answered(report, topic, ev):
         return TopicState(Verdict.UNSUPPORTED, 0.5 if soft else 0.7, tuple(soft[:MAX_QUOTES]))
+    if topic.unsupported and topic.questions is None and not soft and _complete(report, ev):
+        # no question asks about it, but a complete report never names it at all
+        return TopicState(Verdict.UNSUPPORTED, 0.4, ())
     return TopicState(None, 0.0, ())
+
+
+def _complete(report: Report, ev: Evidence) -> bool:
+    return len(report.questions) >= 20 and len(ev.answers) >= len(report.questions) - 1
 
 
 def _unticked_state(topic: Topic, ev: Evidence) -> TopicState:
@@ -425,11 +432,20 @@ def _item_finding(report: Report, item: ChecklistItem, topics: tuple[Topic, ...]
                     if text and text in report.line_text(line):
                         quotes.append((line, text))
                 qs = []
+            if not quotes:  # nothing asks about it: quote the ticked item itself
+                line_text = report.line_text(item.line)
+                piece = line_text[line_text.find("]") + 1 :].strip() if "]" in line_text else line_text.strip()
+                if piece:
+                    quotes.append((item.line, piece))
             return _finding(
                 UNSUPPORTED,
                 Verdict.UNSUPPORTED,
                 Severity.WARNING if conf >= 0.7 else Severity.INFO,
-                f"Ticked, but no answer says {names} was used; {where} asks about it and mentions it {how}.",
+                (
+                    f"Ticked, but no answer says {names} was used: {where} asks about it and mentions it {how}."
+                    if asked
+                    else f"Ticked, but no answer mentions {names} (no question asks about it directly)."
+                ),
                 item,
                 conf,
                 quotes,
