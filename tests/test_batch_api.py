@@ -218,7 +218,7 @@ def test_batch_api_submit_status_collect_requeue_and_resume(
         capsys.readouterr()
         assert main(["batch", "--status", "out"]) == 0
         status = capsys.readouterr().out
-        assert "0 of 12 questions have a response in the cache" in status and "in_progress" in status
+        assert "0 of 6 requests sent have a response in the cache" in status and "in_progress" in status
         # submitting again sends nothing: every question is waiting in a batch
         assert main(["batch", "course", "--out", "out", "--via", "batch-api"]) == 0
         assert stub.calls["POST", "batches"] == 2 and "nothing to send" in capsys.readouterr().out
@@ -243,6 +243,12 @@ def test_batch_api_submit_status_collect_requeue_and_resume(
         assert "0 responses stored in the cache, 2 already there" in capsys.readouterr().out
         assert stub.calls["GET", "content"] == downloads and stub.calls["POST", "batches"] == 3
         assert stub.calls["POST", "other"] == 0  # no chat completion was ever sent live
+        assert main(["batch", "--status", "out"]) == 0
+        assert "6 of 6 requests sent have a response in the cache" in capsys.readouterr().out
+        # nothing ingested is ever requested again
+        assert main(["batch", "course", "--out", "out", "--via", "batch-api"]) == 0
+        assert "0 requests (12 questions already cached" in capsys.readouterr().out
+        assert stub.calls["POST", "files"] == 3 and stub.calls["POST", "batches"] == 3
     for name in ("a", "b"):
         page = json.loads((env / "out" / "reports" / f"{name}.json").read_text(encoding="utf-8"))
         assert (page["llm"]["status"], page["llm"]["calls"], page["llm"]["cached"]) == ("ok", 0, 6)

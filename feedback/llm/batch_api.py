@@ -671,13 +671,15 @@ def status(out: Path, *, client: BatchClient | None = None) -> Done:
         where = "ingested" if b.ingested else ("ready to collect" if b.status in TERMINAL else "waiting")
         done.lines.append(f"{b.id}: {b.status}, {b.completed}/{len(b.ids)} done, {b.failed} failed; {where}")
     folder.save_state(state)
-    ctx = _context(state.input, out, state.options(), settings)
+    # counted from the manifest, without checking the reports again, so a status is quick on a whole course
+    manifest = folder.load_manifest()
+    keys = {manifest[cid].key for b in state.batches for cid in b.ids if cid in manifest}
+    cache = ResponseCache(settings.cache_dir if settings.use_cache else None)
     try:
-        total = len(ctx.course.planned)
-        cached = sum(ctx.cached(p) for p in ctx.course.planned.values())
+        cached = sum(cache.get(k) is not None for k in keys)
     finally:
-        ctx.close()
-    head = f"{state.input} ({state.model}): {cached} of {total} questions have a response in the cache"
+        cache.close()
+    head = f"{state.input} ({state.model}): {cached} of {len(keys)} requests sent have a response in the cache"
     done.lines.insert(0, head + ("" if client is not None else " (batch status as last recorded: no endpoint)"))
     return done
 
