@@ -123,9 +123,12 @@ def test_round_trip_export_import_then_zero_calls(env: Path, capsys: pytest.Capt
     [fresh] = review_results([check_file(env / "report.md")], settings, client=FakeChatClient([live_reply] * 6))
     as_live = sorted((f.code, f.question, f.message, f.evidence) for f in fresh.findings if f.source == "llm")
     assert as_live == imported
-    # importing the same file again stores nothing twice
+    # importing the same file again stores nothing twice; without the manifest (only the responses file travelled
+    # back), the custom_ids are matched by planning INPUT again
     assert main(["batch", "--out", "out", "--import-responses", str(responses)]) == 0
     assert "0 responses stored in the cache, 6 already there" in capsys.readouterr().out
+    assert main(["batch", "report.md", "--out", "elsewhere", "--import-responses", str(responses)]) == 0
+    assert capsys.readouterr().out.startswith("0 responses stored in the cache, 6 already there\n")
 
 
 def test_invalid_and_missing_lines_are_reported_and_only_they_are_asked_again(
@@ -277,3 +280,7 @@ def test_bad_usage_is_one_line(env: Path, capsys: pytest.CaptureFixture[str]) ->
     assert capsys.readouterr().err.startswith("feedback: error: nowhere/batch_state.json: no batch state here")
     assert main(["batch", "report.md", "--out", "out", "--via", "batch-api"]) == 2
     assert "needs OPENAI_API_KEY" in capsys.readouterr().err
+    assert main(["batch", "--collect", "out", "--status", "out"]) == 2
+    assert "not --collect and --status" in capsys.readouterr().err
+    assert main(["batch", "report.md", "--export-requests", "r.jsonl"]) == 2
+    assert capsys.readouterr().err == "feedback: error: --export-requests needs --out DIR\n"
