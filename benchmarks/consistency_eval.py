@@ -119,7 +119,9 @@ def score(label_file: Path, corpus: Path, catalog: Any, tally: Tally, verbose: b
     for entry in data.get("internal", []):
         tally.internal += 1
         want = set(entry.get("questions", []))
-        hit = any(want & set(f.questions) for f in internal)
+        # same topic (the label's topic words read with the catalog's terms) and at least one shared question
+        names = {t.name for t in catalog.topics if t.terms.search(str(entry.get("topic", "")).lower())}
+        hit = any(want & set(f.questions) and any(n in f.message for n in names) for f in internal)
         tally.internal_hit += hit
         if verbose and not hit:
             tally.notes.append(f"{path.name}: internal missed: {entry.get('topic')} {sorted(want)}")

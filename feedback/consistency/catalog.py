@@ -154,6 +154,7 @@ class Catalog:
     path: Path
     topics: tuple[Topic, ...]
     open_questions: re.Pattern[str] | None = None  # questions whose "no" denies none of their topics
+    contribution_questions: re.Pattern[str] | None = None  # answers listing who did what: mentions are claims
     _memo: dict[tuple[str, str], tuple[Topic, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def topics_for_item(self, item: ChecklistItem) -> tuple[Topic, ...]:
@@ -167,6 +168,11 @@ class Catalog:
         if key not in self._memo:
             self._memo[key] = tuple(t for t in self.topics if t.asks(question))
         return self._memo[key]
+
+    def lists_contributions(self, question: Question) -> bool:
+        return (
+            self.contribution_questions is not None and self.contribution_questions.search(question.title) is not None
+        )
 
     def is_open(self, question: Question) -> bool:
         return self.open_questions is not None and self.open_questions.search(question.title) is not None
@@ -301,8 +307,13 @@ def _load(path: Path, mtime_ns: int) -> Catalog:
     ids = [t.id for t in topics]
     if len(set(ids)) != len(ids):
         raise ConfigError(f"{path}: duplicate topic ids")
-    open_questions = _compile(f"{path.name}: open_questions", data.get("open_questions", []))
-    return Catalog(family=str(data.get("family", path.stem)), path=path, topics=topics, open_questions=open_questions)
+    return Catalog(
+        family=str(data.get("family", path.stem)),
+        path=path,
+        topics=topics,
+        open_questions=_compile(f"{path.name}: open_questions", data.get("open_questions", [])),
+        contribution_questions=_compile(f"{path.name}: contribution_questions", data.get("contribution_questions", [])),
+    )
 
 
 def load_catalog(path: Path | str | None = None) -> Catalog:

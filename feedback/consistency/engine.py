@@ -34,6 +34,7 @@ from feedback.consistency.evidence import (
     starts_list_item,
     strict_negation,
     strongly_hedged,
+    tried_to,
 )
 from feedback.findings import Category, Finding, Severity, Verdict
 from feedback.report.model import ChecklistItem, Question, Report
@@ -90,6 +91,7 @@ class Evidence:
     negative_openers: set[int]
     asked_by: dict[int, tuple[Topic, ...]]  # question number -> topics it asks about
     yes_no: set[int]  # questions that ask "did you ...?"
+    contributions: set[int]  # questions whose answers list who did what: every mention there is a claim
 
     def of(self, topic: Topic) -> list[Mention]:
         return self.mentions.get(topic.id, [])
@@ -109,6 +111,7 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
     hypothetical_after: dict[int, bool] = {}
     hedged_items: set[tuple[int, int]] = set()  # list items under "... would allow the following:"
     procedural: set[int] = set()  # "the process a new member would go through": its "would" is no hedge
+    contribution_questions: set[int] = set()
     for q in report.questions:
         if not q.answered or not q.answer.lines:
             continue
@@ -123,6 +126,8 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
         hypothetical_after[q.number] = negative_open and asks_if_not(q)
         if describes_procedure(q):
             procedural.add(q.number)
+        if catalog.lists_contributions(q):
+            contribution_questions.add(q.number)
         in_list = False
         for sent in ans.sentences:
             if in_list and starts_list_item(ans, sent):
@@ -185,7 +190,19 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
             denied = s.question in negative_openers
             hypothetical = hypothetical_after[s.question] and i > 0
             hedged = (s.question, i) in hedged_items
-            m = _read(topic, ans, s, spans, neg[0] if neg else None, own, denied, hypothetical, hedged, c)
+            m = _read(
+                topic,
+                ans,
+                s,
+                spans,
+                neg[0] if neg else None,
+                own,
+                denied,
+                hypothetical,
+                hedged,
+                c,
+                s.question in contribution_questions,
+            )
             if (
                 m is not None
                 and m.polarity is Polarity.HYPOTHETICAL
@@ -212,7 +229,8 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
     for ms in mentions.values():
         ms.sort(key=lambda m: (m.question, m.start))
     yes_no = {n for n, a in answers.items() if _yes_no(a.question)}
-    return Evidence(answers, mentions, negative_openers, asked_by, yes_no)
+    contributions = {n for n in answers if n in contribution_questions}
+    return Evidence(answers, mentions, negative_openers, asked_by, yes_no, contributions)
 
 
 Span = tuple[int, int, int]  # start, end (relative to the sentence), kind
@@ -230,9 +248,10 @@ def _read(
     hypothetical: bool,
     hedged: bool,
     cues: Cues,
+    contribution: bool = False,
 ) -> Mention | None:
     """What sentence ``s`` says about ``topic``: a claim wins over a negation, a negation over a hypothetical."""
-    assertive = is_first_person(s)
+    assertive = is_first_person(s) or contribution
     if not own and topic.context is not None and not topic.context.search(s.text):
         return None
     if not spans:
@@ -321,7 +340,7 @@ def _answer_says_no(topic: Topic, ev: Evidence) -> list[Mention]:
 
 
 _SUCCESS = re.compile(r"\b(?:managed|succeeded|successfully|were able|was able)\b")
-_PARTIAL = re.compile(r"\s+(?:for|to|as|in order|completely|fully|entirely|with|beyond|directly)\b")
+_PARTIAL = re.compile(r"\s+(?:for|to|in order|completely|fully|entirely|with|beyond|directly)\b")
 _PURPOSE = re.compile(r"\s+(?:for|to|as|in order)\b")
 _TURN = re.compile(r"\b(?:however|but|unfortunately|in the end|eventually|ultimately|due to|remained)\b")
 
@@ -519,8 +538,10 @@ def _internal(report: Report, catalog: Catalog, ev: Evidence) -> list[Finding]:
             and not m.sentence.code
             and (m.strong or m.own)
             and not m.local
-            and is_past_claim(m.sentence)
-            and reads_as_done(m.sentence)
+            and (
+                (is_past_claim(m.sentence) and reads_as_done(m.sentence))
+                or m.question in ev.contributions  # "Benjamin: FastAPI and deployment to the cloud"
+            )
             and not is_hedged(m.sentence)  # "we planned to use VMs, however ... getting the VMs set up"
             and not has_negation(m.sentence)  # "we played with Vertex AI, but never got it to work"
             and m.question not in ev.negative_openers
@@ -528,9 +549,11 @@ def _internal(report: Report, catalog: Catalog, ev: Evidence) -> list[Finding]:
         negs = [
             m
             for m in ms
-            if m.polarity is Polarity.NEGATED
-            and not m.local
-            and strict_negation(m.sentence, m.rel)
+            if (
+                (m.polarity is Polarity.NEGATED and not m.local and strict_negation(m.sentence, m.rel))
+                # "We tried to implement a frontend and kept the file": only tried, in the topic's own question
+                or (m.polarity is Polarity.ATTEMPT and m.own and tried_to(m.sentence, m.rel))
+            )
             and not _PARTIAL.match(m.answer.norm, m.end)  # "did not use DVC for versioning", "... completely"
         ]
         negs = _answer_says_no(topic, ev) + negs  # the topic's own yes/no question answered "no" comes first

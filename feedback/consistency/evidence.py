@@ -186,7 +186,7 @@ _NARROW_SCOPE_WORDS = 4
 # A negation followed by one of these is about something else ("did not need", "not only", "no problems").
 _NEG_EXEMPT = re.compile(
     r"(?:\s+(?:really|actually|even|always|necessarily|greatly|much|particularly|directly))?\s+(?:only|just|need|"
-    r"needed|assume|think|believe|feel|know|benefit|gain|help|"
+    r"needed|assume|think|believe|feel|know|benefit|gain|help|apply|act on|incorporate|"
     r"realize|realise|see|find|expect|matter|have to|had to|want|wanted|like|improve|change|spend|bother|focus|"
     r"problems?|issues?|trouble|major|doubt|longer|more than|much|many|too|very|perfect|sure|necessary|"
     r"relevant|important enough|exceed|override|persist|exist|cover|covered|affect|break|be possible|"
@@ -259,12 +259,14 @@ _PURPOSE_OPENING = re.compile(r"\s*(?:in order to|to|for)\s")
 _QUALIFIER = re.compile(
     r"\b(?:more|further|extensive|additional|extra|full|fully|complete|completely|entire|entirely|proper|"
     r"properly|all|every|much|other|advanced|formal|dedicated|explicit|main|most|definitive|strict|any real|"
-    r"extensively|thoroughly|in depth|in detail|really)\b"
+    r"extensively|thoroughly|in depth|in detail|really|actively|systematically|further)\b"
 )
 _TESTING = re.compile(r"\b(?:tests?|testing)\s+(?:for|of|on)\b|\bunit ?tests?\b")
 _PREPOSITION_BEFORE = re.compile(
-    r"\b(?:from|about|between|into|through|via|besides|alongside|than|"
-    r"(?:link|connect|integrat|combin|hook)\w*\b.*\b(?:with|to))\s+(?:the |a |an |our |this |these |its |their )?$"
+    r"\b(?:from|about|between|into|through|via|besides|alongside|than|beyond|except|apart from|"
+    r"(?:functionality|features?|capabilit\w+|parts?|aspects?|most|some|all) of|"
+    r"(?:link|connect|integrat|combin|hook)\w*\b.*\b(?:with|to))\s+(?:the |a |an |our |this |these |its |their )?"
+    r"(?:\w+ )?$"
 )
 _NOT_EXEMPT_CONTEXT = re.compile(r"\b(?:whether|if|or) not\s*$")
 _WIDE_CUES = ("no", "without", "instead of", "rather than", "neither", "nor")
@@ -359,6 +361,15 @@ _STRICT_NEG = re.compile(
     r"haven't)(?:\s+\S+){0,8}\s*$"
 )
 _FIRST_PERSON_ATTEMPT = re.compile(r"\bwe\s+(?:\w+\s+)?(?:tried|attempted)\b(?:\s+\S+){0,6}\s*$")
+
+
+_TRIED_TO = re.compile(r"\bwe\s+(?:\w+\s+)?(?:tried|attempted)\s+to\s+\w+(?:\s+\S+){0,3}\s*$")
+
+
+def tried_to(sentence: Sentence, start: int) -> bool:
+    """ "We tried to implement a frontend": the group tried to do the thing named a few words later."""
+    a, _b = _clause_of(sentence, start)
+    return _TRIED_TO.search(sentence.text, a, start) is not None
 
 
 def first_person_attempt(sentence: Sentence, start: int) -> bool:
