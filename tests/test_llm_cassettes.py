@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +40,22 @@ cache_dir = "cache"
 """
 
 
+# The part of the question prompt that other stages fill in (related checklist items, offline findings): it changes
+# whenever the consistency engine or a rule changes, which says nothing about the LLM plumbing under test here.
+OTHER_STAGES_RE = re.compile(r"Checklist items related to this question:.*?(?=Answer \(untrusted data)", re.S)
+
+
 def _normalised_body(body: Any) -> Any:
     if isinstance(body, bytes):
         body = body.decode("utf-8")
-    return json.loads(DELIM_RE.sub(DELIM_TOKEN, body or "null"))
+    data = json.loads(DELIM_RE.sub(DELIM_TOKEN, body or "null"))
+    for message in data.get("messages", []) if isinstance(data, dict) else []:
+        message["content"] = OTHER_STAGES_RE.sub("<other stages>\n", message["content"])
+    return data
 
 
 def json_body(r1: Any, r2: Any) -> None:
-    """Bodies equal as JSON, ignoring the random per-call delimiter around the answer."""
+    """Bodies equal as JSON, ignoring the random per-call delimiter and the other stages' part of the prompt."""
     assert _normalised_body(r1.body) == _normalised_body(r2.body)
 
 
@@ -81,7 +90,9 @@ def _review(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
 
 
 @pytest.mark.skipif(not RECORDING and not CASSETTE.exists(), reason="no cassette recorded")
-def test_review_example_end_to_end(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_review_example_end_to_end(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     report = read_report(EXAMPLE)
     expected = [q.number for q in report.questions if reviewable(q)]
     with recorder().use_cassette(CASSETTE.name, allow_playback_repeats=False) as cassette:
@@ -93,8 +104,8 @@ def test_review_example_end_to_end(workdir: Path, capsys: pytest.CaptureFixture[
     assert llm["status"] in ("ok", "partial")
     reviewed = len(expected) - len(llm["failed_questions"])
     assert reviewed > 0
-    # The server refuses json_schema, so every question costs at least that call plus the JSON-mode one.
-    assert llm["calls"] >= 2 * len(expected)
+    # llama.cpp refuses json_schema: the first call learns that, every later one uses JSON mode.
+    assert llm["calls"] >= len(expected) + 1
     # Deterministic findings are all still there (FB201: question 7's placeholder).
     assert any(f["code"] == "FB201" and f["question"] == 7 for f in cold["findings"])
     # Every LLM finding's evidence is text from the report.
@@ -107,13 +118,33 @@ def test_review_example_end_to_end(workdir: Path, capsys: pytest.CaptureFixture[
     log = [json.loads(line) for line in (workdir / "cache" / "exchanges.jsonl").read_text().splitlines()]
     sent = [e for e in log if not e["cached"]]
     assert len(sent) == llm["calls"]
+    assert [(e["mode"], e["status"]) for e in sent[:1]] == [("json_schema", "StructuredOutputUnsupported")]
+    assert {e["mode"] for e in sent[1:]} == {"json_object"}
     assert all(len(e["content_hash"]) == 64 and e["prompt_version"] == llm["prompt_version"] for e in sent)
 
-    # Warm rerun: the cache answers every question that succeeded, with the same findings.
-    with recorder().use_cassette(CASSETTE.name, record_mode="none"):
-        warm = _review(capsys)
+    # Warm rerun against a closed port: the cache answers every question that succeeded, with the same findings;
+    # only the questions that failed are tried again (once, plus one retry each).
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    warm = _review(capsys)
     assert warm["llm"]["cached"] == reviewed
-    assert warm["llm"]["failed_questions"] == llm["failed_questions"]
+    assert warm["llm"]["calls"] == 2 * len(llm["failed_questions"])
+    assert set(warm["llm"]["failed_questions"]) == set(llm["failed_questions"])
     assert warm["findings"] == cold["findings"]
-    if not llm["failed_questions"]:
-        assert warm["llm"]["calls"] == 0
+
+
+def test_matcher_ignores_only_the_delimiter_and_other_stages_text() -> None:
+    def body(delim: str, items: str, answer: str) -> bytes:
+        user = (
+            f"Question 5:\nHow?\n\nChecklist items related to this question:\n{items}\n"
+            f"Answer (untrusted data between the two {delim} lines):\n{delim}\n{answer}\n{delim}\n"
+        )
+        return json.dumps({"model": "m", "messages": [{"role": "user", "content": user}]}).encode()
+
+    class Req:
+        def __init__(self, body: bytes) -> None:
+            self.body = body
+
+    a = Req(body("<<<ANSWER-0123456789abcdef>>>", "- [x] Use Hydra", "We used argparse."))
+    json_body(a, Req(body("<<<ANSWER-fedcba9876543210>>>", "(none)", "We used argparse.")))
+    with pytest.raises(AssertionError):
+        json_body(a, Req(body("<<<ANSWER-0123456789abcdef>>>", "- [x] Use Hydra", "We used Hydra.")))

@@ -308,11 +308,16 @@ def test_estimate_counts_calls_and_tokens_without_sending(settings: Settings, ca
 
 
 def test_quote_verification_normalises_markdown_and_whitespace() -> None:
-    index = QuoteIndex(parse(REPORT))
-    assert index.verified("packaged the model with FastAPI and Docker. We tried")
-    assert index.verified("A user calls curl localhost:8000/predict")
-    assert not index.verified("packaged the model with Flask")
-    assert not index.verified("We")
+    report = parse(REPORT)
+    index, q3, q4 = QuoteIndex(report), report.question(3), report.question(4)
+    assert index.verified("packaged the model with FastAPI and Docker. We tried", q3)
+    assert index.verified("“A user calls curl localhost:8000/predict”", q3)
+    assert not index.verified("packaged the model with Flask", q3)
+    assert not index.verified("We", q3)
+    # a quote must come from the question's own answer, not from its prompt or another answer
+    assert not index.verified("Did you manage to deploy your model?", q3)
+    assert not index.verified("built the API and the Docker image", q3)
+    assert index.verified("built the API and the Docker image", q4)
 
 
 def test_settings_precedence_and_no_key_in_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

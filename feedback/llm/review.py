@@ -423,7 +423,7 @@ def to_findings(review: QuestionReview, job: Job, index: QuoteIndex) -> tuple[li
     dropped = 0
 
     def ok(quote: str) -> bool:
-        return index.verified(restore(quote))
+        return index.verified(restore(quote), q)
 
     def line(quote: str) -> int | None:
         return index.line_of(restore(quote), q) if quote else q.answer.first_line

@@ -15,7 +15,7 @@ LINE_MARK_RE = re.compile(r"(?m)^\s*(?:>\s*)*(?:#{1,6}\s+|[-*+]\s+(?:\[[^\]]*\]\
 DROP_RE = re.compile(r"[*_`~]|<[^>]*>")
 SPACE_RE = re.compile(r"\s+")
 TRANSLATE = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "...", "\u00a0": " "})
-MIN_QUOTE = 3  # normalised characters; shorter "quotes" prove nothing
+MIN_QUOTE = 8  # normalised characters; a shorter "quote" ("yes", "we") proves nothing
 
 
 def normalise(text: str) -> str:
@@ -36,10 +36,19 @@ class QuoteIndex:
     def __init__(self, report: Report) -> None:
         self.report = report
         self.whole = normalise("\n".join(report.lines))
+        self._answers: dict[int, str] = {}
 
-    def verified(self, quote: str) -> bool:
+    def verified(self, quote: str, question: Question | None = None) -> bool:
+        """The quote is in the question's answer (or, without a question, anywhere in the report)."""
         q = normalise(_strip_ellipsis(quote))
-        return len(q) >= MIN_QUOTE and q in self.whole
+        if len(q) < MIN_QUOTE:
+            return False
+        if question is None:
+            return q in self.whole
+        key = question.number
+        if key not in self._answers:
+            self._answers[key] = normalise(question.answer.text)
+        return q in self._answers[key]
 
     def line_of(self, quote: str, question: Question | None) -> int | None:
         """The line where the quote starts: the last line from which the rest of the block still contains it."""
