@@ -301,3 +301,29 @@ def test_every_template_item_and_topic_question_is_recognised() -> None:
         assert {"dvc", "config-files", "profiling", "ci", "experiment-tracking", "docker"} <= asked, path.name
         if len(template.questions) == 31:
             assert {"cloud-training", "api", "api-tests", "load-tests", "cloud-deployment"} <= asked, path.name
+
+
+def test_sentences_keep_their_lines_and_quotes_are_verbatim() -> None:
+    text = (
+        "### Question 5\n> **Explain the overall structure of your code.**\n>\n> Answer:\n\n"
+        "We used DVC, e.g. for the raw images. It ran on a\n"
+        "laptop. however we moved to GCP later!\n\n"
+        "- first item without a full stop\n"
+        "```bash\ndvc pull\n```\n"
+    )
+    report = parse(text)
+    answer = split_answer(report.questions[0])
+    assert [s.text for s in answer.sentences] == [
+        "we used dvc, e.g. for the raw images.",
+        "it ran on a\nlaptop.",
+        "however we moved to gcp later!",
+        "- first item without a full stop",
+        "dvc pull",
+    ]
+    assert answer.sentences[-1].code
+    second = answer.sentences[1]
+    line, quote = answer.quote(second.start, second.end)
+    assert (line, quote) == (6, "It ran on a")
+    assert quote in report.line_text(line)
+    line, quote = answer.quote(answer.sentences[2].start, answer.sentences[2].end)
+    assert line == 7 and quote == "however we moved to GCP later!"

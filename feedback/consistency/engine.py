@@ -544,19 +544,24 @@ def _internal(report: Report, catalog: Catalog, ev: Evidence) -> list[Finding]:
             )
             and not is_hedged(m.sentence)  # "we planned to use VMs, however ... getting the VMs set up"
             and not has_negation(m.sentence)  # "we played with Vertex AI, but never got it to work"
+            and not sentence_cues(m.sentence).negations  # "worked on a profiler that was not merged"
             and m.question not in ev.negative_openers
         ]
-        negs = [
+        denied = [
             m
             for m in ms
-            if (
-                (m.polarity is Polarity.NEGATED and not m.local and strict_negation(m.sentence, m.rel))
-                # "We tried to implement a frontend and kept the file": only tried, in the topic's own question
-                or (m.polarity is Polarity.ATTEMPT and m.own and tried_to(m.sentence, m.rel))
-            )
+            if m.polarity is Polarity.NEGATED
+            and not m.local
+            and strict_negation(m.sentence, m.rel)
             and not _PARTIAL.match(m.answer.norm, m.end)  # "did not use DVC for versioning", "... completely"
         ]
-        negs = _answer_says_no(topic, ev) + negs  # the topic's own yes/no question answered "no" comes first
+        # "We tried to implement a frontend and kept the file": only tried, in the topic's own question
+        tried = [
+            m
+            for m in ms
+            if m.polarity in (Polarity.ATTEMPT, Polarity.NEGATED) and m.own and tried_to(m.sentence, m.rel)
+        ]
+        negs = _answer_says_no(topic, ev) + denied + tried  # the own yes/no question answered "no" comes first
         pair = next(((c, n) for n in negs for c in claims if c.question != n.question), None)
         if pair is None:
             continue
@@ -564,7 +569,7 @@ def _internal(report: Report, catalog: Catalog, ev: Evidence) -> list[Finding]:
         if len(quotes) < 2:
             continue
         item = next((i for i in report.checklist if topic in catalog.topics_for_item(i)), None)
-        conf = 0.7 if pair[1].own else 0.6
+        conf = 0.7 if pair[1].own and pair[1] not in tried else 0.6
         out.append(
             _finding(
                 INTERNAL,

@@ -84,7 +84,13 @@ def _line_index(starts: tuple[int, ...], offset: int) -> int:
 _MARKUP = re.compile(r"[*`]|(?<![\w])_|_(?![\w])")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 # no cut after a list number ("the following: 1. Know ...", "2. Detect ...")
-_SENTENCE_END = re.compile(r"([.!?](?<![\s:(]\d[.!?])(?<![\s:(]\d\d[.!?])[\"')\]*`_]*)\s+(?=[^a-z\s])|\n()\s*\n")
+# A sentence ends at . ! ? before the next word, also a lower-case one (students often write "... tuning. however
+# we ..."), but not after a list number ("the following: 1. Know ...") or a common abbreviation ("e.g. the").
+_SENTENCE_END = re.compile(
+    r"([.!?](?<![\s:(]\d[.!?])(?<![\s:(]\d\d[.!?])"
+    r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\bal\.)(?<!\bno\.)(?<!\bapprox\.)"
+    r"(?<![\s(][a-zA-Z]\.)[\"')\]*`_]*)\s+(?=[^\s])|\n()\s*\n"
+)
 _BLOCK_START = re.compile(r"\n(?=[ \t]*(?:[-*+]\s|\d+[.)]\s|#|\||```|~~~))")
 _LIST_NUMBER = re.compile(r"\s*\d{1,2}[.)]\s*")
 _CLAUSE_BREAK = re.compile(
