@@ -327,3 +327,14 @@ def test_sentences_keep_their_lines_and_quotes_are_verbatim() -> None:
     assert quote in report.line_text(line)
     line, quote = answer.quote(answer.sentences[2].start, answer.sentences[2].end)
     assert line == 7 and quote == "however we moved to GCP later!"
+
+
+def test_a_comment_appended_to_an_item_is_not_its_wording_but_is_quoted() -> None:
+    text = (CASES / "unsupported.md").read_text(encoding="utf-8")
+    commented = text.replace(
+        "hyperparameters (M11)\n", "hyperparameters (M11) -> Comment: we used Weights and Biases instead\n", 1
+    )
+    report = parse(commented)
+    hydra = next(f for f in analyse(report) if f.checklist_item and f.checklist_item.startswith("Used Hydra"))
+    assert hydra.code == "FB502" and "-> Comment: we used Weights and Biases instead" in hydra.evidence
+    assert_verbatim(report, hydra)

@@ -125,6 +125,15 @@ class Terms:
         return False
 
 
+_ITEM_COMMENT = re.compile(r"\s+(?:->|=>|--|—|\(?comment:|\(?note:)", re.IGNORECASE)
+
+
+def item_wording(text: str) -> str:
+    """The template's wording of an item, without a comment the group appended ("... -> Comment: we used W&B")."""
+    m = _ITEM_COMMENT.search(text)
+    return text[: m.start()] if m else text
+
+
 @dataclass(frozen=True, slots=True, eq=False)  # compared by identity: one object per topic of a loaded catalog
 class Topic:
     id: str
@@ -142,7 +151,7 @@ class Topic:
     internal: bool
 
     def matches_item(self, item: ChecklistItem) -> bool:
-        return self.items is not None and self.items.search(item.text) is not None
+        return self.items is not None and self.items.search(item_wording(item.text)) is not None
 
     def asks(self, question: Question) -> bool:
         return self.questions is not None and self.questions.search(question.title) is not None

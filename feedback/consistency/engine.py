@@ -12,7 +12,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, replace
 
-from feedback.consistency.catalog import Catalog, Memo, Terms, Topic
+from feedback.consistency.catalog import Catalog, Memo, Terms, Topic, item_wording
 from feedback.consistency.evidence import (
     AnswerText,
     Cues,
@@ -451,6 +451,9 @@ def _item_finding(report: Report, item: ChecklistItem, topics: tuple[Topic, ...]
                     if text and text in report.line_text(line):
                         quotes.append((line, text))
                 qs = []
+            comment = item.text[len(item_wording(item.text)) :].strip()
+            if comment and comment in report.line_text(item.line):
+                quotes.append((item.line, comment))  # the group's own note on the item ("-> Comment: we used W&B")
             if not quotes:  # nothing asks about it: quote the ticked item itself
                 line_text = report.line_text(item.line)
                 piece = line_text[line_text.find("]") + 1 :].strip() if "]" in line_text else line_text.strip()
