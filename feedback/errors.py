@@ -35,5 +35,17 @@ class LLMRefusal(LLMError):
     """The model refused to answer."""
 
 
+class TransientError(LLMError):
+    """429, 5xx, a timeout or a dropped connection: worth retrying after a pause."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class StructuredOutputUnsupported(LLMError):
+    """The server rejected ``response_format: json_schema``; the caller falls back to JSON mode."""
+
+
 class BudgetExceeded(FeedbackError):
     """Running would exceed --max-cost."""

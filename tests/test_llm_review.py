@@ -13,8 +13,8 @@ import pytest
 
 import feedback.consistency
 from feedback.cli import main
-from feedback.errors import ConfigError
-from feedback.llm.client import ChatRequest, ChatResponse, StructuredOutputUnsupported, TransientError
+from feedback.errors import ConfigError, StructuredOutputUnsupported, TransientError
+from feedback.llm.client import ChatRequest, ChatResponse
 from feedback.llm.fake import FakeChatClient, reply
 from feedback.llm.prompts import load_prompts
 from feedback.llm.review import estimate, plan, review_results

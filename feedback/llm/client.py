@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol
 
 import openai
 
-from feedback.errors import LLMError
+from feedback.errors import LLMError, StructuredOutputUnsupported, TransientError
 from feedback.settings import Settings
 
 Mode = Literal["json_schema", "json_object"]
@@ -59,18 +59,6 @@ class ChatResponse:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     refusal: str | None = None
-
-
-class TransientError(LLMError):
-    """429, 5xx, timeouts and dropped connections: worth retrying after a pause."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class StructuredOutputUnsupported(LLMError):
-    """The server rejected ``response_format: json_schema``; the caller falls back to JSON mode."""
 
 
 class ChatClient(Protocol):

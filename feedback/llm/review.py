@@ -24,18 +24,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from feedback.errors import LLMError, LLMOutputInvalid, LLMOutputTruncated, LLMRefusal
-from feedback.findings import Category, Finding, Severity, Source, Verdict, sort_findings
-from feedback.llm import tokens
-from feedback.llm.cache import ExchangeLog, ResponseCache, content_hash
-from feedback.llm.client import (
-    ChatClient,
-    ChatRequest,
-    ChatResponse,
-    Mode,
+from feedback.errors import (
+    LLMError,
+    LLMOutputInvalid,
+    LLMOutputTruncated,
+    LLMRefusal,
     StructuredOutputUnsupported,
     TransientError,
 )
+from feedback.findings import Category, Finding, Severity, Source, Verdict, sort_findings
+from feedback.llm import tokens
+from feedback.llm.cache import ExchangeLog, ResponseCache, content_hash
+from feedback.llm.client import ChatClient, ChatRequest, ChatResponse, Mode
 from feedback.llm.prompts import PromptSet, load_prompts
 from feedback.llm.redact import Redactor
 from feedback.llm.schema import SCHEMA_NAME, QuestionReview, json_schema
