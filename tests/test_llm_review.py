@@ -272,6 +272,17 @@ def test_redacted_names_are_restored_and_verified(settings: Settings) -> None:
     assert f.evidence == ("Jane Doe built the API",) and f.message == "Say what Ólafur did."
 
 
+def test_budget_admits_calls_only_while_their_worst_case_fits(settings: Settings) -> None:
+    worst = [
+        settings.cost(j.prompt_tokens, settings.max_output_tokens) for j in plan(results(), settings, load_prompts())
+    ]
+    one = settings.model_copy(update={"max_cost": max(worst) + min(worst) / 2})
+    client = FakeChatClient([reply(EMPTY), reply(EMPTY)], delay=0.01)  # both in flight: both reserve at once
+    [res] = review_results(results(), one, client=client)
+    assert len(client.requests) == 1 and res.llm.status == "partial"
+    assert list(res.llm.failed_questions.values()) == ["skipped: --max-cost budget would be exceeded"]
+
+
 def test_budget_stops_before_any_call(settings: Settings) -> None:
     poor = settings.model_copy(update={"max_cost": 0.0000001})
     client = FakeChatClient([])

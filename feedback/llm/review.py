@@ -353,26 +353,33 @@ class Runner:
         if self.cache_only:
             out.error = "not in the cache, and this run sends nothing"
             return out
-        worst = self.settings.cost(job.prompt_tokens * 2, self.settings.max_output_tokens * 2)
-        if not self.budget.reserve(worst):
-            out.error = "skipped: --max-cost budget would be exceeded"
-            return out
-        spent = 0.0
         try:
             out.review = await self._ask(job, out)
         except LLMError as exc:
             out.error = str(exc)
-        finally:
-            spent = self.settings.cost(out.prompt_tokens, out.completion_tokens)
-            self.budget.settle(worst, spent)
         return out
+
+    async def _paid(self, messages: list[dict[str, str]], job: Job, out: Outcome, attempt: int) -> ChatResponse:
+        """One attempt within --max-cost: its worst case (full prompt, max output) is reserved before sending."""
+        prompt = job.prompt_tokens if attempt == 1 else tokens.count_messages(messages)
+        worst = self.settings.cost(prompt, self.settings.max_output_tokens)
+        if not self.budget.reserve(worst):
+            raise LLMError("skipped: --max-cost budget would be exceeded")
+        p = c = 0
+        try:
+            resp = await self.send(messages, job, out, attempt)
+            p = resp.prompt_tokens or tokens.count_messages(messages)
+            c = resp.completion_tokens or tokens.count(resp.content)
+            return resp
+        finally:
+            self.budget.settle(worst, self.settings.cost(p, c))
+            out.prompt_tokens += p
+            out.completion_tokens += c
 
     async def _ask(self, job: Job, out: Outcome) -> QuestionReview:
         messages = list(job.messages)
         for attempt in (1, 2):
-            resp = await self.send(messages, job, out, attempt)
-            out.prompt_tokens += resp.prompt_tokens or tokens.count_messages(messages)
-            out.completion_tokens += resp.completion_tokens or tokens.count(resp.content)
+            resp = await self._paid(messages, job, out, attempt)
             content = reply_content(resp, self.settings)
             try:
                 review = QuestionReview.model_validate_json(content)
