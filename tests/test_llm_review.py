@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 
 import feedback.consistency
 from feedback.cli import main
@@ -18,7 +21,7 @@ from feedback.llm.client import ChatRequest, ChatResponse
 from feedback.llm.fake import FakeChatClient, reply
 from feedback.llm.prompts import load_prompts
 from feedback.llm.review import estimate, plan, review_results
-from feedback.llm.verify import QuoteIndex
+from feedback.llm.verify import QuoteIndex, normalise
 from feedback.pipeline import Options, Result, check_text
 from feedback.report import parse
 from feedback.report.model import ChecklistItem, Question, Report
@@ -361,3 +364,23 @@ def test_cache_only_sends_nothing_and_lists_uncached_questions(settings: Setting
     fresh = Settings(cache_dir=settings.cache_dir / "empty")
     [cold] = review_results(results(), fresh, cache_only=True)
     assert cold.llm.calls == 0 and set(cold.llm.failed_questions) == {3, 4}
+
+
+WORDS = st.text(alphabet=st.characters(whitelist_categories=("Ll", "Lu", "Nd")), min_size=1, max_size=8)
+
+
+@given(words=st.lists(WORDS, min_size=4, max_size=30), data=st.data())
+@settings_(max_examples=60, deadline=None)
+def test_any_word_span_of_an_answer_verifies_despite_formatting(words: list[str], data: st.DataObject) -> None:
+    marks = data.draw(st.lists(st.sampled_from(["", "**", "`", "_"]), min_size=len(words), max_size=len(words)))
+    spaces = data.draw(st.lists(st.sampled_from([" ", "  ", "\n"]), min_size=len(words), max_size=len(words)))
+    answer = "".join(f"{m}{w}{m}{s}" for w, m, s in zip(words, marks, spaces, strict=True)).strip()
+    report = parse(f"# R\n\n### Question 1\n> **Why?**\n>\n> Answer:\n\n{answer}\n")
+    i = data.draw(st.integers(0, len(words) - 2))
+    j = data.draw(st.integers(i + 2, len(words)))
+    quote = " ".join(words[i:j])
+    index = QuoteIndex(report)
+    q = report.question(1)
+    assert q is not None
+    assert index.verified(quote, q) == (len(normalise(quote)) >= 8)
+    assert not index.verified(quote + " !!!", q)  # "!" never occurs in these answers
