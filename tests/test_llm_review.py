@@ -22,7 +22,7 @@ from feedback.llm.fake import FakeChatClient, reply
 from feedback.llm.prompts import load_prompts
 from feedback.llm.review import estimate, plan, review_results
 from feedback.llm.verify import QuoteIndex, normalise
-from feedback.pipeline import Options, Result, check_text
+from feedback.pipeline import LLM_CHECK_NAMES, LLM_CODES, Options, Result, check_text
 from feedback.report import parse
 from feedback.report.model import ChecklistItem, Question, Report
 from feedback.settings import ENABLE_HINT, Settings, load_settings
@@ -385,3 +385,17 @@ def test_any_word_span_of_an_answer_verifies_despite_formatting(words: list[str]
     assert q is not None
     assert index.verified(quote, q) == (len(normalise(quote)) >= 8)
     assert not index.verified(quote + " !!!", q)  # "!" never occurs in these answers
+
+
+def test_every_llm_finding_kind_is_declared_for_selectors(related: None, settings: Settings) -> None:
+    quote = "we didn't manage to deploy it"
+    data = review(
+        parts=[{"part": "the URL", "answered": False, "quote": ""}],
+        claims=[{"item": DEPLOY_ITEM, "verdict": "contradicted", "quote": quote, "explanation": "x"}],
+        contradictions=[{"first_quote": quote, "second_quote": "the service only runs locally", "explanation": "x"}],
+        suggestions=[{"quote": quote, "suggestion": "Say why."}],
+    )
+    [res] = review_results(results(), settings, client=fake({3: [reply(data)], 4: [reply(EMPTY)]}))
+    found = llm_findings(res)
+    assert {f.code for f in found} == set(LLM_CODES)
+    assert {f.check for f in found} == LLM_CHECK_NAMES
