@@ -92,6 +92,7 @@ FILE_KEYS = {
     "log_file",
     "timeout",
     "retries",
+    "backoff",
     "seed",
     "max_output_tokens",
     "structured",

@@ -103,17 +103,22 @@ class OpenAIChatClient:
             raise TransientError(f"connection failed ({_short(exc)})") from exc
         except openai.OpenAIError as exc:
             raise LLMError(_short(exc)) from exc
-        if not resp.choices:
-            raise LLMError("the endpoint returned no choices")
-        choice = resp.choices[0]
-        usage = resp.usage
-        return ChatResponse(
-            content=choice.message.content or "",
-            finish_reason=str(choice.finish_reason),
-            prompt_tokens=usage.prompt_tokens if usage else None,
-            completion_tokens=usage.completion_tokens if usage else None,
-            refusal=getattr(choice.message, "refusal", None),
-        )
+        except ValueError as exc:  # the SDK lets a body that is not JSON through as json.JSONDecodeError
+            raise TransientError(f"the endpoint's reply is not JSON ({_short(exc)})") from exc
+        try:
+            if not resp.choices:
+                raise LLMError("the endpoint returned no choices")
+            choice = resp.choices[0]
+            usage = resp.usage
+            return ChatResponse(
+                content=choice.message.content or "",
+                finish_reason=str(choice.finish_reason),
+                prompt_tokens=usage.prompt_tokens if usage else None,
+                completion_tokens=usage.completion_tokens if usage else None,
+                refusal=getattr(choice.message, "refusal", None),
+            )
+        except (AttributeError, TypeError, IndexError) as exc:  # JSON, but not a chat completion
+            raise LLMError(f"the endpoint's reply is not a chat completion ({_short(exc)})") from exc
 
     async def close(self) -> None:
         await self._client.close()
