@@ -338,3 +338,19 @@ def test_a_comment_appended_to_an_item_is_not_its_wording_but_is_quoted() -> Non
     hydra = next(f for f in analyse(report) if f.checklist_item and f.checklist_item.startswith("Used Hydra"))
     assert hydra.code == "FB502" and "-> Comment: we used Weights and Biases instead" in hydra.evidence
     assert_verbatim(report, hydra)
+
+
+def test_a_huge_answer_without_punctuation_stays_fast() -> None:
+    import time
+
+    words = "we did not link the model with the frontend and tried to use dvc docker cloud run vertex training " * 1000
+    text = (
+        "## Checklist\n* [x] Setup version control for your data\n* [ ] Create a frontend for your API\n\n"
+        "### Question 10\n> **Did you use DVC for managing data in your project? If no, explain**\n>\n> Answer:\n\n"
+        f"{words}\n"
+    )
+    report = parse(text)
+    started = time.perf_counter()
+    findings = analyse(report)
+    assert time.perf_counter() - started < 10  # was minutes before the cue look-ups were windowed
+    assert [f.code for f in findings] == ["FB501"]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import itertools
 import re
+from bisect import bisect_left
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from feedback.report.model import Line, Question
@@ -36,6 +37,15 @@ class Sentence:
     text: str
     code: bool  # a line inside a fenced code block
     _clauses: tuple[tuple[int, int], ...] | None = None
+    _facts: dict[tuple[str, int], bool] = field(default_factory=dict)  # memo of the sentence-level tests below
+
+    def fact(self, name: str, pattern: re.Pattern[str], a: int = 0, b: int = -1) -> bool:
+        """Whether ``pattern`` occurs in the text (between ``a`` and ``b``), asked once per sentence and span."""
+        key = (name, a)
+        found = self._facts.get(key)
+        if found is None:
+            found = self._facts[key] = pattern.search(self.text, a, len(self.text) if b < 0 else b) is not None
+        return found
 
     @property
     def clauses(self) -> tuple[tuple[int, int], ...]:
@@ -188,6 +198,7 @@ _COPULA_CUE = re.compile(r"(?:was|were|is|are) ?n[o']t")
 # after "was not" / "is not" only a participle says something was not done ("was not used"; not "is not complex")
 _PARTICIPLE = re.compile(r"\s+(?:\w+ly\s+)?(?:\w+ed|able|set|run|done|built|written|made|got|gotten|put|taken)\b")
 _SCOPE_WORDS = 20
+_SCOPE_CHARS = 200
 _NARROW_SCOPE_WORDS = 4
 # A negation followed by one of these is about something else ("did not need", "not only", "no problems").
 _NEG_EXEMPT = re.compile(
@@ -201,7 +212,7 @@ _NEG_EXEMPT = re.compile(
 )
 # Subject-first negations: "DVC was not used", "the deployment did not work", "X failed".
 _NEG_AFTER = re.compile(
-    r"^[^.;]{0,60}?\b(?:(?:(?:was|were|is|are|has|have|had)(?: been)? ?n[o']t(?: been)?|"
+    r"[^.;]{0,60}?\b(?:(?:(?:was|were|is|are|has|have|had)(?: been)? ?n[o']t(?: been)?|"
     r"(?:was|were|has been|have been) never)"
     r"(?:\s+\w+ly)?\s+(?:used|implemented|set ?up|done|deployed|created|written|added|performed|trained|run|"
     r"tested|included|integrated|configured|completed|finished|successful|utili[sz]ed|applied|conducted|"
@@ -210,7 +221,7 @@ _NEG_AFTER = re.compile(
     r"remained (?:incomplete|unfinished|unsolved|broken)|"
     r"were unsuccessful)\b"
 )
-_NEG_AFTER_EXEMPT = re.compile(r"^\s*(?:only|just|always|necessary|needed|perfect|sure|an issue|a problem|too)\b")
+_NEG_AFTER_EXEMPT = re.compile(r"\s*(?:only|just|always|necessary|needed|perfect|sure|an issue|a problem|too)\b")
 _NO_EXEMPT = re.compile(r"^\s+(?:problems?|issues?|trouble|need|major|other|doubt|matter|more|longer|one|way|idea)\b")
 _HEDGE = re.compile(
     r"\b(?:would|could(?! ?n[o']t)|should|might|may|in the future|future work|plan(?:ned)? to|we plan|hope to|"
@@ -287,6 +298,8 @@ class Cues:
     hedged_clauses: tuple[bool, ...]  # per clause of the sentence
     hedged_opening: bool  # "If we had more time, ..." colours the whole sentence
     attempts: tuple[int, ...]
+    negation_ends: tuple[int, ...] = ()  # the ends of ``negations``, in order, for bisect
+    first_comma: int = -1
 
 
 def sentence_cues(sentence: Sentence) -> Cues:
@@ -301,13 +314,15 @@ def sentence_cues(sentence: Sentence) -> Cues:
             continue
         if _COPULA_CUE.fullmatch(cue) and not _PARTICIPLE.match(text, m.end()):
             continue
-        if _NOT_EXEMPT_CONTEXT.search(text, 0, m.end()):
+        if _NOT_EXEMPT_CONTEXT.search(text, max(0, m.start() - 12), m.end()):
             continue
         limit = _NARROW_SCOPE_WORDS if cue in _WIDE_CUES else 8 if need else _SCOPE_WORDS
         negs.append((m.start(), m.end(), limit))
     hedged = tuple(_HEDGE.search(text, a, b) is not None for a, b in sentence.clauses)
     return Cues(
         negations=tuple(negs),
+        negation_ends=tuple(e for _a, e, _limit in negs),
+        first_comma=text.find(","),
         hedged_clauses=hedged,
         hedged_opening=_OPENING_HEDGE.match(text) is not None and _HEDGE.search(text) is not None,
         attempts=tuple(m.end() for m in _ATTEMPT.finditer(text)),
@@ -320,8 +335,13 @@ def mention_polarity(sentence: Sentence, start: int, end: int, cues: Cues | None
     text = sentence.text
     ca, cb = _clause_of(sentence, start)
     # a negation cue before the mention, in the same clause, with the mention in its scope
-    for a, e, limit in cues.negations:
-        if a < ca or e > start:
+    # scope is counted in words, but a cue further than _SCOPE_CHARS away is out of scope anyway: looking only at
+    # the cues in that window keeps a giant sentence without punctuation linear
+    first = bisect_left(cues.negation_ends, start - _SCOPE_CHARS)
+    for a, e, limit in cues.negations[first:]:
+        if e > start:
+            break
+        if a < ca:
             continue
         if _PREPOSITION_BEFORE.search(text, e, start):
             continue  # "did not manage to link the model with this frontend": the frontend is not what was denied
@@ -330,17 +350,18 @@ def mention_polarity(sentence: Sentence, start: int, end: int, cues: Cues | None
         if len(text[e:start].split()) <= limit:
             # "did not perform extensive profiling": some was done, which is neither a claim nor a denial
             return Polarity.MENTION if _QUALIFIER.search(text, e, start) else Polarity.NEGATED
-    after = text[end:cb]
-    m2 = _NEG_AFTER.match(after)
-    if m2 and not _NEG_AFTER_EXEMPT.match(after, m2.end()):
+    after_end = min(cb, end + _SCOPE_CHARS)
+    m2 = _NEG_AFTER.match(text, end, after_end)
+    if m2 and not _NEG_AFTER_EXEMPT.match(text, m2.end(), after_end):
         return Polarity.NEGATED
-    if any(ca <= x <= start for x in cues.attempts):
-        return Polarity.NEGATED if _CONTRAST.search(text, start) else Polarity.ATTEMPT
+    near = cues.attempts[bisect_left(cues.attempts, max(ca, start - _SCOPE_CHARS)) :]
+    if near and near[0] <= start:
+        return Polarity.NEGATED if _CONTRAST.search(text, start, start + _SCOPE_CHARS) else Polarity.ATTEMPT
     if (
         cues.attempts
+        and start < cues.first_comma
         and _PURPOSE_OPENING.match(text)
-        and start < text.find(",")
-        and _CONTRAST.search(text, cues.attempts[0])
+        and _CONTRAST.search(text, cues.attempts[0], cues.attempts[0] + _SCOPE_CHARS)
     ):
         return Polarity.NEGATED  # "To test the API, we looked into TestClient, but did not manage": a failed try
     clause = sentence.clauses.index((ca, cb)) if (ca, cb) in sentence.clauses else -1
@@ -357,8 +378,7 @@ _CONTRAST_OPENING = re.compile(
 def generic_clause(sentence: Sentence, pos: int) -> bool:
     """The clause at ``pos`` turns away ("but it makes sense to ...") and names no one who did anything."""
     a, b = _clause_of(sentence, pos)
-    clause = sentence.text[a:b]
-    return _CONTRAST_OPENING.match(clause) is not None
+    return _CONTRAST_OPENING.match(sentence.text, a, b) is not None
 
 
 _STRICT_NEG = re.compile(
@@ -375,31 +395,31 @@ _TRIED_TO = re.compile(r"\bwe\s+(?:\w+\s+)?(?:tried|attempted)\s+to\s+\w+(?:\s+\
 def tried_to(sentence: Sentence, start: int) -> bool:
     """ "We tried to implement a frontend": the group tried to do the thing named a few words later."""
     a, _b = _clause_of(sentence, start)
-    return _TRIED_TO.search(sentence.text, a, start) is not None
+    return _TRIED_TO.search(sentence.text, max(a, start - _SCOPE_CHARS), start) is not None
 
 
 def first_person_attempt(sentence: Sentence, start: int) -> bool:
     """ "We tried to implement a frontend": an attempt, by the group, a few words before the mention."""
     a, _b = _clause_of(sentence, start)
-    return _FIRST_PERSON_ATTEMPT.search(sentence.text, a, start) is not None
+    return _FIRST_PERSON_ATTEMPT.search(sentence.text, max(a, start - _SCOPE_CHARS), start) is not None
 
 
 def is_hedged(sentence: Sentence) -> bool:
-    return _HEDGE.search(sentence.text) is not None
+    return sentence.fact("hedge", _HEDGE)
 
 
 def has_negation(sentence: Sentence) -> bool:
-    return _NEG_DOING.search(sentence.text) is not None
+    return sentence.fact("negation", _NEG_DOING)
 
 
 def strict_negation(sentence: Sentence, start: int) -> bool:
     """ "We did not (manage to) use DVC": a first-person "did not" a few words before the mention at ``start``."""
     a, _b = _clause_of(sentence, start)
-    return _STRICT_NEG.search(sentence.text, a, start) is not None
+    return _STRICT_NEG.search(sentence.text, max(a, start - _SCOPE_CHARS), start) is not None
 
 
 def is_first_person(sentence: Sentence) -> bool:
-    return _FIRST_PERSON.search(sentence.text) is not None or _PASSIVE_DONE.search(sentence.text) is not None
+    return sentence.fact("we", _FIRST_PERSON) or sentence.fact("passive", _PASSIVE_DONE)
 
 
 _MODAL = re.compile(r"\b(?:can|could|would|will|should|might|may|shall)\b")
@@ -409,7 +429,7 @@ def reads_as_done(sentence: Sentence, pos: int | None = None) -> bool:
     """A first-person statement without a modal verb (in the clause at ``pos``, default: anywhere in the sentence):
     after "No, ..." only such sentences still claim anything."""
     a, b = _clause_of(sentence, pos) if pos is not None else (0, len(sentence.text))
-    return is_first_person(sentence) and _MODAL.search(sentence.text, a, b) is None
+    return is_first_person(sentence) and not sentence.fact("modal", _MODAL, a, b)
 
 
 _LIST_ITEM = re.compile(r"\s*(?:\d{1,2}[.)]|[-*+])\s")
@@ -428,7 +448,7 @@ def introduces_hedged_list(sentence: Sentence) -> bool:
 
 
 def is_past_claim(sentence: Sentence) -> bool:
-    return _PAST_CLAIM.search(sentence.text) is not None or _PASSIVE_DONE.search(sentence.text) is not None
+    return sentence.fact("past", _PAST_CLAIM) or sentence.fact("passive", _PASSIVE_DONE)
 
 
 def opens_negatively(answer: AnswerText) -> bool:
