@@ -9,7 +9,7 @@ topic catalog (TOML, same shape as ``catalog.toml`` here) or an already loaded :
 from __future__ import annotations
 
 from feedback.consistency.catalog import DEFAULT_CATALOG, Catalog, CatalogArg, Topic, load_catalog
-from feedback.consistency.engine import CONTRADICTED, INTERNAL, UNSUPPORTED, analyse_report, gather
+from feedback.consistency.engine import CONTRADICTED, INTERNAL, UNSUPPORTED, Evidence, analyse_report, gather
 from feedback.findings import Finding
 from feedback.report.model import ChecklistItem, Question, Report
 
@@ -37,6 +37,19 @@ def analyse(report: Report, catalog: CatalogArg = None) -> list[Finding]:
     return analyse_report(report, _catalog(catalog))
 
 
+_RECENT: list[tuple[Report, Catalog, Evidence]] = []  # the LLM stage asks about every question of one report
+
+
+def _evidence(report: Report, catalog: Catalog) -> Evidence:
+    for r, c, ev in _RECENT:
+        if r is report and c is catalog:
+            return ev
+    ev = gather(report, catalog)
+    _RECENT.insert(0, (report, catalog, ev))
+    del _RECENT[4:]
+    return ev
+
+
 def _question(report: Report, question: Question | int) -> Question | None:
     return report.question(question) if isinstance(question, int) else question
 
@@ -44,16 +57,19 @@ def _question(report: Report, question: Question | int) -> Question | None:
 def topics_for_question(
     report: Report, question: Question | int, catalog: CatalogArg = None, *, mentioned: bool = True
 ) -> list[Topic]:
-    """Topics the question asks about, then (with ``mentioned``) topics its answer names with a strong term."""
+    """Topics the question asks about, then (with ``mentioned``) the topics its answer names with a strong term
+    (only topics precise enough to give a verdict)."""
     cat = _catalog(catalog)
     q = _question(report, question)
     if q is None:
         return []
     asked = list(cat.topics_for_question(q))
     if mentioned and q.answered:
-        ev = gather(report, cat)
+        ev = _evidence(report, cat)
         for t in cat.topics:
-            if t not in asked and any(m.question == q.number and m.strong for m in ev.of(t)):
+            if not (t.ticked or t.unticked) or t in asked:
+                continue  # a vague topic ("create a git repository") is related only to the question asking it
+            if any(m.question == q.number and m.strong for m in ev.of(t)):
                 asked.append(t)
     return asked
 
