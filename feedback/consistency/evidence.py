@@ -188,6 +188,7 @@ def _split_prose(raw: str, start: int, end: int, add: Callable[[int, int, bool],
 _NEG_CUE = re.compile(
     r"\b(?:did ?n[o']t|do ?n[o']t|does ?n[o']t|has ?n[o']t|have ?n[o']t|had ?n[o']t|could ?n[o']t|can ?not|can't|"
     r"wo ?n't|would ?n[o']t|unable to|not able to|failed to|fail to|never|unsuccessful\w*|without|instead of|"
+    r"(?:an )?alternatives? to|as opposed to|in place of|"
     r"rather than|none of|neither|nor|no|not yet|but not|opted not|chose not|decided not|skipped|skip|gave up(?: on)?|"
     r"abandoned|dropped|avoided|"
     r"(?:was|were|is|are) ?n[o']t|(?:did|do|does|have|has|had|could|would) (?:therefore|thus|hence|then|also) not)\b"
@@ -286,7 +287,10 @@ _PREPOSITION_BEFORE = re.compile(
     r"(?:\w+ )?$"
 )
 _NOT_EXEMPT_CONTEXT = re.compile(r"\b(?:whether|if|or) not\s*$")
-_WIDE_CUES = ("no", "without", "instead of", "rather than", "neither", "nor")
+_WIDE_CUES = (
+    *("no", "without", "instead of", "rather than", "neither", "nor"),
+    *("alternative to", "an alternative to", "alternatives to", "as opposed to", "in place of"),
+)
 _OPENING_HEDGE = re.compile(r"\s*(?:if\b|in the future|ideally|in a future|going forward|next steps?)")
 
 
