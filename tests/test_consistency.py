@@ -301,6 +301,9 @@ def test_every_template_item_and_topic_question_is_recognised() -> None:
         assert {"dvc", "config-files", "profiling", "ci", "experiment-tracking", "docker"} <= asked, path.name
         if len(template.questions) == 31:
             assert {"cloud-training", "api", "api-tests", "load-tests", "cloud-deployment"} <= asked, path.name
+        # unanswered, the template claims nothing: no finding whether its items are ticked or not
+        assert analyse(template) == []
+        assert analyse(parse(path.read_text(encoding="utf-8").replace("* [ ]", "* [x]"))) == []
 
 
 def test_sentences_keep_their_lines_and_quotes_are_verbatim() -> None:
