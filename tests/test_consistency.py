@@ -113,6 +113,8 @@ def _polarity(sentence: str, term: str) -> Polarity:
         ("We failed to configure Prometheus on Cloud Run.", "Prometheus", Polarity.NEGATED),
         ("We never added pre-commit hooks.", "pre-commit", Polarity.NEGATED),
         ("We passed the settings with argparse instead of Hydra.", "Hydra", Polarity.NEGATED),
+        ("Profiling the training script was not deemed necessary.", "Profiling", Polarity.NEGATED),
+        ("It was not considered important to profile our training script.", "profile", Polarity.NEGATED),
         ("We tried Locust but it crashed on our laptops.", "Locust", Polarity.NEGATED),
         ("We tried Locust on the deployed service.", "Locust", Polarity.ATTEMPT),
         ("DVC would help us go back to the data a model saw.", "DVC", Polarity.HYPOTHETICAL),

@@ -197,7 +197,11 @@ _NEG_CUE = re.compile(
 _NEED = re.compile(r"\s+(?:see (?:a|the|any) (?:need|reason)|need(?:ed)?|want(?:ed)?|bother(?:ed)?)\b")
 _COPULA_CUE = re.compile(r"(?:was|were|is|are) ?n[o']t")
 # after "was not" / "is not" only a participle says something was not done ("was not used"; not "is not complex")
-_PARTICIPLE = re.compile(r"\s+(?:\w+ly\s+)?(?:\w+ed|able|set|run|done|built|written|made|got|gotten|put|taken)\b")
+_PARTICIPLE = re.compile(
+    r"\s+(?:\w+ly\s+)?(?:\w+ed|able|set|run|done|built|written|made|got|gotten|put|taken|deem|necessary|needed|"
+    r"important|relevant|a priority|worth)\b"
+)
+_PARTICIPLE_NEED = re.compile(r"\s+(?:\w+ly\s+)?(?:deem|necessary|needed|important|relevant|a priority|worth)")
 _SCOPE_WORDS = 20
 _SCOPE_CHARS = 200
 _NARROW_SCOPE_WORDS = 4
@@ -207,7 +211,7 @@ _NEG_EXEMPT = re.compile(
     r"needed|assume|think|believe|feel|know|benefit|gain|help|apply|act on|incorporate|"
     r"realize|realise|see|find|expect|matter|have to|had to|want|wanted|like|improve|change|spend|bother|focus|"
     r"problems?|issues?|trouble|major|doubt|longer|more than|much|many|too|very|perfect|sure|necessary|"
-    r"relevant|important enough|exceed|override|persist|exist|cover|covered|affect|break|be possible|"
+    r"exceed|override|persist|exist|cover|covered|affect|break|be possible|"
     r"surprisingly|mean|remove|removed|delete|deleted|deviate|commit|push|store|stored|"
     r"matter|other|further|additional|extra|any other)\b"
 )
@@ -217,7 +221,8 @@ _NEG_AFTER = re.compile(
     r"(?:was|were|has been|have been) never)"
     r"(?:\s+\w+ly)?\s+(?:used|implemented|set ?up|done|deployed|created|written|added|performed|trained|run|"
     r"tested|included|integrated|configured|completed|finished|successful|utili[sz]ed|applied|conducted|"
-    r"reached|achieved|working|functional|possible)|"
+    r"reached|achieved|working|functional|possible|(?:deemed |considered |seen as )?(?:necessary|needed|important|"
+    r"relevant|a priority|worth))|"
     r"did ?n[o']t work|failed|never (?:worked|got|ran|succeeded)|did not succeed|was unsuccessful|"
     r"remained (?:incomplete|unfinished|unsolved|broken)|"
     r"were unsuccessful)\b"
@@ -314,9 +319,13 @@ def sentence_cues(sentence: Sentence) -> Cues:
         if cue == "no" and _NO_EXEMPT.match(text, m.end()):
             continue
         need = _NEED.match(text, m.end()) is not None
-        if not need and cue not in ("nor", "none of") and _NEG_EXEMPT.match(text, m.end()) is not None:
-            continue
-        if _COPULA_CUE.fullmatch(cue) and not _PARTICIPLE.match(text, m.end()):
+        copula = _COPULA_CUE.fullmatch(cue) is not None
+        if copula:
+            # "was not used", "was not deemed necessary to profile"; not "is not complex"
+            if not _PARTICIPLE.match(text, m.end()):
+                continue
+            need = _PARTICIPLE_NEED.match(text, m.end()) is not None
+        elif not need and cue not in ("nor", "none of") and _NEG_EXEMPT.match(text, m.end()) is not None:
             continue
         if _NOT_EXEMPT_CONTEXT.search(text, max(0, m.start() - 12), m.end()):
             continue
