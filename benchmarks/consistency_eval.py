@@ -27,6 +27,7 @@ from feedback.report import read_report  # noqa: E402
 from feedback.report.model import ChecklistItem, Report  # noqa: E402
 
 ITEM_CODES = {"FB501": "contradicted", "FB502": "unsupported"}
+LABELS = ("contradicted", "unsupported", "consistent")
 INTERNAL_CODE = "FB503"
 
 
@@ -78,7 +79,11 @@ def verbatim(report: Report, finding: Finding) -> tuple[int, int]:
 
 
 def score(label_file: Path, corpus: Path, catalog: Any, tally: Tally, verbose: bool) -> None:
-    data = tomllib.loads(label_file.read_text(encoding="utf-8"))
+    try:
+        data = tomllib.loads(label_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:  # a label file still being written
+        tally.notes.append(f"{label_file.name}: not readable, skipped ({exc})")
+        return
     path = corpus / str(data.get("report", label_file.with_suffix(".md").name))
     if not path.is_file():
         tally.notes.append(f"{label_file.name}: report {path.name} not in the corpus, skipped")
@@ -90,6 +95,9 @@ def score(label_file: Path, corpus: Path, catalog: Any, tally: Tally, verbose: b
         if f.code in ITEM_CODES and f.checklist_item is not None:
             by_item.setdefault(f.checklist_item, f)
     for entry in data.get("item", []):
+        if not isinstance(entry.get("item"), str) or entry.get("label") not in LABELS:
+            tally.notes.append(f"{label_file.name}: item without text or with an unknown label, skipped")
+            continue
         item = find_item(report, entry["item"])
         if item is None:
             tally.unmatched_labels += 1
