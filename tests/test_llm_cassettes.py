@@ -59,8 +59,20 @@ def json_body(r1: Any, r2: Any) -> None:
     assert _normalised_body(r1.body) == _normalised_body(r2.body)
 
 
+def _scrub_key(response: dict[str, Any]) -> dict[str, Any]:
+    """Take the API key out of a recorded response body (a server may echo a wrong key in its error)."""
+    key = os.environ.get("OPENAI_API_KEY", "")
+    body = response.get("body", {}).get("string")
+    if key and isinstance(body, bytes):
+        response["body"]["string"] = body.replace(key.encode(), b"[API key]")
+    elif key and isinstance(body, str):
+        response["body"]["string"] = body.replace(key, "[API key]")
+    return response
+
+
 def recorder() -> vcr.VCR:
     rec = vcr.VCR(
+        before_record_response=_scrub_key,
         cassette_library_dir=str(CASSETTES),
         record_mode="all" if RECORDING else "none",
         match_on=["method", "path", "json_body"],

@@ -7,6 +7,7 @@ finding, and the questions that could not be reviewed are listed with the reason
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,6 @@ from tests.fault_server import (
     DELIM_RE,
     Fault,
     FaultServer,
-    answer_of,
     chat,
     quoting_answer,
     serve,
@@ -257,3 +257,40 @@ def test_only_quotes_from_the_answer_itself_back_a_verdict(related: None, tmp_pa
     [f] = [f for f in res.findings if f.source == "llm"]
     assert f.verdict == "contradicted" and f.evidence == (quote,)
     assert f.line is not None and INJECTION_REPORT.splitlines()[f.line - 1].startswith(quote)
+
+
+# --- secrets ---------------------------------------------------------------------------------------------------
+
+SECRET = "sk-test-SECRET-9b2e41d07c"
+
+
+def test_the_api_key_is_never_written(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Cassette, cache, exchange log and every output format, including errors whose body echoes the key."""
+    from tests.test_llm_cassettes import CASSETTES, recorder
+
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    echo = Fault(status=401, raw=json.dumps({"error": {"message": f"Incorrect API key provided: {SECRET}"}}).encode())
+    scripts = {3: [status(500)], 4: [echo], 5: [status(429, retry_after=0)], 8: [chat("{", finish_reason="length")]}
+    server = FaultServer(default=quoting_answer, scripts=scripts)
+    cassette = workdir / "cassettes" / "drill.yaml"
+    with serve(server), recorder().use_cassette(str(cassette), record_mode="all"):
+        monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+        for fmt in ("json", "text", "markdown", "html", "csv"):
+            assert main(["review", "report.md", "--format", fmt, "--output", f"out.{fmt}", "--exit-zero"]) == 0
+    captured = capsys.readouterr()
+    # the key was really used: every request carried it
+    assert server.requests and all(s.headers["authorization"] == f"Bearer {SECRET}" for s in server.requests)
+    data = json.loads((workdir / "out.json").read_text(encoding="utf-8"))
+    assert "4" in data["llm"]["failed_questions"]  # the echoing error was recorded, without the key
+    written = [p for p in workdir.rglob("*") if p.is_file()]
+    names = {p.name for p in written}
+    assert {"drill.yaml", "exchanges.jsonl", "llm-cache.sqlite3", "out.html", "out.csv"} <= names
+    for path in written:
+        assert SECRET.encode() not in path.read_bytes(), path
+    assert SECRET not in captured.out + captured.err
+    assert "authorization" not in cassette.read_text(encoding="utf-8").lower()
+    for path in CASSETTES.rglob("*.yaml"):  # the committed cassettes carry no key of any kind
+        text = path.read_text(encoding="utf-8")
+        assert "authorization" not in text.lower() and not re.search(r"sk-[A-Za-z0-9_-]{8,}", text), path

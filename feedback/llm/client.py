@@ -75,8 +75,11 @@ def _retry_after(exc: openai.APIStatusError) -> float | None:
         return None
 
 
-def _short(exc: Exception) -> str:
+def _short(exc: Exception, secret: str | None = None) -> str:
+    """The error on one line; the API key taken out (some servers echo a wrong key in their error message)."""
     text = " ".join(str(exc).split())
+    if secret:
+        text = text.replace(secret, "[API key]")
     return text[:200]
 
 
@@ -86,6 +89,9 @@ class OpenAIChatClient:
     def __init__(self, client: openai.AsyncOpenAI) -> None:
         self._client = client
 
+    def _err(self, exc: Exception) -> str:
+        return _short(exc, self._client.api_key)
+
     async def complete(self, request: ChatRequest) -> ChatResponse:
         try:
             resp = await self._client.chat.completions.create(**request.body())
@@ -93,18 +99,18 @@ class OpenAIChatClient:
             if request.mode == "json_schema" and (
                 exc.status_code in (400, 422) or "json_schema" in str(exc) or "response_format" in str(exc)
             ):
-                raise StructuredOutputUnsupported(_short(exc)) from exc
+                raise StructuredOutputUnsupported(self._err(exc)) from exc
             if exc.status_code == 429 or exc.status_code >= 500:
                 raise TransientError(f"HTTP {exc.status_code}", _retry_after(exc)) from exc
-            raise LLMError(f"the endpoint answered HTTP {exc.status_code}: {_short(exc)}") from exc
+            raise LLMError(f"the endpoint answered HTTP {exc.status_code}: {self._err(exc)}") from exc
         except openai.APITimeoutError as exc:
             raise TransientError("timeout") from exc
         except openai.APIConnectionError as exc:
-            raise TransientError(f"connection failed ({_short(exc)})") from exc
+            raise TransientError(f"connection failed ({self._err(exc)})") from exc
         except openai.OpenAIError as exc:
-            raise LLMError(_short(exc)) from exc
+            raise LLMError(self._err(exc)) from exc
         except ValueError as exc:  # the SDK lets a body that is not JSON through as json.JSONDecodeError
-            raise TransientError(f"the endpoint's reply is not JSON ({_short(exc)})") from exc
+            raise TransientError(f"the endpoint's reply is not JSON ({self._err(exc)})") from exc
         try:
             if not resp.choices:
                 raise LLMError("the endpoint returned no choices")
@@ -118,7 +124,7 @@ class OpenAIChatClient:
                 refusal=getattr(choice.message, "refusal", None),
             )
         except (AttributeError, TypeError, IndexError) as exc:  # JSON, but not a chat completion
-            raise LLMError(f"the endpoint's reply is not a chat completion ({_short(exc)})") from exc
+            raise LLMError(f"the endpoint's reply is not a chat completion ({self._err(exc)})") from exc
 
     async def close(self) -> None:
         await self._client.close()
@@ -152,13 +158,13 @@ class BatchClient(Protocol):
 
 
 @contextmanager
-def _batch_errors(what: str) -> Iterator[None]:
+def _batch_errors(what: str, secret: str | None) -> Iterator[None]:
     try:
         yield
     except openai.APIStatusError as exc:
-        raise LLMError(f"Batch API: {what} failed, HTTP {exc.status_code}: {_short(exc)}") from exc
+        raise LLMError(f"Batch API: {what} failed, HTTP {exc.status_code}: {_short(exc, secret)}") from exc
     except openai.OpenAIError as exc:
-        raise LLMError(f"Batch API: {what} failed ({_short(exc)})") from exc
+        raise LLMError(f"Batch API: {what} failed ({_short(exc, secret)})") from exc
 
 
 class OpenAIBatchClient:
@@ -168,11 +174,11 @@ class OpenAIBatchClient:
         self._client = client
 
     def upload(self, name: str, data: bytes) -> str:
-        with _batch_errors(f"uploading {name}"):
+        with _batch_errors(f"uploading {name}", self._client.api_key):
             return self._client.files.create(file=(name, data), purpose="batch").id
 
     def create_batch(self, file_id: str, endpoint: str, window: str, metadata: dict[str, str]) -> dict[str, Any]:
-        with _batch_errors(f"creating the batch for {file_id}"):
+        with _batch_errors(f"creating the batch for {file_id}", self._client.api_key):
             batch = self._client.batches.create(
                 input_file_id=file_id,
                 endpoint=endpoint,  # type: ignore[arg-type]
@@ -182,11 +188,11 @@ class OpenAIBatchClient:
             return batch.model_dump()
 
     def retrieve_batch(self, batch_id: str) -> dict[str, Any]:
-        with _batch_errors(f"reading batch {batch_id}"):
+        with _batch_errors(f"reading batch {batch_id}", self._client.api_key):
             return self._client.batches.retrieve(batch_id).model_dump()
 
     def download(self, file_id: str) -> bytes:
-        with _batch_errors(f"downloading {file_id}"):
+        with _batch_errors(f"downloading {file_id}", self._client.api_key):
             return self._client.files.content(file_id).content
 
 
