@@ -359,3 +359,42 @@ def test_a_huge_answer_without_punctuation_stays_fast() -> None:
     findings = analyse(report)
     assert time.perf_counter() - started < 10  # was minutes before the cue look-ups were windowed
     assert [f.code for f in findings] == ["FB501"]
+
+
+def test_eval_script_scores_labels_against_the_engine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(
+        "consistency_eval", FIXTURES.parent.parent / "benchmarks/consistency_eval.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    (tmp_path / "contradicted.toml").write_text(
+        """report = "contradicted.md"
+[[item]]
+item = "Setup version control for your data or part of your data (M8)"
+checked = true
+label = "contradicted"
+[[item]]
+item = "Write one or multiple configurations files for your experiments (M11)"
+checked = true
+label = "consistent"
+[[item]]
+item = "Create a FastAPI application that can do inference using your model (M22)"
+checked = false
+label = "unsupported"
+""",
+        encoding="utf-8",
+    )
+    assert module.main(["--labels", str(tmp_path), "--corpus", str(CASES)]) == 0
+    out = capsys.readouterr().out
+    assert "recall, contradicted (verdict contradicted): 1/1 = 1.00" in out
+    assert "recall, unsupported (verdict unsupported):   0/1 = 0.00" in out
+    assert "recall, unsupported (any finding):           1/1 = 1.00" in out
+    assert "false alarms on consistent items:            0/1 = 0.00" in out
+    assert "verbatim evidence quotes (all corpus):       " in out and "= 1.00" in out
+    assert module.main(["--labels", str(tmp_path), "--corpus", str(tmp_path / "absent")]) == 0
+    assert capsys.readouterr().out.startswith("skip:")
