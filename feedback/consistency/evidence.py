@@ -399,9 +399,6 @@ _STRICT_NEG = re.compile(
     r"could ?n[o']t|couldn't|failed to|were unable to|was unable to|were unsuccessful in|have ?n[o']t|"
     r"haven't)(?:\s+\S+){0,8}\s*$"
 )
-_FIRST_PERSON_ATTEMPT = re.compile(r"\bwe\s+(?:\w+\s+)?(?:tried|attempted)\b(?:\s+\S+){0,6}\s*$")
-
-
 _TRIED_TO = re.compile(r"\bwe\s+(?:\w+\s+)?(?:tried|attempted)\s+to\s+\w+(?:\s+\S+){0,3}\s*$")
 
 
@@ -409,12 +406,6 @@ def tried_to(sentence: Sentence, start: int) -> bool:
     """ "We tried to implement a frontend": the group tried to do the thing named a few words later."""
     a, _b = _clause_of(sentence, start)
     return _TRIED_TO.search(sentence.text, max(a, start - _SCOPE_CHARS), start) is not None
-
-
-def first_person_attempt(sentence: Sentence, start: int) -> bool:
-    """ "We tried to implement a frontend": an attempt, by the group, a few words before the mention."""
-    a, _b = _clause_of(sentence, start)
-    return _FIRST_PERSON_ATTEMPT.search(sentence.text, max(a, start - _SCOPE_CHARS), start) is not None
 
 
 def is_hedged(sentence: Sentence) -> bool:
