@@ -1,9 +1,20 @@
 """The consistency engine: read every answer sentence for evidence about each catalog topic, then compare the
 evidence with the checklist (contradicted / unsupported items) and answers with each other (internal).
 
-Precision comes first: a verdict needs an explicit statement (a negation or a first-person claim in the topic's own
-question), topics whose words are too vague switch verdicts off in the catalog, and every quote is a verbatim piece
-of one report line.
+The rules, per topic of an item (an item is done only when all its topics are):
+
+- ticked, contradicted: some sentence denies the topic and none claims it; or the topic's own yes/no question is
+  answered "no" (it opens with "No" / "We did not ...", or ends on "However, we were unsuccessful ..."); or, after
+  such an opening, the answer only says what the group *would* do;
+- ticked, unsupported: the question that asks about the topic is answered, yet no sentence anywhere names it except
+  as a possibility (for the "extra" topics no question asks about: a complete report that never names it);
+- unticked, contradicted: a first-person, non-hypothetical sentence with a strong term says it was done;
+- internal: a plain first-person claim in one answer against a first-person denial (or the own question's "no")
+  in another.
+
+Precision comes first: topics whose words are too vague switch verdicts off in the catalog, generic statements
+("DVC is useful because ...") and qualified denials ("did not do extensive profiling") decide nothing, and every
+quote is a verbatim piece of one report line.
 """
 
 from __future__ import annotations
