@@ -272,7 +272,13 @@ def test_the_api_key_is_never_written(
 
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     echo = Fault(status=401, raw=json.dumps({"error": {"message": f"Incorrect API key provided: {SECRET}"}}).encode())
-    scripts = {3: [status(500)], 4: [echo], 5: [status(429, retry_after=0)], 8: [chat("{", finish_reason="length")]}
+    # failures are not cached, so questions 4 and 8 fail in each of the five runs
+    scripts = {
+        3: [status(500)],
+        4: [echo] * 5,
+        5: [status(429, retry_after=0)],
+        8: [chat("{", finish_reason="length")] * 5,
+    }
     server = FaultServer(default=quoting_answer, scripts=scripts)
     cassette = workdir / "cassettes" / "drill.yaml"
     with serve(server), recorder().use_cassette(str(cassette), record_mode="all"):
@@ -284,6 +290,9 @@ def test_the_api_key_is_never_written(
     assert server.requests and all(s.headers["authorization"] == f"Bearer {SECRET}" for s in server.requests)
     data = json.loads((workdir / "out.json").read_text(encoding="utf-8"))
     assert "4" in data["llm"]["failed_questions"]  # the echoing error was recorded, without the key
+    assert "[API key]" in data["llm"]["failed_questions"]["4"]
+    assert "Question 8 not reviewed: output truncated" in (workdir / "out.html").read_text(encoding="utf-8")
+    assert "- question 8 not reviewed: output truncated" in (workdir / "out.markdown").read_text(encoding="utf-8")
     written = [p for p in workdir.rglob("*") if p.is_file()]
     names = {p.name for p in written}
     assert {"drill.yaml", "exchanges.jsonl", "llm-cache.sqlite3", "out.html", "out.csv"} <= names
