@@ -100,7 +100,7 @@ def test_killed_batch_resumes_without_repeating_a_finished_call(tmp_path: Path) 
     def kill_midway(count: int) -> None:
         if count == KILL_AT and proc is not None:
             server.hold.set()  # nothing more is answered, so every answer sent had time to be committed
-            time.sleep(0.3)
+            time.sleep(1.0)
             proc.send_signal(signal.SIGKILL)
 
     server.on_request = kill_midway
