@@ -29,6 +29,13 @@ HTML_COMMENT_RE = re.compile(r"<!--(.*?)-->")
 EMPTY_LINK_RE = re.compile(r"(?<!!)\[([^\]]+)\]\(\s*\)")
 
 
+# a cheap, over-inclusive gate run once per answer: only answers it matches are scanned line by line
+GATE_RE = re.compile(
+    r"TODO|FIXME|TBD|XXX|\?{3}|@|<!--|\]\(\s*\)|^\s*[(\[][^\n]{1,32}[)\]]\s*$|" + NOTE_PHRASE_RE.pattern,
+    re.I | re.M,
+)
+
+
 def _scan(text: str) -> str | None:
     """The leftover-looking fragment of one line of prose, or None."""
     m = HTML_COMMENT_RE.search(text)
@@ -59,6 +66,8 @@ def _scan(text: str) -> str | None:
 def leftover_note(ctx: Context) -> Iterator[Hit]:
     r = ctx.report
     for q in r.questions:
+        if not GATE_RE.search(q.answer.text):
+            continue
         fenced_depth = False
         for ln in q.answer.lines:
             if ln.text.lstrip().startswith(("```", "~~~")):

@@ -27,6 +27,37 @@ INJECTION_RE = re.compile(
 )
 
 
+# every INJECTION_RE match contains one of these (lower case): a literal test is far cheaper than the regex
+GATE = (
+    "ignore",
+    "disregard",
+    "forget",
+    "override",
+    "you are now",
+    "act as",
+    "pretend",
+    "dear",
+    "attention",
+    "note to",
+    "mark all",
+    "mark every",
+    "mark each",
+    "marks",
+    "points",
+    "score",
+    "system prompt",
+    "instructions",
+    "<",
+    '"verdict"',
+    '"claims"',
+    '"supported"',
+    "===",
+    "<<<",
+    ">>>",
+    "###",
+)
+
+
 @rule(
     "FB701",
     "prompt-injection",
@@ -36,6 +67,9 @@ INJECTION_RE = re.compile(
 )
 def prompt_injection(ctx: Context) -> Iterator[Hit]:
     for q in ctx.report.questions:
+        text = q.answer.text.lower()
+        if not any(k in text for k in GATE) or not INJECTION_RE.search(text):
+            continue  # cheap literal gate, then one search per answer; lines only when something matched
         for ln in q.answer.lines:
             m = INJECTION_RE.search(ln.text)
             if m:
