@@ -5,11 +5,14 @@ from __future__ import annotations
 import sys
 from enum import IntEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from feedback.errors import FeedbackError, UsageError
+
+if TYPE_CHECKING:
+    from feedback.pipeline import Options, Result
 
 
 class ExitCode(IntEnum):
@@ -50,6 +53,44 @@ def _emit(text: str, output: Path | None) -> None:
         raise UsageError(f"{output}: cannot write ({exc.strerror or exc})") from exc
 
 
+def _options(
+    select: list[str] | None, ignore: list[str] | None, template: Path | None, catalog: Path | None
+) -> Options:
+    from feedback.consistency import load_catalog
+    from feedback.pipeline import Options, validate_selectors
+    from feedback.report import read_report
+
+    sel, ign = _split(select), _split(ignore)
+    validate_selectors(sel + ign)
+    return Options(
+        select=sel, ignore=ign, template=read_report(template) if template else None, catalog=load_catalog(catalog)
+    )
+
+
+def _check_all(reports: list[Path], options: Options) -> tuple[list[Result], bool]:
+    """Check every readable report; unreadable ones get a one-line error and do not stop the others."""
+    from feedback.pipeline import check_file
+
+    results, failed = [], False
+    for path in reports:
+        try:
+            results.append(check_file(path, options))
+        except FeedbackError as exc:
+            print(f"feedback: error: {exc}", file=sys.stderr)
+            failed = True
+    return results, failed
+
+
+def _finish(results: list[Result], failed: bool, fmt: str, output: Path | None, exit_zero: bool) -> int:
+    from feedback import render
+
+    if results:
+        _emit(render.get(fmt)(results), output)
+    if failed:
+        return ExitCode.USAGE
+    return ExitCode.FINDINGS if any(r.has_errors for r in results) and not exit_zero else ExitCode.OK
+
+
 @app.command()
 def check(
     reports: Reports,
@@ -63,28 +104,11 @@ def check(
 ) -> int:
     """Run the deterministic checks and the offline consistency engine."""
     from feedback import render
-    from feedback.consistency import load_catalog
-    from feedback.pipeline import Options, check_file, validate_selectors
-    from feedback.report import read_report
 
-    sel, ign = _split(select), _split(ignore)
-    validate_selectors(sel + ign)
-    options = Options(
-        select=sel, ignore=ign, template=read_report(template) if template else None, catalog=load_catalog(catalog)
-    )
-    render_fn = render.get(fmt)
-    results, failed = [], False
-    for path in reports:
-        try:
-            results.append(check_file(path, options))
-        except FeedbackError as exc:
-            print(f"feedback: error: {exc}", file=sys.stderr)
-            failed = True
-    if results:
-        _emit(render_fn(results), output)
-    if failed:
-        return ExitCode.USAGE
-    return ExitCode.FINDINGS if any(r.has_errors for r in results) and not exit_zero else ExitCode.OK
+    options = _options(select, ignore, template, catalog)
+    render.get(fmt)  # an unknown format is a usage error before any work
+    results, failed = _check_all(reports, options)
+    return _finish(results, failed, fmt, output, exit_zero)
 
 
 @app.command()
@@ -105,36 +129,19 @@ def review(
 ) -> int:
     """Run the checks, then the per-question LLM review (skipped with a notice when no endpoint is set)."""
     from feedback import render
-    from feedback.consistency import load_catalog
     from feedback.llm.review import estimate_results, review_results
-    from feedback.pipeline import Options, check_file, validate_selectors
-    from feedback.report import read_report
     from feedback.settings import load_settings
 
-    sel, ign = _split(select), _split(ignore)
-    validate_selectors(sel + ign)
-    options = Options(
-        select=sel, ignore=ign, template=read_report(template) if template else None, catalog=load_catalog(catalog)
-    )
+    options = _options(select, ignore, template, catalog)
+    render.get(fmt)
     overrides = {"model": model, "concurrency": concurrency, "max_cost": max_cost, "use_cache": not no_cache}
     settings = load_settings(overrides)
-    render_fn = render.get(fmt)
-    results, failed = [], False
-    for path in reports:
-        try:
-            results.append(check_file(path, options))
-        except FeedbackError as exc:
-            print(f"feedback: error: {exc}", file=sys.stderr)
-            failed = True
+    results, failed = _check_all(reports, options)
     if results:
-        if estimate:
-            results = estimate_results(results, settings)
-        else:
-            results = review_results(results, settings, options=options)
-        _emit(render_fn(results), output)
-    if failed:
-        return ExitCode.USAGE
-    return ExitCode.FINDINGS if any(r.has_errors for r in results) and not exit_zero else ExitCode.OK
+        results = (
+            estimate_results(results, settings) if estimate else review_results(results, settings, options=options)
+        )
+    return _finish(results, failed, fmt, output, exit_zero)
 
 
 @app.command()
@@ -145,8 +152,12 @@ def rules() -> int:
 
     for r in all_rules():
         print(f"{r.code}  {r.name:24} {r.category.value:12} {r.severity.value:8} {r.summary}")
+    from feedback.pipeline import LLM_CHECKS
+
     for code, name in CONSISTENCY_CHECKS:
         print(f"{code}  {name:24} consistency")
+    for code, name, category, summary in LLM_CHECKS:
+        print(f"{code}  {name:24} {category:12} {'llm':8} {summary}")
     return ExitCode.OK
 
 
@@ -160,6 +171,7 @@ def batch(
     select: Select = None,
     ignore: Ignore = None,
     template: Template = None,
+    catalog: Catalog = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Reports checked at the same time.")] = 2,
     llm: Annotated[
         bool, typer.Option("--llm", "--review", help="Also run the LLM review (needs an endpoint).")
@@ -183,11 +195,9 @@ def batch(
     """Check many reports: per-report HTML/Markdown/JSON pages, findings.csv, summary.csv and index.html."""
     from feedback.batch import run_batch
     from feedback.llm.batch_api import Command, run_command
-    from feedback.pipeline import Options, validate_selectors
-    from feedback.report import read_report
 
-    sel, ign = _split(select), _split(ignore)
-    validate_selectors(sel + ign)
+    options = _options(select, ignore, template, catalog)
+    sel, ign = options.select, options.ignore
     imports = tuple(import_responses or ())
     cmd = Command(source, out, via, collect, status, export_requests, imports, requeue, sel, ign, template, model, jobs)
     if cmd.wanted:  # the Batch API path or the file exchange (feedback/llm/batch_api.py)
@@ -198,7 +208,6 @@ def batch(
         return done.exit_code
     if source is None or out is None:
         raise UsageError("give INPUT and --out DIR")
-    options = Options(select=sel, ignore=ign, template=read_report(template) if template else None)
     summary, notice = run_batch(source, out, options, jobs=jobs, llm=llm, model=model)
     if notice:
         print(f"feedback: LLM review {notice}", file=sys.stderr)

@@ -75,8 +75,19 @@ def validate_selectors(selectors: tuple[str, ...]) -> None:
 
 
 # The LLM stage's codes, declared here so selectors can be validated without importing the LLM package.
-LLM_CODES = ("FB601", "FB602", "FB603", "FB604")
-LLM_CHECK_NAMES = {"llm-claim", "llm-missing-part", "llm-suggestion", "llm-internal"}
+LLM_CHECKS = (
+    (
+        "FB601",
+        "llm-claim",
+        "consistency",
+        "A checklist item the answer contradicts (verified quote) or does not back up.",
+    ),
+    ("FB602", "llm-missing-part", "answer", "The answer skips a part of what the question asks."),
+    ("FB603", "llm-suggestion", "answer", "A concrete improvement tied to a verified quote."),
+    ("FB604", "llm-internal", "answer", "Two statements in the answer contradict each other."),
+)
+LLM_CODES = tuple(code for code, *_ in LLM_CHECKS)
+LLM_CHECK_NAMES = {name for _c, name, *_ in LLM_CHECKS}
 
 
 def check_report(report: Report, options: Options | None = None, source: str = "<input>") -> Result:
