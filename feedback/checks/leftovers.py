@@ -29,11 +29,17 @@ HTML_COMMENT_RE = re.compile(r"<!--(.*?)-->")
 EMPTY_LINK_RE = re.compile(r"(?<!!)\[([^\]]+)\]\(\s*\)")
 
 
-# a cheap, over-inclusive gate run once per answer: only answers it matches are scanned line by line
-GATE_RE = re.compile(
-    r"TODO|FIXME|TBD|XXX|\?{3}|@|<!--|\]\(\s*\)|^\s*[(\[][^\n]{1,32}[)\]]\s*$|" + NOTE_PHRASE_RE.pattern,
-    re.I | re.M,
-)
+# cheap, over-inclusive gates run once per answer: only answers that pass one are scanned line by line
+GATE_LITERALS = ("TODO", "FIXME", "TBD", "XXX", "???", "@", "<!--", "](", "WIP")
+GATE_LOWER = ("note to self", "remember to", " later", "to be ", " here", "work in progress")
+SHORT_LINE_RE = re.compile(r"^\s*[(\[][^\n]{1,32}[)\]]\s*$", re.M)
+
+
+def _may_hold_leftover(text: str) -> bool:
+    if any(k in text for k in GATE_LITERALS):
+        return True
+    lower = text.lower()
+    return any(k in lower for k in GATE_LOWER) or SHORT_LINE_RE.search(text) is not None
 
 
 def _scan(text: str) -> str | None:
@@ -66,7 +72,7 @@ def _scan(text: str) -> str | None:
 def leftover_note(ctx: Context) -> Iterator[Hit]:
     r = ctx.report
     for q in r.questions:
-        if not GATE_RE.search(q.answer.text):
+        if not _may_hold_leftover(q.answer.text):
             continue
         fenced_depth = False
         for ln in q.answer.lines:
