@@ -26,7 +26,6 @@ from dataclasses import dataclass, replace
 from feedback.consistency.catalog import Catalog, Memo, Terms, Topic, item_wording
 from feedback.consistency.evidence import (
     AnswerText,
-    Cues,
     Polarity,
     Sentence,
     asks_if_not,
@@ -164,7 +163,6 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
         s = order[k].sentences[i]
         return (k, s) if p - offsets[k] < s.end else None
 
-    cues: dict[tuple[int, int], Cues] = {}
     memo = Memo(joined)
     mentions: dict[str, list[Mention]] = {}
     for topic in topics:
@@ -195,9 +193,6 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
         for (k, i), (spans, neg) in sorted(found.items()):
             ans, s = order[k], order[k].sentences[i]
             own = topic in asked_by[s.question]
-            c = cues.get((s.question, i))
-            if c is None:
-                c = cues[(s.question, i)] = sentence_cues(s)
             denied = s.question in negative_openers
             hypothetical = hypothetical_after[s.question] and i > 0
             hedged = (s.question, i) in hedged_items
@@ -211,7 +206,6 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
                 denied,
                 hypothetical,
                 hedged,
-                c,
                 s.question in contribution_questions,
             )
             if (
@@ -258,7 +252,6 @@ def _read(
     denied: bool,
     hypothetical: bool,
     hedged: bool,
-    cues: Cues,
     contribution: bool = False,
 ) -> Mention | None:
     """What sentence ``s`` says about ``topic``: a claim wins over a negation, a negation over a hypothetical."""
@@ -270,6 +263,7 @@ def _read(
             return None
         return Mention(topic.id, ans, s, Polarity.NEGATED, s.start + negative[0], s.start + negative[1], own, True)
     read: list[tuple[int, int, int, Polarity]] = []  # rank, start, end, polarity
+    cues = None if s.code else sentence_cues(s)
     for a, b, kind in sorted(spans, key=lambda x: (x[0], x[2])):
         if s.code:
             read.append((_RANK[Polarity.CLAIM], a, b, Polarity.CLAIM) if kind != LOCAL else (9, a, b, Polarity.CLAIM))

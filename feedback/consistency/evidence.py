@@ -38,6 +38,7 @@ class Sentence:
     code: bool  # a line inside a fenced code block
     _clauses: tuple[tuple[int, int], ...] | None = None
     _facts: dict[tuple[str, int], bool] = field(default_factory=dict)  # memo of the sentence-level tests below
+    _cues: Cues | None = None  # found on first use by sentence_cues
 
     def fact(self, name: str, pattern: re.Pattern[str], a: int = 0, b: int = -1) -> bool:
         """Whether ``pattern`` occurs in the text (between ``a`` and ``b``), asked once per sentence and span."""
@@ -91,8 +92,10 @@ def _line_index(starts: tuple[int, ...], offset: int) -> int:
 
 # ---------------------------------------------------------------------------------------------- splitting
 
-_MARKUP = re.compile(r"[*`]|(?<![\w])_|_(?![\w])")
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
+# emphasis and code marks: "*" and "`" always, "_" only at the edge of a word (not in "train_model")
+_MARKUP = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "*": " ", "`": " "})
+_UNDERSCORE = re.compile(r"(?<![\w])_|_(?![\w])")
+_ALNUM = re.compile(r"[^\W_]")  # what str.isalnum accepts
 # no cut after a list number ("the following: 1. Know ...", "2. Detect ...")
 # A sentence ends at . ! ? before the next word, also a lower-case one (students often write "... tuning. however
 # we ..."), but not after a list number ("the following: 1. Know ...") or a common abbreviation ("e.g. the").
@@ -113,7 +116,8 @@ _CLAUSE_BREAK = re.compile(
 
 def normalise(text: str) -> str:
     """Lower case, straight apostrophes, emphasis and code marks blanked: same length as ``text``."""
-    return _MARKUP.sub(" ", text.translate(_APOSTROPHES)).lower()
+    text = text.translate(_MARKUP)
+    return (_UNDERSCORE.sub(" ", text) if "_" in text else text).lower()
 
 
 def _clauses(text: str) -> tuple[tuple[int, int], ...]:
@@ -145,7 +149,7 @@ def split_answer(question: Question) -> AnswerText:
             s += 1
         while e > s and norm[e - 1].isspace():
             e -= 1
-        if e > s and any(c.isalnum() for c in norm[s:e]):
+        if e > s and _ALNUM.search(norm, s, e) is not None:
             text = norm[s:e]
             sentences.append(Sentence(question.number, len(sentences), s, e, text, code))
 
@@ -312,6 +316,13 @@ class Cues:
 
 
 def sentence_cues(sentence: Sentence) -> Cues:
+    """The cues of one sentence, found once (they depend on its text alone) and kept on the sentence."""
+    if sentence._cues is None:
+        sentence._cues = _find_cues(sentence)
+    return sentence._cues
+
+
+def _find_cues(sentence: Sentence) -> Cues:
     text = sentence.text
     negs = []
     for m in _NEG_CUE.finditer(text):
@@ -331,13 +342,16 @@ def sentence_cues(sentence: Sentence) -> Cues:
             continue
         limit = _NARROW_SCOPE_WORDS if cue in _WIDE_CUES else 8 if need else _SCOPE_WORDS
         negs.append((m.start(), m.end(), limit))
-    hedged = tuple(_HEDGE.search(text, a, b) is not None for a, b in sentence.clauses)
+    # a clause can only hold a hedge the whole sentence holds: no clause break cuts into a hedge's last word
+    any_hedge = _HEDGE.search(text) is not None
+    clauses = sentence.clauses
+    hedged = tuple(_HEDGE.search(text, a, b) is not None for a, b in clauses) if any_hedge else (False,) * len(clauses)
     return Cues(
         negations=tuple(negs),
         negation_ends=tuple(e for _a, e, _limit in negs),
         first_comma=text.find(","),
         hedged_clauses=hedged,
-        hedged_opening=_OPENING_HEDGE.match(text) is not None and _HEDGE.search(text) is not None,
+        hedged_opening=any_hedge and _OPENING_HEDGE.match(text) is not None,
         attempts=tuple(m.end() for m in _ATTEMPT.finditer(text)),
     )
 
