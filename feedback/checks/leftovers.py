@@ -19,6 +19,7 @@ NOTE_PHRASE_RE = re.compile(
     re.I,
 )
 MENTION_RE = re.compile(r"(?<![\w.@/`=\"'])@([A-Za-z][\w-]{1,38})\b(?![.(@/\\\w-])(?!\s+decorator)")
+DECORATOR_LINE_RE = re.compile(r"^\s*@[\w.]+(?:\(.*\))?\s*$")
 # decorators that appear in prose about code ("the @dataclass"), not mentions of people
 CODE_DECORATORS = frozenset(
     "asynccontextmanager contextmanager dataclass property staticmethod classmethod abstractmethod lru_cache cache "
@@ -51,8 +52,8 @@ def _scan(text: str) -> str | None:
         return text.strip()
     prose = CODE_SPAN_RE.sub(" ", text)
     for regex in (MARKER_RE, NOTE_PHRASE_RE, MENTION_RE):
-        if regex is MENTION_RE and ("@" not in prose or prose.lstrip().startswith("@")):
-            continue  # a line that starts with @name is a decorator in unfenced code, not a mention
+        if regex is MENTION_RE and ("@" not in prose or DECORATOR_LINE_RE.match(prose)):
+            continue  # a line holding only @name(...) is a decorator in unfenced code, not a mention
         m = regex.search(prose)
         if m and not (regex is MENTION_RE and m.group(1).lower() in CODE_DECORATORS):
             return m.group(0)
