@@ -161,6 +161,7 @@ def test_llm_stage_results_reach_every_output(tmp_path: Path) -> None:
     Runner(out, Options(), review=fake_review(calls), llm_key="m").run(discover(str(root)))  # type: ignore[arg-type]
     assert sorted(calls) == [2, LLM_CHUNK]  # handed over in chunks, every report once
     summary = read_csv(out / "summary.csv")
+    # the (fake) LLM and the offline engine both flag the ticked DVC item: one contradicted item
     assert {(r["llm_status"], r["llm_findings"], r["contradictions"]) for r in summary} == {("ok", "1", "1")}
     llm_rows = [f for f in read_csv(out / "findings.csv") if f["source"] == "llm"]
     assert len(llm_rows) == LLM_CHUNK + 2

@@ -131,7 +131,7 @@ def test_index_in_a_browser_sorts_by_contradictions(tmp_path: Path) -> None:
     def review(results: list[Result]) -> list[Result]:
         for r in results:
             n = contradictions[Path(r.source).parts[-3]]
-            r.findings.extend(llm_finding(line=i + 1) for i in range(n))
+            r.findings.extend(llm_finding(line=i + 1, checklist_item=f"Invented item {i}") for i in range(n))
             r.llm.status = "ok"
         return results
 

@@ -54,7 +54,14 @@ def summarise(data: dict[str, Any]) -> dict[str, Any]:
         "lengths_off": questions_with(LENGTH_CHECKS),
         "screenshots_missing": questions_with(IMAGE_CHECKS),
         "leftovers": by_category["leftover"],
-        "contradictions": sum(1 for f in findings if f.get("verdict") == "contradicted"),
+        # contradicted checklist items (a rule and the LLM flagging the same item count once), plus internal ones
+        "contradictions": len(
+            {
+                f.get("checklist_item") or (f["code"], f["line"])
+                for f in findings
+                if f.get("verdict") in ("contradicted", "internal")
+            }
+        ),
         "checklist_items": data["report"]["checklist_items"],
         "checklist_ticked": data["report"]["checklist_checked"],
         "findings": len(findings),
