@@ -200,6 +200,8 @@ def batch(
     sel, ign = options.select, options.ignore
     imports = tuple(import_responses or ())
     cmd = Command(source, out, via, collect, status, export_requests, imports, requeue, sel, ign, template, model, jobs)
+    if cmd.wanted and catalog is not None:
+        raise UsageError("--catalog is not supported with --via batch-api or the file exchange yet")
     if cmd.wanted:  # the Batch API path or the file exchange (feedback/llm/batch_api.py)
         done = run_command(cmd)
         for line in done.errors:
