@@ -26,6 +26,7 @@ from typing import Any
 
 from feedback.errors import FeedbackError, InputError
 from feedback.pipeline import Options, Result, check_file
+from feedback.report.parse import read_bytes
 
 ReviewFn = Callable[[list[Result]], list[Result]]
 REPORT_DIRS = frozenset({"reports", "report"})
@@ -188,8 +189,12 @@ def code_fingerprint() -> str:
 
 
 def _options_key(options: Options, llm: str) -> str:
+    from feedback.consistency import Catalog, load_catalog
+
     template = "\n".join(options.template.lines) if options.template is not None else ""
-    return repr((options.select, options.ignore, options.consistency, template, llm))
+    catalog = options.catalog if isinstance(options.catalog, Catalog) else load_catalog(options.catalog)
+    catalog_hash = hashlib.sha256(catalog.path.read_bytes()).hexdigest()  # another catalog: other findings
+    return repr((options.select, options.ignore, options.consistency, template, catalog_hash, llm))
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +216,7 @@ class Worker:
         for part in (code_fingerprint(), self.options_key, entry.name, entry.group):
             h.update(part.encode("utf-8"))
             h.update(b"\0")
-        h.update(entry.path.read_bytes())
+        h.update(read_bytes(entry.path))  # refuses folders, pipes and devices with a one-line error
         return h.hexdigest()
 
     def cached(self, entry: Entry, key: str) -> dict[str, Any] | None:

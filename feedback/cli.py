@@ -148,14 +148,15 @@ def review(
 def rules() -> int:
     """List every check: code, name, category, severity and summary."""
     from feedback.checks import all_rules
-    from feedback.consistency import CONSISTENCY_CHECKS
+    from feedback.consistency import CONSISTENCY_CHECKS, CONSISTENCY_SUMMARIES
 
     for r in all_rules():
         print(f"{r.code}  {r.name:24} {r.category.value:12} {r.severity.value:8} {r.summary}")
     from feedback.pipeline import LLM_CHECKS
 
     for code, name in CONSISTENCY_CHECKS:
-        print(f"{code}  {name:24} consistency")
+        severity, summary = CONSISTENCY_SUMMARIES[code]
+        print(f"{code}  {name:24} {'consistency':12} {severity:8} {summary}")
     for code, name, category, summary in LLM_CHECKS:
         print(f"{code}  {name:24} {category:12} {'llm':8} {summary}")
     return ExitCode.OK
@@ -214,7 +215,8 @@ def batch(
     if notice:
         print(f"feedback: LLM review {notice}", file=sys.stderr)
     for o in summary.failed:
-        print(f"feedback: error: {o.entry.name}: {o.error}", file=sys.stderr)
+        error = o.error if o.error.startswith(str(o.entry.path)) else f"{o.entry.name}: {o.error}"
+        print(f"feedback: error: {error}", file=sys.stderr)
     print(
         f"{len(summary.outcomes)} reports ({summary.cached} unchanged, {len(summary.failed)} failed): "
         f"{out / 'index.html'}"
@@ -229,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return exc.exit_code
     except typer.TyperException as exc:  # usage errors from the argument parser
-        print(f"feedback: error: {exc.format_message()}", file=sys.stderr)
+        if exc.format_message():  # bare `feedback` has printed the help already
+            print(f"feedback: error: {exc.format_message()}", file=sys.stderr)
         return ExitCode.USAGE
     except (typer.Abort, KeyboardInterrupt):
         print("feedback: interrupted", file=sys.stderr)

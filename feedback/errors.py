@@ -45,7 +45,3 @@ class TransientError(LLMError):
 
 class StructuredOutputUnsupported(LLMError):
     """The server rejected ``response_format: json_schema``; the caller falls back to JSON mode."""
-
-
-class BudgetExceeded(FeedbackError):
-    """Running would exceed --max-cost."""

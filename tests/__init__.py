@@ -1,0 +1,1 @@
+"""Tests for feedback; shared helpers live in conftest.py."""

@@ -223,7 +223,8 @@ def test_batch_over_the_whole_corpus(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_llm_flag_with_endpoint_calls_the_review_stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    review_module = pytest.importorskip("feedback.llm.review")
+    from feedback.llm import review as review_module
+
     seen: list[tuple[int, str | None]] = []
 
     def fake_review_results(results: list[Result], settings: object) -> list[Result]:
@@ -242,3 +243,15 @@ def test_llm_flag_with_endpoint_calls_the_review_stage(tmp_path: Path, monkeypat
     rows = read_csv(tmp_path / "out" / "summary.csv")
     assert {(r["llm_status"], r["llm_message"]) for r in rows} == {("ok", "fake review")}
     assert "model tiny-model" in (tmp_path / "out" / "reports" / "a.html").read_text(encoding="utf-8")
+
+
+def test_rerun_with_another_catalog_is_not_served_from_the_cache(tmp_path: Path) -> None:
+    root = tmp_path / "course"
+    write(root / "g1" / "reports" / "README.md")
+    out = tmp_path / "out"
+    assert main(["batch", str(root), "--out", str(out)]) == 0
+    assert any(r["category"] == "consistency" for r in read_csv(out / "findings.csv"))
+    empty = tmp_path / "cat.toml"
+    empty.write_text('[[topic]]\nid = "nothing"\nterms = ["zzzqqq"]\n', encoding="utf-8")
+    assert main(["batch", str(root), "--out", str(out), "--catalog", str(empty)]) == 0
+    assert not any(r["category"] == "consistency" for r in read_csv(out / "findings.csv"))

@@ -71,3 +71,21 @@ def test_counts_equal_course_checker() -> None:
                 )
     assert compared > 500
     assert not problems, "\n".join(problems)
+
+
+@needs_corpus
+def test_every_rule_and_consistency_quote_is_verbatim_on_its_line() -> None:
+    from feedback.pipeline import check_file
+
+    checked = 0
+    for path in corpus_reports():
+        result = check_file(path)
+        lines = result.report.lines
+        for f in result.findings:
+            if not f.evidence:
+                continue
+            checked += 1
+            # the first quote stands on the finding's line; further quotes are somewhere in the report
+            assert f.line is not None and f.evidence[0] in lines[f.line - 1], (path.name, f.check, f.line, f.evidence)
+            assert all(any(q in line for line in lines) for q in f.evidence), (path.name, f.check, f.evidence)
+    assert checked > 300

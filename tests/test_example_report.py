@@ -33,8 +33,10 @@ def test_example_report_findings() -> None:
         "Get continuous integration running on GitHub (M17)",
         "Create a git repository (M5)",
     }
-    # every quote is verbatim on the line the finding names (or on one of its question's lines)
+    # the first quote is verbatim on the line the finding names; further quotes are verbatim in the report
     for f in result.findings:
+        if f.evidence:
+            assert f.line is not None and f.evidence[0] in lines[f.line - 1], (f.check, f.line, f.evidence)
         for quote in f.evidence:
             assert any(quote in line for line in lines), (f.check, quote)
     dvc = next(f for f in result.findings if f.checklist_item == "Put the data under version control (M8)")

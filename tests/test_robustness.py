@@ -147,3 +147,16 @@ def test_fuzz_mutated_corpus_reports(data: st.DataObject) -> None:
         elif op == "truncate":
             lines = lines[: i + 1]
     _assert_sane(check_report(parse("\n".join(lines))))
+
+
+def test_a_named_pipe_is_refused_not_waited_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    fifo = tmp_path / "course" / "g1" / "reports" / "README.md"
+    fifo.parent.mkdir(parents=True)
+    os.mkfifo(fifo)
+    assert main(["check", str(fifo)]) == 2
+    assert main(["batch", str(tmp_path / "course"), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].endswith("not a regular file") and err[1].endswith("not a regular file")
+    assert err[1].count(str(fifo)) == 1

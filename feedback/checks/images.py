@@ -57,13 +57,12 @@ def image_as_link(ctx: Context) -> Iterator[Hit]:
     for q in ctx.report.questions:
         for lk in q.answer.links:
             if _is_image_path(lk.href):
+                target = lk.written
                 yield Hit(
-                    f"'{lk.href}' is linked, not shown: write ![{lk.text}]({lk.href}) to embed the image.",
+                    f"'{target}' is linked, not shown: write ![{lk.text}]({target}) to embed the image.",
                     line=lk.line,
                     question=q.number,
-                    evidence=(f"[{lk.text}]({lk.href})",)
-                    if f"[{lk.text}]({lk.href})" in ctx.report.line_text(lk.line)
-                    else (lk.href,),
+                    evidence=(target,),
                 )
 
 
@@ -73,11 +72,11 @@ def external_image(ctx: Context) -> Iterator[Hit]:
         for img in q.answer.images:
             if EXTERNAL_RE.match(img.src):
                 yield Hit(
-                    f"Image loaded from {img.src}: it breaks if that page moves or is private; "
+                    f"Image loaded from {img.written}: it breaks if that page moves or is private; "
                     "prefer a file in the report's figures folder.",
                     line=img.line,
                     question=q.number,
-                    evidence=(img.src,),
+                    evidence=(img.written,),
                 )
 
 
@@ -106,10 +105,10 @@ def image_file_missing(ctx: Context) -> Iterator[Hit]:
                 continue
             if not any(p.exists() for p in _candidates(ctx.base_dir, img.src)):
                 yield Hit(
-                    f"Image file '{img.src}' not found relative to the report; check the path and file name case.",
+                    f"Image file '{img.written}' not found relative to the report; check the path and file name case.",
                     line=img.line,
                     question=q.number,
-                    evidence=(img.src,),
+                    evidence=(img.written,),
                 )
 
 

@@ -15,9 +15,16 @@ from feedback.report.model import ChecklistItem, Question, Report
 
 # (code, check name) of every consistency finding, for --select/--ignore validation
 CONSISTENCY_CHECKS: tuple[tuple[str, str], ...] = (CONTRADICTED, UNSUPPORTED, INTERNAL)
+# severity and one-line summary of each, for `feedback rules`
+CONSISTENCY_SUMMARIES: dict[str, tuple[str, str]] = {
+    CONTRADICTED[0]: ("warning", "A checklist item an answer contradicts (ticked but not done, or done but unticked)."),
+    UNSUPPORTED[0]: ("warning/info", "A ticked item whose own answered question never mentions it."),
+    INTERNAL[0]: ("warning/info", "Two answers contradict each other about one topic."),
+}
 
 __all__ = [
     "CONSISTENCY_CHECKS",
+    "CONSISTENCY_SUMMARIES",
     "DEFAULT_CATALOG",
     "Catalog",
     "Topic",

@@ -40,8 +40,13 @@ class ChecklistItem:
 class Image:
     line: int
     src: str
-    kind: str  # "markdown" | "html"
+    kind: str  # "markdown" | "html" | "code"
     alt: str = ""
+    raw: str = ""  # the target exactly as written in the report (src is URL-normalised by markdown-it)
+
+    @property
+    def written(self) -> str:
+        return self.raw or self.src
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +54,11 @@ class Link:
     line: int
     href: str
     text: str
+    raw: str = ""  # the target exactly as written in the report
+
+    @property
+    def written(self) -> str:
+        return self.raw or self.href
 
 
 @dataclass(frozen=True, slots=True)

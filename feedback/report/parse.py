@@ -47,6 +47,9 @@ IMG_COUNT_RE = re.compile(
     re.I,
 )
 HTML_IMG_RE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.I)
+_BRACKETED = r"\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*(<[^>\n]*>|[^\s)]*)"
+MD_IMAGE_RAW_RE = re.compile(r"!" + _BRACKETED)
+MD_LINK_RAW_RE = re.compile(r"(?<!!)" + _BRACKETED)
 CODE_IMAGE_RE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)>\s]*)")
 FRONT_MATTER_KEY_RE = re.compile(r"^([A-Za-z0-9_-]+)\s*:\s*(.*)$")
 CHECKLIST_HEADING_RE = re.compile(r"checklist", re.I)
@@ -70,6 +73,8 @@ def read_bytes(path: Path) -> bytes:
         raise InputError(f"{path}: no such file")
     if path.is_dir():
         raise InputError(f"{path}: is a directory, not a report file")
+    if not path.is_file():
+        raise InputError(f"{path}: not a regular file")
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -98,7 +103,10 @@ def decode(data: bytes, path: Path | str = "<input>") -> str:
 def parse(text: str, path: Path | None = None) -> Report:
     """Parse report text. Never raises on odd Markdown: whatever is not understood is simply not found."""
     crlf = "\r\n" in text
-    lines = tuple(ln[:-1] if ln.endswith("\r") else ln for ln in text.split("\n"))
+    raw_lines = text.split("\n")
+    if len(raw_lines) > 1 and raw_lines[-1] == "":
+        raw_lines.pop()  # the newline that ends the last line does not start another one
+    lines = tuple(ln[:-1] if ln.endswith("\r") else ln for ln in raw_lines)
     fm, fm_range = _front_matter(lines)
     in_fence = _fence_mask(lines, 0 if fm_range is None else fm_range[1])
     headings = _headings(lines, in_fence, fm_range)
@@ -482,14 +490,17 @@ def _media(lines: Sequence[Line], fenced: set[int]) -> tuple[list[Image], list[L
             continue
         href: str | None = None
         buf: list[str] = []
+        raw_images = [m.group(1).strip("<>") for m in MD_IMAGE_RAW_RE.finditer(text)]
+        raw_links = [m.group(1).strip("<>") for m in MD_LINK_RAW_RE.finditer(text)]
         for tok in md.parseInline(text)[0].children or ():  # type: ignore[attr-defined]
             if tok.type == "image":
                 alt = "".join(c.content for c in tok.children or ())
-                images.append(Image(ln.number, str(tok.attrGet("src") or ""), "markdown", alt))
+                raw = raw_images.pop(0) if raw_images else ""
+                images.append(Image(ln.number, str(tok.attrGet("src") or ""), "markdown", alt, raw))
             elif tok.type == "link_open":
                 href, buf = str(tok.attrGet("href") or ""), []
             elif tok.type == "link_close" and href is not None:
-                links.append(Link(ln.number, href, "".join(buf)))
+                links.append(Link(ln.number, href, "".join(buf), raw_links.pop(0) if raw_links else ""))
                 href = None
             elif href is not None:
                 buf.append(tok.content)
