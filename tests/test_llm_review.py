@@ -399,3 +399,22 @@ def test_every_llm_finding_kind_is_declared_for_selectors(related: None, setting
     found = llm_findings(res)
     assert {f.code for f in found} == set(LLM_CODES)
     assert {f.check for f in found} == LLM_CHECK_NAMES
+
+
+def test_evidence_is_the_reports_own_text_not_the_models_rendering() -> None:
+    from feedback.llm.verify import QuoteIndex
+    from feedback.report import parse
+
+    report = parse(
+        "### Question 4\n> **Did you version your data?**\n>\n> Answer:\n\n"
+        "No, we did **not** use `DVC` in the end;\nthe data_files stayed in a “shared” folder.\n"
+    )
+    q = report.question(4)
+    assert q is not None
+    index = QuoteIndex(report)
+    model_quote = 'we did not use dvc in the end; the data_files stayed in a "shared" folder'
+    assert index.verified(model_quote, q)
+    exact = index.exact(model_quote, q)
+    assert exact == "we did **not** use `DVC` in the end;\nthe data_files stayed in a “shared” folder"
+    assert exact in "\n".join(report.lines)
+    assert index.exact("No, we did not use DVC in the end", q) == "No, we did **not** use `DVC` in the end"

@@ -460,6 +460,9 @@ def to_findings(review: QuestionReview, job: Job, index: QuoteIndex) -> tuple[li
     def line(quote: str) -> int | None:
         return index.line_of(restore(quote), q) if quote else q.answer.first_line
 
+    def verbatim(quote: str) -> str:
+        return index.exact(restore(quote), q)  # the report's own words, not the model's rendering of them
+
     common: dict[str, Any] = {"source": Source.LLM, "question": q.number}
     for part in review.parts:
         if part.answered:
@@ -498,7 +501,7 @@ def to_findings(review: QuestionReview, job: Job, index: QuoteIndex) -> tuple[li
                     checklist_item=item.text,
                     checked=item.checked,
                     verdict=Verdict.CONTRADICTED,
-                    evidence=(restore(claim.quote),),
+                    evidence=(verbatim(claim.quote),),
                     **common,
                 )
             )
@@ -530,7 +533,7 @@ def to_findings(review: QuestionReview, job: Job, index: QuoteIndex) -> tuple[li
                 message=f"the answer contradicts itself: {restore(c.explanation)}",
                 line=line(c.first_quote),
                 verdict=Verdict.INTERNAL,
-                evidence=(restore(c.first_quote), restore(c.second_quote)),
+                evidence=(verbatim(c.first_quote), verbatim(c.second_quote)),
                 **common,
             )
         )
@@ -546,7 +549,7 @@ def to_findings(review: QuestionReview, job: Job, index: QuoteIndex) -> tuple[li
                 severity=Severity.INFO,
                 message=restore(s.suggestion),
                 line=line(s.quote),
-                evidence=(restore(s.quote),),
+                evidence=(verbatim(s.quote),),
                 **common,
             )
         )

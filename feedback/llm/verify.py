@@ -15,6 +15,7 @@ LINE_MARK_RE = re.compile(r"(?m)^\s*(?:>\s*)*(?:#{1,6}\s+|[-*+]\s+(?:\[[^\]]*\]\
 DROP_RE = re.compile(r"[*_`~]|<[^>]*>")
 SPACE_RE = re.compile(r"\s+")
 TRANSLATE = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "...", "\u00a0": " "})
+WORD_RE = re.compile(r"[^\W_]+")
 MIN_QUOTE = 8  # normalised characters; a shorter "quote" ("yes", "we") proves nothing
 
 
@@ -49,6 +50,22 @@ class QuoteIndex:
         if key not in self._answers:
             self._answers[key] = normalise(question.answer.text)
         return q in self._answers[key]
+
+    def exact(self, quote: str, question: Question) -> str:
+        """The report's own text for a verified quote: the span whose words are the quote's words, as written
+        (markdown, quote marks and line breaks included); failing that, the whole line the quote starts on."""
+        words = WORD_RE.findall(normalise(_strip_ellipsis(quote)))
+        text = "\n".join(ln.text for ln in question.answer.lines)
+        if words:
+            # markers that normalising deletes inside a word (data_files, **b**old) may sit between its letters
+            inner = r"[_*`~]*"
+            word = [inner.join(re.escape(ch) for ch in w) for w in words]
+            pattern = r"(?<!\w)" + r"[\W_]+".join(word) + r"(?!\w)"
+            m = re.search(pattern, text, re.IGNORECASE)
+            if m:
+                return m.group(0)
+        line = self.line_of(quote, question)
+        return self.report.line_text(line).strip() if line is not None else quote
 
     def line_of(self, quote: str, question: Question | None) -> int | None:
         """The line where the quote starts: the last line from which the rest of the block still contains it."""
