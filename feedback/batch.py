@@ -197,6 +197,18 @@ def _options_key(options: Options, llm: str) -> str:
     return repr((options.select, options.ignore, options.consistency, template, catalog_hash, llm))
 
 
+def _neighbours(folder: Path, depth: int = 2) -> str:
+    """Names of the files beside a report (two levels down, e.g. figures/), so adding an image invalidates it."""
+    names: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        rel = Path(dirpath).relative_to(folder)
+        if len(rel.parts) >= depth:
+            dirnames[:] = []
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        names.extend((rel / f).as_posix() for f in sorted(filenames))
+    return "\n".join(names)
+
+
 @dataclass(frozen=True, slots=True)
 class Worker:
     """What checking one report needs; picklable, so reports can be checked in worker processes."""
@@ -217,6 +229,7 @@ class Worker:
             h.update(part.encode("utf-8"))
             h.update(b"\0")
         h.update(read_bytes(entry.path))  # refuses folders, pipes and devices with a one-line error
+        h.update(_neighbours(entry.path.parent).encode("utf-8"))  # image-file-missing depends on these
         return h.hexdigest()
 
     def cached(self, entry: Entry, key: str) -> dict[str, Any] | None:

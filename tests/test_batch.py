@@ -255,3 +255,16 @@ def test_rerun_with_another_catalog_is_not_served_from_the_cache(tmp_path: Path)
     empty.write_text('[[topic]]\nid = "nothing"\nterms = ["zzzqqq"]\n', encoding="utf-8")
     assert main(["batch", str(root), "--out", str(out), "--catalog", str(empty)]) == 0
     assert not any(r["category"] == "consistency" for r in read_csv(out / "findings.csv"))
+
+
+def test_adding_a_missing_figure_invalidates_the_cached_result(tmp_path: Path) -> None:
+    root = tmp_path / "course"
+    text = make_report().replace("7\n", "7\n\n![plot](figures/p.png)\n", 1)
+    report = write(root / "g1" / "reports" / "README.md", text)
+    out = tmp_path / "out"
+    assert main(["batch", str(root), "--out", str(out)]) == 0
+    assert "image-file-missing" in {r["check"] for r in read_csv(out / "findings.csv")}
+    (report.parent / "figures").mkdir()
+    (report.parent / "figures" / "p.png").write_bytes(b"png")
+    assert main(["batch", str(root), "--out", str(out)]) == 0
+    assert "image-file-missing" not in {r["check"] for r in read_csv(out / "findings.csv")}
