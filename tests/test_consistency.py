@@ -37,13 +37,13 @@ def assert_verbatim(report: Report, finding: Finding) -> None:
 
 def test_ticked_items_denied_by_the_answers_are_contradicted() -> None:
     report, findings = findings_for("contradicted")
-    dvc = by_item(findings, "Setup version control for your data")
+    dvc = by_item(findings, "Put the data under version control")
     assert dvc is not None and dvc.code == "FB501" and dvc.check == "claim-contradicted"
     assert dvc.verdict is Verdict.CONTRADICTED and dvc.checked is True and dvc.severity is Severity.WARNING
     assert dvc.category is Category.CONSISTENCY and dvc.questions == (10,)
     assert dvc.evidence[0] == "No, we did not use DVC for our data."
-    assert dvc.checklist_item == "Setup version control for your data or part of your data (M8)"
-    cloud = by_item(findings, "Get your model training in GCP")
+    assert dvc.checklist_item == "Put the data under version control, or at least part of it (M8)"
+    cloud = by_item(findings, "Run the model training in GCP")
     assert cloud is not None and cloud.verdict is Verdict.CONTRADICTED and 22 in cloud.questions
     for f in findings:
         assert_verbatim(report, f)
@@ -51,19 +51,19 @@ def test_ticked_items_denied_by_the_answers_are_contradicted() -> None:
 
 def test_unticked_items_the_answers_describe_are_contradicted() -> None:
     _report, findings = findings_for("contradicted")
-    hydra = by_item(findings, "Used Hydra")
-    api = by_item(findings, "Create a FastAPI application")
+    hydra = by_item(findings, "Use Hydra")
+    api = by_item(findings, "Build a FastAPI application")
     assert hydra is not None and hydra.checked is False and hydra.verdict is Verdict.CONTRADICTED
     assert "Hydra" in hydra.evidence[0]
     assert api is not None and api.checked is False and api.questions == (23,)
     # the ticked config-files item is backed by the same answer: no finding
-    assert by_item(findings, "Write one or multiple configurations") is None
+    assert by_item(findings, "Write one or more configuration files") is None
 
 
 def test_ticked_item_whose_question_describes_something_else_is_unsupported() -> None:
     report, findings = findings_for("unsupported")
     assert [(f.code, f.checklist_item) for f in findings] == [
-        ("FB502", "Used Hydra to load the configurations and manage your hyperparameters (M11)")
+        ("FB502", "Use Hydra to load configurations and manage hyperparameters (M11)")
     ]
     hydra = findings[0]
     assert hydra.verdict is Verdict.UNSUPPORTED and hydra.questions == (12,) and hydra.confidence is not None
@@ -85,12 +85,12 @@ def test_report_without_checklist_gives_only_internal_findings() -> None:
 def test_hypothetical_answers_are_not_claims_and_failed_attempts_are_not_done() -> None:
     _report, findings = findings_for("hedged")
     # "DVC would help ... in the future we plan to": not a claim, the unticked item stays consistent
-    assert by_item(findings, "Setup version control for your data") is None
+    assert by_item(findings, "Put the data under version control") is None
     # "Monitoring would let us see ...": hypothetical after "we did not manage", unticked item consistent
-    assert by_item(findings, "Setup cloud monitoring") is None
+    assert by_item(findings, "Watch the instrumented application") is None
     # "We wrote unit tests for the API": the ticked item is backed
     assert by_item(findings, "Write API tests") is None
-    load = by_item(findings, "Load test your application")
+    load = by_item(findings, "Load test the application")
     assert load is not None and load.verdict is Verdict.CONTRADICTED and "Locust" in load.evidence[0]
 
 
@@ -131,9 +131,9 @@ def test_negation_hedging_and_attempts(sentence: str, term: str, expected: Polar
 
 def test_if_not_answers_that_open_with_no_are_hypothetical_afterwards() -> None:
     text = (CASES / "hedged.md").read_text(encoding="utf-8")
-    ticked = text.replace("* [ ] Setup version control for your data", "* [x] Setup version control for your data")
+    ticked = text.replace("* [ ] Put the data under version control", "* [x] Put the data under version control")
     result = check_text(ticked)
-    dvc = next(f for f in result.findings if f.checklist_item and f.checklist_item.startswith("Setup version control"))
+    dvc = next(f for f in result.findings if f.checklist_item and f.checklist_item.startswith("Put the data under"))
     # the answer says "No." and only describes how DVC would help: the ticked item is contradicted
     assert dvc.code == "FB501" and dvc.checked is True and dvc.evidence[0].startswith("No. DVC would help")
 
@@ -153,11 +153,11 @@ def test_related_items_and_topics_for_a_question() -> None:
     report = read_report(CASES / "contradicted.md")
     items = related_items(report, 12)
     assert [i.text for i in items] == [
-        "Write one or multiple configurations files for your experiments (M11)",
-        "Used Hydra to load the configurations and manage your hyperparameters (M11)",
+        "Write one or more configuration files for the experiments (M11)",
+        "Use Hydra to load configurations and manage hyperparameters (M11)",
     ]
     assert [i.text for i in related_items(report, report.question(22) or 22)] == [
-        "Get your model training in GCP using either the Engine or Vertex AI (M21)"
+        "Run the model training in GCP, on the Engine or with Vertex AI (M21)"
     ]
     ids = [t.id for t in topics_for_question(report, 23)]
     assert ids[0] == "api"
@@ -215,11 +215,11 @@ def test_the_shipped_catalog_recognises_every_template_checklist_item() -> None:
     catalog = load_catalog()
     assert len(catalog.topics) >= 28
     for text in [
-        "Setup version control for your data or part of your data",
-        "Use Weights & Biases to log training progress and other important metrics/artifacts in your code (M14)",
-        "Deploy your model in GCP using either Functions or Run as the backend",
-        "Check how robust your model is towards data drifting (M27)",
-        "Create a more specialized ML-deployment API using either ONNX or BentoML, or both (M25)",
+        "Keep version control for your data, or a part of it",
+        "Log training progress and metrics with Weights & Biases (M14)",
+        "Deploy the model in GCP with Functions or Run behind it",
+        "Find out how robust the model is to data drift (M27)",
+        "Build a more specialised deployment API with ONNX, BentoML or both (M25)",
     ]:
         item = parse(f"## Checklist\n\n* [x] {text}\n").checklist[0]
         assert catalog.topics_for_item(item), text
@@ -275,11 +275,11 @@ def test_untouched_checklist_gives_no_unticked_verdicts() -> None:
 def test_would_in_a_procedure_question_is_not_a_hypothetical() -> None:
     template = """# Invented
 ## Checklist
-* [x] Create a dedicated environment for you project to keep track of your packages
+* [x] Make a dedicated environment for the project to track its packages
 
 ### Question 4
-> **Explain how you managed dependencies in your project? Explain the process a new team member would have to go**
-> **through to get an exact copy of your environment.**
+> **Explain how you managed dependencies, and list the steps a new team member would have to take to get an exact**
+> **copy of your environment.**
 >
 > Answer:
 
@@ -310,7 +310,7 @@ def test_every_template_item_and_topic_question_is_recognised() -> None:
 
 def test_sentences_keep_their_lines_and_quotes_are_verbatim() -> None:
     text = (
-        "### Question 5\n> **Explain the overall structure of your code.**\n>\n> Answer:\n\n"
+        "### Question 5\n> **How is your code laid out?**\n>\n> Answer:\n\n"
         "We used DVC, e.g. for the raw images. It ran on a\n"
         "laptop. however we moved to GCP later!\n\n"
         "- first item without a full stop\n"
@@ -340,7 +340,7 @@ def test_a_comment_appended_to_an_item_is_not_its_wording_but_is_quoted() -> Non
         "hyperparameters (M11)\n", "hyperparameters (M11) -> Comment: we used Weights and Biases instead\n", 1
     )
     report = parse(commented)
-    hydra = next(f for f in analyse(report) if f.checklist_item and f.checklist_item.startswith("Used Hydra"))
+    hydra = next(f for f in analyse(report) if f.checklist_item and f.checklist_item.startswith("Use Hydra"))
     assert hydra.code == "FB502" and "-> Comment: we used Weights and Biases instead" in hydra.evidence
     assert_verbatim(report, hydra)
 
@@ -350,8 +350,8 @@ def test_a_huge_answer_without_punctuation_stays_fast() -> None:
 
     words = "we did not link the model with the frontend and tried to use dvc docker cloud run vertex training " * 1000
     text = (
-        "## Checklist\n* [x] Setup version control for your data\n* [ ] Create a frontend for your API\n\n"
-        "### Question 10\n> **Did you use DVC for managing data in your project? If no, explain**\n>\n> Answer:\n\n"
+        "## Checklist\n* [x] Put the data under version control\n* [ ] Build a frontend for the API\n\n"
+        "### Question 10\n> **Was your data managed with DVC? If not, say why**\n>\n> Answer:\n\n"
         f"{words}\n"
     )
     report = parse(text)
@@ -375,15 +375,15 @@ def test_eval_script_scores_labels_against_the_engine(tmp_path: Path, capsys: py
     (tmp_path / "contradicted.toml").write_text(
         """report = "contradicted.md"
 [[item]]
-item = "Setup version control for your data or part of your data (M8)"
+item = "Put the data under version control, or at least part of it (M8)"
 checked = true
 label = "contradicted"
 [[item]]
-item = "Write one or multiple configurations files for your experiments (M11)"
+item = "Write one or more configuration files for the experiments (M11)"
 checked = true
 label = "consistent"
 [[item]]
-item = "Create a FastAPI application that can do inference using your model (M22)"
+item = "Build a FastAPI application that serves predictions from the model (M22)"
 checked = false
 label = "unsupported"
 """,
