@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import vcr
+import yaml
 
 from feedback.cli import main
 from feedback.llm.review import DELIM_RE, DELIM_TOKEN, reviewable
@@ -160,3 +161,31 @@ def test_matcher_ignores_only_the_delimiter_and_other_stages_text() -> None:
     json_body(a, Req(body("<<<ANSWER-fedcba9876543210>>>", "(none)", "We used argparse.")))
     with pytest.raises(AssertionError):
         json_body(a, Req(body("<<<ANSWER-0123456789abcdef>>>", "- [x] Use Hydra", "We used Hydra.")))
+
+
+def _recorded_user_messages() -> dict[int, list[str]]:
+    """The user messages of the cassette's requests, by question number."""
+    recorded = yaml.safe_load(CASSETTE.read_text(encoding="utf-8"))
+    out: dict[int, list[str]] = {}
+    for interaction in recorded["interactions"]:
+        for message in json.loads(interaction["request"]["body"])["messages"]:
+            number = re.match(r"Question (\d+) ", message["content"])
+            if message["role"] == "user" and number:
+                out.setdefault(int(number.group(1)), []).append(message["content"])
+    return out
+
+
+@pytest.mark.skipif(not CASSETTE.exists(), reason="no cassette recorded")
+def test_cassette_prompts_carry_the_consistency_engines_q4_contradiction() -> None:
+    # The replay matcher ignores the other stages' part of the prompt, so a cassette recorded before the engine
+    # recognised a checklist item still replays; this catches that: Q4's prompt must list the DVC item and the
+    # engine's contradiction of it (examples/report.md ticks it, Q4 says DVC was not used).
+    (q4,) = _recorded_user_messages()[4]
+    other_stages = OTHER_STAGES_RE.search(q4)
+    assert other_stages is not None
+    related, offline = other_stages.group(0).split("Offline findings for this question:")
+    assert "- [x] Put the data under version control (M8)" in related.splitlines()
+    contradictions = [line for line in offline.splitlines() if line.startswith("- claim-contradicted: Ticked, but Q4")]
+    assert len(contradictions) == 1
+    assert "data version control was not done" in contradictions[0]
+    assert '"No, we did not use DVC in the end."' in contradictions[0]
