@@ -57,14 +57,9 @@ def _options(
     select: list[str] | None, ignore: list[str] | None, template: Path | None, catalog: Path | None
 ) -> Options:
     from feedback.consistency import load_catalog
-    from feedback.pipeline import Options, validate_selectors
-    from feedback.report import read_report
+    from feedback.pipeline import Options
 
-    sel, ign = _split(select), _split(ignore)
-    validate_selectors(sel + ign)
-    return Options(
-        select=sel, ignore=ign, template=read_report(template) if template else None, catalog=load_catalog(catalog)
-    )
+    return Options.from_args(_split(select), _split(ignore), template, load_catalog(catalog))
 
 
 def _check_all(reports: list[Path], options: Options) -> tuple[list[Result], bool]:

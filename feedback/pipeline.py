@@ -6,13 +6,14 @@ the LLM stage only adds findings to it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from feedback.checks import Context, all_rules
 from feedback.errors import UsageError
-from feedback.findings import Finding, matches, sort_findings
+from feedback.findings import Category, Finding, matches, sort_findings
 from feedback.report import Report, parse, read_report
 
 if TYPE_CHECKING:
@@ -55,6 +56,19 @@ class Options:
     consistency: bool = True
     catalog: CatalogArg = None  # topic catalog for the consistency engine (default: the packaged one)
 
+    @classmethod
+    def from_args(
+        cls,
+        select: Sequence[str] = (),
+        ignore: Sequence[str] = (),
+        template: Path | str | None = None,
+        catalog: CatalogArg = None,
+    ) -> Options:
+        """Options from command-line values: selectors validated, the blank template read and parsed."""
+        sel, ign = tuple(select), tuple(ignore)
+        validate_selectors(sel + ign)
+        return cls(select=sel, ignore=ign, template=read_report(Path(template)) if template else None, catalog=catalog)
+
     def wants(self, finding: Finding) -> bool:
         if self.select and not matches(finding, list(self.select)):
             return False
@@ -87,6 +101,7 @@ LLM_CHECKS = (
     ("FB604", "llm-internal", "answer", "Two statements in the answer contradict each other."),
 )
 LLM_CODES = tuple(code for code, *_ in LLM_CHECKS)
+LLM_FINDING_KINDS = {code: (name, Category(category)) for code, name, category, _summary in LLM_CHECKS}
 LLM_CHECK_NAMES = {name for _c, name, *_ in LLM_CHECKS}
 
 

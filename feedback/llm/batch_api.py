@@ -40,7 +40,6 @@ from feedback.llm.review import (
 from feedback.llm.schema import QuestionReview
 from feedback.llm.verify import QuoteIndex
 from feedback.pipeline import Options, Result, check_file
-from feedback.report import read_report
 from feedback.settings import Settings, load_settings
 
 ENDPOINT = "/v1/chat/completions"
@@ -178,8 +177,7 @@ class State(BaseModel):
     attempts: dict[str, int] = {}  # custom_id → batches it was sent in
 
     def options(self) -> Options:
-        template = read_report(Path(self.template)) if self.template else None
-        return Options(select=tuple(self.select), ignore=tuple(self.ignore), template=template)
+        return Options.from_args(self.select, self.ignore, self.template)
 
     def pending_ids(self) -> set[str]:
         return {cid for b in self.batches if not b.ingested for cid in b.ids}
@@ -568,7 +566,7 @@ def submit(
 ) -> Done:
     """``feedback batch INPUT --out DIR --via batch-api``: send every uncached question as Batch API jobs."""
     settings = _settings(model)
-    options = Options(select=tuple(select), ignore=tuple(ignore), template=read_report(template) if template else None)
+    options = Options.from_args(select, ignore, template)
     ctx = _context(spec, out, options, settings)
     try:
         state = _new_state(spec, ctx, select, ignore, template)
@@ -604,7 +602,7 @@ def export_requests(
 ) -> Done:
     """``--export-requests FILE``: the Batch API input file(s) for every uncached question, nothing uploaded."""
     settings = _settings(model)
-    options = Options(select=tuple(select), ignore=tuple(ignore), template=read_report(template) if template else None)
+    options = Options.from_args(select, ignore, template)
     ctx = _context(spec, out, options, settings)
     try:
         state = _new_state(spec, ctx, select, ignore, template)

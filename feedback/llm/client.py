@@ -133,16 +133,14 @@ class OpenAIChatClient:
 FAKE_KEY = "sk-feedback-no-key"  # local servers need no key, but the SDK insists on one
 
 
+def _sdk_args(settings: Settings) -> dict[str, Any]:
+    """Key, base URL and timeout: the same for the chat and the Batch API clients."""
+    return {"api_key": settings.api_key or FAKE_KEY, "base_url": settings.base_url, "timeout": settings.timeout}
+
+
 def make_client(settings: Settings) -> ChatClient:
     """The single client factory."""
-    return OpenAIChatClient(
-        openai.AsyncOpenAI(
-            api_key=settings.api_key or FAKE_KEY,
-            base_url=settings.base_url,
-            timeout=settings.timeout,
-            max_retries=0,
-        )
-    )
+    return OpenAIChatClient(openai.AsyncOpenAI(**_sdk_args(settings), max_retries=0))
 
 
 class BatchClient(Protocol):
@@ -198,11 +196,4 @@ class OpenAIBatchClient:
 
 def make_batch_client(settings: Settings) -> BatchClient:
     """The Batch API client, built from the same settings (key, base URL, timeout) as the chat client."""
-    return OpenAIBatchClient(
-        openai.OpenAI(
-            api_key=settings.api_key or FAKE_KEY,
-            base_url=settings.base_url,
-            timeout=settings.timeout,
-            max_retries=2,
-        )
-    )
+    return OpenAIBatchClient(openai.OpenAI(**_sdk_args(settings), max_retries=2))

@@ -32,7 +32,7 @@ from feedback.errors import (
     StructuredOutputUnsupported,
     TransientError,
 )
-from feedback.findings import Category, Finding, Severity, Source, Verdict, sort_findings
+from feedback.findings import Finding, Severity, Source, Verdict, sort_findings
 from feedback.llm import tokens
 from feedback.llm.cache import ExchangeLog, ResponseCache, content_hash
 from feedback.llm.client import ChatClient, ChatRequest, ChatResponse, Mode
@@ -40,7 +40,7 @@ from feedback.llm.prompts import PromptSet, load_prompts
 from feedback.llm.redact import Redactor
 from feedback.llm.schema import SCHEMA_NAME, QuestionReview, json_schema
 from feedback.llm.verify import QuoteIndex, normalise
-from feedback.pipeline import LLMStatus, Options, Result
+from feedback.pipeline import LLM_FINDING_KINDS, LLMStatus, Options, Result
 from feedback.report.model import Question, Report
 from feedback.settings import ENABLE_HINT, Settings
 
@@ -463,94 +463,68 @@ def to_findings(review: QuestionReview, job: Job, index: QuoteIndex) -> tuple[li
     def verbatim(quote: str) -> str:
         return index.exact(restore(quote), q)  # the report's own words, not the model's rendering of them
 
-    common: dict[str, Any] = {"source": Source.LLM, "question": q.number}
-    for part in review.parts:
-        if part.answered:
-            continue
-        found.append(
-            Finding(
-                code="FB602",
-                check="llm-missing-part",
-                category=Category.ANSWER,
-                severity=Severity.WARNING,
-                message=f"the answer does not cover: {restore(part.part).rstrip('.')}",
-                line=q.answer.first_line,
-                verdict=Verdict.MISSING_PART,
-                **common,
-            )
+    def make(code: str, severity: Severity, **fields: Any) -> Finding:
+        check, category = LLM_FINDING_KINDS[code]
+        return Finding(
+            code=code, check=check, category=category, severity=severity, source=Source.LLM, question=q.number, **fields
         )
+
+    for part in review.parts:
+        if not part.answered:
+            message = f"the answer does not cover: {restore(part.part).rstrip('.')}"
+            missing = Verdict.MISSING_PART
+            found.append(make("FB602", Severity.WARNING, message=message, line=q.answer.first_line, verdict=missing))
     for claim in review.claims:
         if claim.verdict not in ("contradicted", "unsupported"):
             continue
         item = _match_item(restore(claim.item), job.items)
-        if item is None:
-            dropped += 1
+        contradicted = claim.verdict == "contradicted"
+        if item is None or (contradicted and not ok(claim.quote)):
+            dropped += 1  # a claim about no related item, or a contradiction without a verified quote
             continue
-        if claim.verdict == "contradicted":
-            if not ok(claim.quote):
-                dropped += 1
-                continue
-            found.append(
-                Finding(
-                    code="FB601",
-                    check="llm-claim",
-                    category=Category.CONSISTENCY,
-                    severity=Severity.WARNING,
-                    message=f"the answer contradicts the checklist item: {restore(claim.explanation)}",
-                    line=line(claim.quote),
-                    checklist_item=item.text,
-                    checked=item.checked,
-                    verdict=Verdict.CONTRADICTED,
-                    evidence=(verbatim(claim.quote),),
-                    **common,
-                )
+        if not contradicted and not item.checked:
+            continue  # "unsupported" only concerns ticked items
+        found.append(
+            make(
+                "FB601",
+                Severity.WARNING if contradicted else Severity.INFO,
+                message=(
+                    f"the answer contradicts the checklist item: {restore(claim.explanation)}"
+                    if contradicted
+                    else f"the answer does not back up this ticked item: {restore(claim.explanation)}"
+                ),
+                line=line(claim.quote) if contradicted else q.answer.first_line,
+                checklist_item=item.text,
+                checked=item.checked,
+                verdict=Verdict.CONTRADICTED if contradicted else Verdict.UNSUPPORTED,
+                evidence=(verbatim(claim.quote),) if contradicted else (),
             )
-        elif item.checked:
-            found.append(
-                Finding(
-                    code="FB601",
-                    check="llm-claim",
-                    category=Category.CONSISTENCY,
-                    severity=Severity.INFO,
-                    message=f"the answer does not back up this ticked item: {restore(claim.explanation)}",
-                    line=q.answer.first_line,
-                    checklist_item=item.text,
-                    checked=True,
-                    verdict=Verdict.UNSUPPORTED,
-                    **common,
-                )
-            )
+        )
     for c in review.contradictions:
         if not (ok(c.first_quote) and ok(c.second_quote)):
             dropped += 1
             continue
         found.append(
-            Finding(
-                code="FB604",
-                check="llm-internal",
-                category=Category.ANSWER,
-                severity=Severity.WARNING,
+            make(
+                "FB604",
+                Severity.WARNING,
                 message=f"the answer contradicts itself: {restore(c.explanation)}",
                 line=line(c.first_quote),
                 verdict=Verdict.INTERNAL,
                 evidence=(verbatim(c.first_quote), verbatim(c.second_quote)),
-                **common,
             )
         )
-    for s in review.suggestions:
-        if not ok(s.quote):
+    for sug in review.suggestions:
+        if not ok(sug.quote):
             dropped += 1
             continue
         found.append(
-            Finding(
-                code="FB603",
-                check="llm-suggestion",
-                category=Category.ANSWER,
-                severity=Severity.INFO,
-                message=restore(s.suggestion),
-                line=line(s.quote),
-                evidence=(verbatim(s.quote),),
-                **common,
+            make(
+                "FB603",
+                Severity.INFO,
+                message=restore(sug.suggestion),
+                line=line(sug.quote),
+                evidence=(verbatim(sug.quote),),
             )
         )
     unique = list(dict.fromkeys(found))  # a weak model may repeat itself; Finding is frozen and hashable
