@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skip: corpus {args.corpus} not found")
         return 0
     catalog = load_catalog(args.catalog)
-    labels = sorted(args.labels.glob("*.toml"))
+    labels = sorted(args.labels.rglob("*.toml"))
     tally = Tally()
     for lf in labels:
         score(lf, args.corpus, catalog, tally, args.verbose)
