@@ -372,7 +372,12 @@ def test_eval_script_scores_labels_against_the_engine(tmp_path: Path, capsys: py
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
-    (tmp_path / "contradicted.toml").write_text(
+    labels, corpus = tmp_path / "labels", tmp_path / "corpus"
+    (labels / "heldout").mkdir(parents=True)
+    (labels / "tuning").mkdir()
+    corpus.mkdir()
+    (corpus / "contradicted.md").write_bytes((CASES / "contradicted.md").read_bytes())
+    (labels / "heldout" / "contradicted.toml").write_text(
         """report = "contradicted.md"
 [[item]]
 item = "Put the data under version control, or at least part of it (M8)"
@@ -389,12 +394,34 @@ label = "unsupported"
 """,
         encoding="utf-8",
     )
-    assert module.main(["--labels", str(tmp_path), "--corpus", str(CASES)]) == 0
+    (corpus / "notes.md").write_text(
+        "* [x] Use Hydra for the configs (M11)\n* [ ] Add a linter to CI (M17)\n\n### Question 1\n"
+        "> **What did you do?**\n> Answer:\n\nWe trained a model. TODO: numbers\nAll went well.\n",
+        encoding="utf-8",
+    )
+    (labels / "tuning" / "notes.toml").write_text(
+        """report = "notes.md"
+answered = true
+[[leftover]]
+line = 8
+quote = "TODO: numbers"
+[[leftover]]
+line = 9
+quote = "All went well."
+""",
+        encoding="utf-8",
+    )
+    assert module.main(["--labels", str(labels), "--corpus", str(corpus), "-v"]) == 0
     out = capsys.readouterr().out
-    assert "recall, contradicted (verdict contradicted): 1/1 = 1.00" in out
-    assert "recall, unsupported (verdict unsupported):   0/1 = 0.00" in out
-    assert "recall, unsupported (any finding):           1/1 = 1.00" in out
-    assert "false alarms on consistent items:            0/1 = 0.00" in out
-    assert "verbatim evidence quotes (all corpus):       " in out and "= 1.00" in out
-    assert module.main(["--labels", str(tmp_path), "--corpus", str(tmp_path / "absent")]) == 0
+    heldout, tuning = out.split("== heldout:")[1].split("== tuning:")
+    assert "recall, contradicted (verdict contradicted): 1/1 = 1.00" in heldout
+    assert "recall, unsupported (verdict unsupported):   0/1 = 0.00" in heldout
+    assert "recall, unsupported (any finding):           1/1 = 1.00" in heldout
+    assert "false alarms on consistent items:            0/1 = 0.00" in heldout
+    assert "recall, leftovers (labelled lines):          1/2 = 0.50" in tuning
+    assert "verbatim evidence quotes:                    " in out and "= 1.00" in out
+    # -v lists the tuning part's misses, never a held-out detail
+    assert "notes.md: leftover missed: line 9" in out
+    assert "contradicted.md:" not in out
+    assert module.main(["--labels", str(labels), "--corpus", str(tmp_path / "absent")]) == 0
     assert capsys.readouterr().out.startswith("skip:")

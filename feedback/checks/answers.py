@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from feedback.checks.registry import Context, Hit, rule
 from feedback.findings import Category, Severity
 from feedback.report.model import Question
+from feedback.report.parse import PLACEHOLDER_RE, strip_placeholders
+
+# what is not words: images (also wrapped in a link), HTML tags and comments, links, bare URLs
+MEDIA_RE = re.compile(
+    r"\[!\[[^\]]*\]\([^)]*\)\]\([^)]*\)|!\[[^\]]*\]\((?:<[^>]*>|[^)]*)\)|<!--.*?-->|<[^>\n]+>"
+    r"|\[[^\]]*\]\((?:<[^>]*>|[^)]*)\)|\bhttps?://\S+",
+    re.S,
+)
+WORD_RE = re.compile(r"[^\W_]")
+
+
+def image_only(q: Question) -> bool:
+    """The prompt asks for words, but the answer holds only images (and links, the placeholder): no explanation."""
+    if not q.answered or not q.min_words or not (q.answer.images or q.answer.links):
+        return False
+    rest = MEDIA_RE.sub(" ", PLACEHOLDER_RE.sub(" ", q.answer.text))
+    return WORD_RE.search(rest) is None
 
 
 def _first_text(q: Question) -> str:
@@ -21,10 +39,23 @@ def _first_text(q: Question) -> str:
     "unanswered",
     Category.ANSWER,
     Severity.ERROR,
-    "The question has no answer: empty, the placeholder left, or only dashes.",
+    "The question has no answer: empty, the placeholder left, only dashes, or only images where words are asked.",
 )
 def unanswered(ctx: Context) -> Iterator[Hit]:
     for q in ctx.report.questions:
+        if image_only(q):
+            kind = "an image" if len(q.answer.images) == 1 else "images"
+            if not q.answer.images:
+                kind = "a link"
+            left = " (and the placeholder, to delete)" if q.answer.placeholders else ""
+            yield Hit(
+                f"Question {q.number} has only {kind}{left} and no text: the question asks for "
+                f"{q.min_words}-{q.max_words} words of explanation. Write the answer beside it.",
+                line=q.answer.first_line,
+                question=q.number,
+                evidence=(_first_text(q)[:160],),
+            )
+            continue
         if q.answered:
             continue
         ph = q.answer.placeholders
@@ -66,7 +97,7 @@ def answer_in_prompt(ctx: Context) -> Iterator[Hit]:
 @rule("FB203", "too-short", Category.ANSWER, Severity.WARNING, "The answer is shorter than the recommended length.")
 def too_short(ctx: Context) -> Iterator[Hit]:
     for q in ctx.report.questions:
-        if q.answered and q.min_words and q.answer.words < q.min_words:
+        if q.answered and q.min_words and q.answer.words < q.min_words and not image_only(q):
             yield Hit(
                 f"Question {q.number}: {q.answer.words} words, recommended {q.min_words}-{q.max_words}.",
                 line=q.answer.first_line,
@@ -90,16 +121,35 @@ def too_long(ctx: Context) -> Iterator[Hit]:
     "heading-in-answer",
     Category.STRUCTURE,
     Severity.WARNING,
-    "A heading inside an answer: the course checker stops counting words there.",
+    "The course checker cuts the answer at its first '##' (a heading, also mid-line): the words after it are lost.",
 )
 def heading_in_answer(ctx: Context) -> Iterator[Hit]:
     for q in ctx.report.questions:
-        if q.answered and q.answer.heading_lines:
-            line = q.answer.heading_lines[0]
-            yield Hit(
-                f"Question {q.number} has a heading inside its answer; the course's checker stops at it and counts "
-                f"only {q.answer.words} words. Use bold text instead of a heading.",
-                line=line,
-                question=q.number,
-                evidence=(ctx.report.line_text(line).strip(),),
-            )
+        cut = _course_cut(q) if q.answered else None
+        if cut is None:
+            continue
+        line, col = cut
+        text = next(ln.text for ln in q.answer.lines if ln.number == line)
+        heading = text[col:].strip()
+        where = "in the middle of a line" if text[:col].strip() else "a heading"
+        fix = "Use bold text instead of a heading."
+        if line in q.answer.code_lines:
+            where, fix = "inside a code block", "Write a single '#' there."
+        after = "\n".join([text[col:], *(ln.text for ln in q.answer.lines if ln.number > line)])
+        lost = len(strip_placeholders(after).split())
+        yield Hit(
+            f"Question {q.number}: the course's checker cuts the answer at '{heading[:60]}' ({where}) and counts "
+            f"only the {q.answer.words} words before it; the {lost} words from there on are not counted. {fix}",
+            line=line,
+            question=q.number,
+            evidence=(heading[:120],),
+        )
+
+
+def _course_cut(q: Question) -> tuple[int, int] | None:
+    """(line, column) where the course checker stops reading the answer: its first '##', anywhere on a line."""
+    for ln in q.answer.lines:
+        col = ln.text.find("##")
+        if col >= 0:
+            return ln.number, col
+    return None

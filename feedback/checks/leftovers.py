@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from feedback.checks.answers import image_only
 from feedback.checks.images import NOTE_LINK_RE
 from feedback.checks.registry import Context, Hit, rule
 from feedback.findings import Category, Severity
@@ -110,7 +111,7 @@ def leftover_note(ctx: Context) -> Iterator[Hit]:
 )
 def placeholder_left(ctx: Context) -> Iterator[Hit]:
     for q in ctx.report.questions:
-        if not q.answered:
+        if not q.answered or image_only(q):  # reported as unanswered, which names the placeholder
             continue
         for ph in q.answer.placeholders:
             extra = " (text typed on the same line)" if ph.trailing else ""

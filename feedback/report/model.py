@@ -80,6 +80,7 @@ class Answer:
     code_blocks: int
     code_images: tuple[Image, ...] = ()  # image syntax inside code blocks: shown as code, not as an image
     heading_lines: tuple[int, ...] = ()  # headings inside the answer (the course checker stops counting there)
+    code_lines: frozenset[int] = frozenset()  # lines inside fenced code blocks (fences included)
 
     @property
     def text(self) -> str:

@@ -352,6 +352,7 @@ def _question(
             placeholders=tuple(placeholders),
             code_images=tuple(code_images),
             heading_lines=tuple(heading_lines),
+            code_lines=frozenset(ln.number for ln in answer_lines if ln.number in fenced),
             code_blocks=sum(
                 1
                 for ln in answer_lines
