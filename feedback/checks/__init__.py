@@ -6,7 +6,7 @@ import importlib
 
 from feedback.checks.registry import RULES, Context, Hit, Rule, all_rules, rule
 
-FAMILIES = ("structure", "answers", "images", "leftovers", "checklist", "template", "security")
+FAMILIES = ("structure", "answers", "examples", "images", "leftovers", "checklist", "template", "security")
 
 
 def load_rules() -> None:
