@@ -24,7 +24,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from feedback.course.similar import sketch_lists as course_sketches
 from feedback.errors import FeedbackError, InputError
+from feedback.findings import Finding
 from feedback.pipeline import Options, Result, check_file
 from feedback.report.parse import read_bytes
 
@@ -50,6 +52,7 @@ class Outcome:
     data: dict[str, Any] | None = None  # the report's JSON shape; None when it failed
     error: str = ""
     cached: bool = False
+    sketches: list[list[int]] = field(default_factory=list)  # for answers copied between groups (course stage)
 
 
 @dataclass(slots=True)
@@ -246,6 +249,14 @@ class Worker:
         return data
 
     def write(self, entry: Entry, result: Result, key: str) -> dict[str, Any]:
+        data = self._write_pages(entry, result)
+        # the key is written last, so an interrupted write is never taken for finished work; a review that did
+        # not succeed is not cached, so the next run tries it again
+        if not self.reviewing or result.llm.status == "ok":
+            write_atomic(self.out / ".cache" / f"{entry.slug}.key", key)
+        return data
+
+    def _write_pages(self, entry: Entry, result: Result) -> dict[str, Any]:
         from feedback import render
         from feedback.render.json import result_to_dict
 
@@ -254,23 +265,37 @@ class Worker:
             result.llm.message = self.llm_notice
         for fmt, ext in (("html", "html"), ("markdown", "md"), ("json", "json")):
             write_atomic(self.pages / f"{entry.slug}.{ext}", render.get(fmt)([result]))
-        # the key is written last, so an interrupted write is never taken for finished work; a review that did
-        # not succeed is not cached, so the next run tries it again
-        if not self.reviewing or result.llm.status == "ok":
-            write_atomic(self.out / ".cache" / f"{entry.slug}.key", key)
         return result_to_dict(result)
+
+    def rewrite(
+        self, entry: Entry, data: dict[str, Any], extra: list[Finding], codes: frozenset[str]
+    ) -> dict[str, Any]:
+        """A report's pages again, its saved findings (LLM ones included) with the course-stage ones replaced."""
+        from feedback.course.crosscheck import restore
+
+        result = check_file(entry.path, self.options)
+        restore(result, data, extra, codes)
+        key_file = self.out / ".cache" / f"{entry.slug}.key"
+        key = key_file.read_text(encoding="utf-8") if key_file.is_file() else ""
+        return self.write(entry, result, key) if key else self._write_pages(entry, result)
 
     def check(self, entry: Entry) -> tuple[Outcome, Result | None, str]:
         """The deterministic stages for one report; writes its pages unless an LLM review follows."""
         try:
             key = self.key(entry)
             data = self.cached(entry, key)
+            sketch_file = self.out / ".cache" / f"{entry.slug}.sketch.json"
             if data is not None:
-                return Outcome(entry, data, cached=True), None, key
+                try:
+                    return Outcome(entry, data, cached=True, sketches=json.loads(sketch_file.read_bytes())), None, key
+                except (OSError, ValueError):
+                    pass  # no sketches kept: check it again
             result = check_file(entry.path, self.options)
+            sketches = course_sketches(result.report)
+            write_atomic(sketch_file, json.dumps(sketches, separators=(",", ":")))
             if not self.reviewing:
-                return Outcome(entry, self.write(entry, result, key)), None, key
-            return Outcome(entry), result, key
+                return Outcome(entry, self.write(entry, result, key), sketches=sketches), None, key
+            return Outcome(entry, sketches=sketches), result, key
         except FeedbackError as exc:
             return Outcome(entry, error=str(exc)), None, ""
         except OSError as exc:
@@ -326,6 +351,23 @@ class Runner:
             except (OSError, FeedbackError) as exc:
                 outcome.error = str(exc)
 
+    def _across_groups(self, summary: BatchSummary) -> None:
+        """Course-stage findings (answers copied between groups) added to the pages of the reports they concern."""
+        from feedback.course.crosscheck import across_groups
+
+        wanted = across_groups(summary.outcomes, self.worker.options)
+        for o in summary.outcomes:
+            if o.data is None:
+                continue
+            have = [f for f in o.data["findings"] if f["code"] in wanted.codes]
+            new = wanted.findings.get(o.entry.slug, [])
+            if have == [f.to_dict() for f in new]:
+                continue
+            try:
+                o.data = self.worker.rewrite(o.entry, o.data, new, wanted.codes)
+            except (OSError, FeedbackError) as exc:
+                o.error = str(exc)
+
     def _checked(self, entries: list[Entry]) -> Iterator[tuple[Outcome, Result | None, str]]:
         """Each report's deterministic outcome, in the order they finish."""
         if self.jobs == 1 or len(entries) == 1:
@@ -359,6 +401,7 @@ class Runner:
                 for o, _r, _k in pending:
                     advance(o.entry.name)
         summary.outcomes = [outcomes[e.slug] for e in entries]
+        self._across_groups(summary)
         write_summaries(summary)
         return summary
 

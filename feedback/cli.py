@@ -147,13 +147,15 @@ def rules() -> int:
 
     for r in all_rules():
         print(f"{r.code}  {r.name:24} {r.category.value:12} {r.severity.value:8} {r.summary}")
-    from feedback.pipeline import LLM_CHECKS
+    from feedback.pipeline import COURSE_CHECKS, LLM_CHECKS
 
     for code, name in CONSISTENCY_CHECKS:
         severity, summary = CONSISTENCY_SUMMARIES[code]
         print(f"{code}  {name:24} {'consistency':12} {severity:8} {summary}")
     for code, name, category, summary in LLM_CHECKS:
         print(f"{code}  {name:24} {category:12} {'llm':8} {summary}")
+    for code, name, category, severity, summary in COURSE_CHECKS:
+        print(f"{code}  {name:24} {category:12} {severity:8} {summary} (batch only)")
     return ExitCode.OK
 
 

@@ -80,8 +80,14 @@ def validate_selectors(selectors: tuple[str, ...]) -> None:
     from feedback.consistency import CONSISTENCY_CHECKS
 
     rules = all_rules()
-    names = {r.name for r in rules} | {name for _code, name in CONSISTENCY_CHECKS} | LLM_CHECK_NAMES
+    names = (
+        {r.name for r in rules}
+        | {name for _code, name in CONSISTENCY_CHECKS}
+        | LLM_CHECK_NAMES
+        | {name for _c, name, *_ in COURSE_CHECKS}
+    )
     codes = [r.code for r in rules] + [code for code, _n in CONSISTENCY_CHECKS] + list(LLM_CODES)
+    codes += [code for code, *_ in COURSE_CHECKS]
     for s in selectors:
         if s.lower() in names or any(c.startswith(s.upper()) for c in codes):
             continue
@@ -103,6 +109,11 @@ LLM_CHECKS = (
 LLM_CODES = tuple(code for code, *_ in LLM_CHECKS)
 LLM_FINDING_KINDS = {code: (name, Category(category)) for code, name, category, _summary in LLM_CHECKS}
 LLM_CHECK_NAMES = {name for _c, name, *_ in LLM_CHECKS}
+
+# Checks across the reports of a course (feedback.course), run by `feedback batch` only.
+COURSE_CHECKS = (
+    ("FB801", "similar-answer", "answer", "warning", "An answer nearly the same as another group's answer."),
+)
 
 
 def check_report(report: Report, options: Options | None = None, source: str = "<input>") -> Result:

@@ -1,0 +1,83 @@
+"""Checks across the reports of a course, run once every report is checked: today, answers copied between groups.
+
+Their findings go into the pages of the reports they concern. A report's saved findings (LLM ones included) are
+kept; only the course-stage findings are replaced, so a rerun that finds the same pairs rewrites nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from feedback.course import similar
+from feedback.findings import Category, Finding, Severity, Source, Verdict, matches, sort_findings
+from feedback.report import read_report
+
+if TYPE_CHECKING:
+    from feedback.batch import Outcome
+    from feedback.pipeline import Options, Result
+
+COURSE_CODES = frozenset({similar.CODE})
+
+
+@dataclass(slots=True)
+class Wanted:
+    """The course-stage findings each report should carry, by report slug."""
+
+    codes: frozenset[str] = COURSE_CODES
+    findings: dict[str, list[Finding]] = field(default_factory=dict)
+
+
+def _enabled(options: Options) -> bool:
+    probe = Finding(
+        code=similar.CODE, check=similar.CHECK, category=Category.ANSWER, severity=Severity.WARNING, message=""
+    )
+    return options.wants(probe)
+
+
+def across_groups(outcomes: Sequence[Outcome], options: Options) -> Wanted:
+    done = [o for o in outcomes if o.data is not None]
+    if len(done) < 2 or not _enabled(options):
+        return Wanted()
+    by_slug = {o.entry.slug: o for o in done}
+    per_report = [
+        (o.entry.slug, o.entry.group or o.entry.slug, [similar.Sketch.from_list(s) for s in o.sketches]) for o in done
+    ]
+    found = similar.find_matches(per_report, lambda slug: read_report(by_slug[slug].entry.path))
+    groups = {o.entry.slug: o.entry.group or o.entry.name for o in done}
+    return Wanted(findings=similar.findings_by_report(found, groups))
+
+
+def finding_from_dict(d: dict[str, Any]) -> Finding:
+    """A finding as saved in a report's JSON page, read back."""
+    return Finding(
+        code=d["code"],
+        check=d["check"],
+        category=Category(d["category"]),
+        severity=Severity(d["severity"]),
+        source=Source(d.get("source", "rule")),
+        message=d["message"],
+        line=d.get("line"),
+        question=d.get("question"),
+        questions=tuple(d.get("questions") or ()),
+        checklist_item=d.get("checklist_item"),
+        checked=d.get("checked"),
+        verdict=Verdict(d["verdict"]) if d.get("verdict") else None,
+        confidence=d.get("confidence"),
+        evidence=tuple(d.get("evidence") or ()),
+    )
+
+
+def restore(result: Result, data: dict[str, Any], extra: list[Finding], codes: frozenset[str]) -> None:
+    """Give a freshly parsed result the findings and LLM status saved in ``data``, course findings replaced."""
+    kept = [finding_from_dict(f) for f in data.get("findings", []) if f.get("code") not in codes]
+    result.findings = sort_findings(kept + list(extra))
+    llm = data.get("llm") or {}
+    for name in ("status", "message", "model", "prompt_version", "calls", "cached", "dropped_unverified"):
+        if name in llm:
+            setattr(result.llm, name, llm[name])
+    result.llm.failed_questions = {int(k): v for k, v in (llm.get("failed_questions") or {}).items()}
+
+
+__all__ = ["COURSE_CODES", "Wanted", "across_groups", "finding_from_dict", "matches", "restore"]
