@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -90,6 +91,6 @@ def sort_findings(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=Finding.sort_key)
 
 
-def matches(finding: Finding, selectors: list[str]) -> bool:
-    """True when a selector is a prefix of the finding's code or equals its check name (flake8-style)."""
-    return any(finding.code.startswith(s.upper()) or finding.check == s.lower() for s in selectors)
+def matches(code: str, check: str, selectors: Sequence[str]) -> bool:
+    """True when a selector is a prefix of the code or equals the check name (flake8-style)."""
+    return any(code.startswith(s.upper()) or check == s.lower() for s in selectors)

@@ -70,9 +70,13 @@ class Options:
         return cls(select=sel, ignore=ign, template=read_report(Path(template)) if template else None, catalog=catalog)
 
     def wants(self, finding: Finding) -> bool:
-        if self.select and not matches(finding, list(self.select)):
+        return self.wants_check(finding.code, finding.check)
+
+    def wants_check(self, code: str, name: str) -> bool:
+        """Whether findings with this code and check name are kept: a stage none of whose checks are is skipped."""
+        if self.select and not matches(code, name, self.select):
             return False
-        return not (self.ignore and matches(finding, list(self.ignore)))
+        return not (self.ignore and matches(code, name, self.ignore))
 
 
 def validate_selectors(selectors: tuple[str, ...]) -> None:
@@ -122,13 +126,14 @@ def check_report(report: Report, options: Options | None = None, source: str = "
     ctx = Context(report=report, template=options.template, base_dir=base_dir)
     findings: list[Finding] = []
     for r in all_rules():
-        if r.needs_template and options.template is None:
+        if (r.needs_template and options.template is None) or not options.wants_check(r.code, r.name):
             continue
         findings.extend(r.run(ctx))
     if options.consistency:
-        from feedback.consistency import analyse
+        from feedback.consistency import CONSISTENCY_CHECKS, analyse
 
-        findings.extend(analyse(report, options.catalog))
+        if any(options.wants_check(code, name) for code, name in CONSISTENCY_CHECKS):  # else the stage is skipped
+            findings.extend(analyse(report, options.catalog))
     findings = [f for f in findings if options.wants(f)]
     return Result(report=report, findings=sort_findings(findings), source=source)
 

@@ -27,18 +27,12 @@ def _word_before(text: str, pos: int) -> bool:
     return pos > 0 and (text[pos - 1].isalnum() or text[pos - 1] == "_")
 
 
-def _match_at_leads(text: str, rx: re.Pattern[str], boundary: bool, leads: tuple[str, ...]) -> list[tuple[int, int]]:
-    """Like ``finditer``, but only tries positions where one of the pattern's leading literals occurs: much faster
-    than letting the regex engine try every position when the pattern does not start with a plain literal."""
-    starts: set[int] = set()
-    for lead in leads:
-        i = text.find(lead)
-        while i != -1:
-            starts.add(i)
-            i = text.find(lead, i + 1)
+def _match_at(text: str, rx: re.Pattern[str], boundary: bool, starts: list[int]) -> list[tuple[int, int]]:
+    """Like ``finditer``, but only tries ``starts`` (sorted), the positions of the pattern's leading literals: much
+    faster than letting the regex engine try every position when the pattern does not start with a plain literal."""
     out: list[tuple[int, int]] = []
     last = -1
-    for i in sorted(starts):
+    for i in starts:
         if i < last or (boundary and _word_before(text, i)):
             continue
         m = rx.match(text, i)
@@ -68,19 +62,171 @@ def _leading(seq: Any) -> frozenset[str] | None:
     return frozenset({"".join(run)}) if run else None
 
 
-class Memo:
-    """What one text has already been asked: literal look-ups and pattern matches."""
+class Scanner:
+    """Every literal the catalog's patterns need, found in a text in one pass (an Aho-Corasick automaton)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, literals: set[str]) -> None:
+        import ahocorasick
+
+        self.literals = frozenset(literals)
+        self._automaton = ahocorasick.Automaton()
+        for lit in sorted(self.literals):
+            self._automaton.add_word(lit, lit)
+        if self.literals:
+            self._automaton.make_automaton()
+
+    def __reduce__(self) -> tuple[type[Scanner], tuple[set[str]]]:
+        return Scanner, (set(self.literals),)
+
+    def scan(self, text: str) -> dict[str, list[int]]:
+        """Start offsets of every (also overlapping) occurrence of every literal, in order, by literal."""
+        at: dict[str, list[int]] = {}
+        if self.literals:
+            for end, lit in self._automaton.iter(text):
+                at.setdefault(lit, []).append(end - len(lit) + 1)
+        return at
+
+
+class Memo:
+    """What one text holds: where the catalog's literals occur (one scan for all of them, with ``scanner``) and the
+    matches of every pattern asked so far."""
+
+    def __init__(self, text: str, scanner: Scanner | None = None) -> None:
         self.text = text
-        self.literals: dict[str, bool] = {}
+        self.scanner = scanner
+        self._at: dict[str, list[int]] | None = None
+        self._found: dict[str, list[int]] = {}
         self.matches: dict[tuple[str, bool], list[tuple[int, int]]] = {}
 
-    def has(self, literal: str) -> bool:
-        found = self.literals.get(literal)
+    def positions(self, literal: str) -> list[int]:
+        """Start offsets of every occurrence of ``literal`` in the text, in order (overlapping ones too)."""
+        if self.scanner is not None and literal in self.scanner.literals:
+            if self._at is None:
+                self._at = self.scanner.scan(self.text)
+            return self._at.get(literal, [])
+        found = self._found.get(literal)
         if found is None:
-            found = self.literals[literal] = literal in self.text
+            found = self._found[literal] = _find_all(self.text, literal)
         return found
+
+    def has(self, literal: str) -> bool:
+        return bool(self.positions(literal))
+
+
+def _find_all(text: str, literal: str) -> list[int]:
+    out: list[int] = []
+    i = text.find(literal)
+    while i != -1:
+        out.append(i)
+        i = text.find(literal, i + 1)
+    return out
+
+
+def _windowed(text: str, rx: re.Pattern[str], starts: list[int], back: int, reach: int) -> list[tuple[int, int]]:
+    """Exactly ``[(m.start(), m.end()) for m in rx.finditer(text)]`` for a pattern every match of which starts at
+    most ``back`` characters before one of ``starts`` (sorted occurrences of literals every match contains) and whose
+    matching looks at most ``reach`` characters past its start: only the windows around those occurrences are
+    searched. A search cut off at ``b + reach`` decides every start up to ``b`` as the whole text would, so only a
+    match starting by ``b`` is taken from it."""
+    out: list[tuple[int, int]] = []
+    pos, n = 0, len(text)
+    windows: list[list[int]] = []
+    for q in starts:
+        a = q - back
+        if windows and a <= windows[-1][1] + 1:
+            windows[-1][1] = q
+        else:
+            windows.append([a, q])
+    for a, b in windows:
+        lo = max(a, pos, 0)
+        while lo <= b:
+            m = rx.search(text, lo, min(n, b + reach))
+            if m is None or m.start() > b:
+                break
+            out.append((m.start(), m.end()))
+            pos = lo = m.end()
+    return out
+
+
+_AT_END = {sre_constants.AT_END, sre_constants.AT_END_LINE, sre_constants.AT_END_STRING}
+_ONE_CHAR = {sre_constants.LITERAL, sre_constants.NOT_LITERAL, sre_constants.IN, sre_constants.ANY}
+_UNBOUNDED = 10_000
+
+
+def _lookahead(seq: Any) -> int | None:
+    """How far past the matched text the pattern may look (None: too far to tell, or an end anchor)."""
+    extra = 0
+    for op, av in seq:
+        if op in _ONE_CHAR:
+            continue
+        if op is sre_constants.AT:
+            if av in _AT_END:
+                return None
+            extra = max(extra, 1)
+            continue
+        if op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT):
+            inner = _lookahead(av[1])
+            width = av[1].getwidth()[1]
+            if inner is None or width >= _UNBOUNDED:
+                return None
+            extra = max(extra, inner + (width if av[0] == 1 else 0))
+            continue
+        if op is sre_constants.SUBPATTERN:
+            subs = [av[-1]]
+        elif op is sre_constants.BRANCH:
+            subs = list(av[1])
+        elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT):
+            subs = [av[2]]
+        else:
+            return None  # back-references, conditionals, atomic groups: not worth reasoning about
+        for sub in subs:
+            inner = _lookahead(sub)
+            if inner is None:
+                return None
+            extra = max(extra, inner)
+    return extra
+
+
+def _ignores_case(parsed: Any) -> bool:
+    if parsed.state.flags & re.IGNORECASE:
+        return True
+    stack = list(parsed)
+    while stack:
+        op, av = stack.pop()
+        if op is sre_constants.SUBPATTERN:
+            if av[1] & re.IGNORECASE:
+                return True
+            stack.extend(av[-1])
+        elif op is sre_constants.BRANCH:
+            for b in av[1]:
+                stack.extend(b)
+        elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT):
+            stack.extend(av[2])
+        elif op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT):
+            stack.extend(av[1])
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """One evidence pattern and what makes it fast to run."""
+
+    rx: re.Pattern[str]
+    boundary: bool  # a leading \b was taken off: checked by hand after each match
+    gate: frozenset[str] | None  # lower-cased literals one of which every match contains
+    leads: tuple[str, ...] | None  # literals every match starts with (their positions are the only ones tried)
+    anchors: frozenset[str] | None = None  # literals as written, one of which every match contains (for windows)
+    back: int = 0  # how far before an anchor's start a match may start
+    reach: int = 0  # how far past its start matching may look
+    literal: str | None = None  # the pattern is this plain string: its matches are its occurrences
+
+    def literals(self) -> set[str]:
+        return {
+            *(self.gate or ()),
+            *(self.leads or ()),
+            *(self.anchors or ()),
+            *([self.literal] if self.literal else ()),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,41 +234,52 @@ class Terms:
     """Patterns matched against lower-cased answer text, each pre-checked with literals it cannot match without.
 
     Python's regex engine only scans fast when a pattern starts with a literal, so a leading ``\\b`` is taken off
-    and checked by hand after each match.
+    and checked by hand after each match; and a pattern whose matches are short and contain a known literal is only
+    searched around that literal's occurrences (found for all patterns at once by :class:`Memo`).
     """
 
-    # (literals one of which every match contains, pattern, leading \\b taken off, literals every match starts with)
-    patterns: tuple[tuple[frozenset[str] | None, re.Pattern[str], bool, tuple[str, ...] | None], ...]
+    patterns: tuple[Pattern, ...]
 
     def finditer(self, text: str, memo: Memo | None = None) -> list[tuple[int, int]]:
         """(start, end) of every match in ``text``. ``memo`` (one per text) keeps literal look-ups and the matches
         of patterns that several topics share, so each runs once per text."""
+        memo = memo if memo is not None else Memo(text)
         out: list[tuple[int, int]] = []
-        for gate, rx, boundary, leads in self.patterns:
-            key = (rx.pattern, boundary)
-            if memo is not None and key in memo.matches:
-                out += memo.matches[key]
-                continue
-            found: list[tuple[int, int]] = []
-            if gate is None or any(memo.has(g) if memo is not None else g in text for g in gate):
-                if leads is not None:
-                    found = _match_at_leads(text, rx, boundary, leads)
-                elif boundary:
-                    found = [(m.start(), m.end()) for m in rx.finditer(text) if not _word_before(text, m.start())]
-                else:
-                    found = [(m.start(), m.end()) for m in rx.finditer(text)]
-            if memo is not None:
-                memo.matches[key] = found
+        for p in self.patterns:
+            key = (p.rx.pattern, p.boundary)
+            found = memo.matches.get(key)
+            if found is None:
+                found = memo.matches[key] = _run(p, text, memo)
             out += found
         return out
 
     def search(self, text: str) -> bool:
-        for gate, rx, boundary, _leads in self.patterns:
-            if gate is not None and not any(g in text for g in gate):
+        for p in self.patterns:
+            if p.gate is not None and not any(g in text for g in p.gate):
                 continue
-            if any(not (boundary and _word_before(text, m.start())) for m in rx.finditer(text)):
+            if any(not (p.boundary and _word_before(text, m.start())) for m in p.rx.finditer(text)):
                 return True
         return False
+
+
+def _run(p: Pattern, text: str, memo: Memo) -> list[tuple[int, int]]:
+    if p.gate is not None and not any(memo.has(g) for g in p.gate):
+        return []
+    if p.leads is not None:
+        starts = sorted({i for lead in p.leads for i in memo.positions(lead)})
+        return _match_at(text, p.rx, p.boundary, starts)
+    if p.literal is not None:
+        found, last, n = [], 0, len(p.literal)
+        for i in memo.positions(p.literal):
+            if i >= last:  # matches do not overlap
+                found.append((i, i + n))
+                last = i + n
+    elif p.anchors is not None:
+        starts = sorted({i for lit in p.anchors for i in memo.positions(lit)})
+        found = _windowed(text, p.rx, starts, p.back, p.reach)
+    else:
+        found = [(m.start(), m.end()) for m in p.rx.finditer(text)]
+    return [f for f in found if not _word_before(text, f[0])] if p.boundary else found
 
 
 _ITEM_COMMENT = re.compile(r"\s+(?:->|=>|--|—|\(?comment:|\(?note:)", re.IGNORECASE)
@@ -164,6 +321,7 @@ class Catalog:
     topics: tuple[Topic, ...]
     open_questions: re.Pattern[str] | None = None  # questions whose "no" denies none of their topics
     contribution_questions: re.Pattern[str] | None = None  # answers listing who did what: mentions are claims
+    scanner: Scanner | None = field(default=None, compare=False, repr=False)  # every literal of every pattern
     _memo: dict[tuple[str, str], tuple[Topic, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def topics_for_item(self, item: ChecklistItem) -> tuple[Topic, ...]:
@@ -207,8 +365,9 @@ def _compile(where: str, patterns: Any) -> re.Pattern[str] | None:
         raise ConfigError(f"{where}: bad regular expression ({exc})") from exc
 
 
-def _required(seq: Any) -> frozenset[str] | None:
-    """Literal strings of which at least one occurs in every match of the parsed pattern ``seq`` (None: unknown)."""
+def _required(seq: Any, lower: bool = True) -> frozenset[str] | None:
+    """Literal strings of which at least one occurs in every match of the parsed pattern ``seq`` (None: unknown),
+    lower-cased unless ``lower`` is false."""
     best: frozenset[str] | None = None
 
     def consider(cands: frozenset[str] | None) -> None:
@@ -219,17 +378,17 @@ def _required(seq: Any) -> frozenset[str] | None:
     run: list[str] = []
     for op, av in seq:
         if op is sre_constants.LITERAL:
-            run.append(chr(av).lower())
+            run.append(chr(av).lower() if lower else chr(av))
             continue
         if run:
             consider(frozenset({"".join(run)}))
             run = []
         if op is sre_constants.SUBPATTERN:
-            consider(_required(av[-1]))
+            consider(_required(av[-1], lower))
         elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT) and av[0] >= 1:
-            consider(_required(av[2]))
+            consider(_required(av[2], lower))
         elif op is sre_constants.BRANCH:
-            subs = [_required(b) for b in av[1]]
+            subs = [_required(b, lower) for b in av[1]]
             if all(subs):
                 consider(frozenset().union(*(x for x in subs if x)))
     if run:
@@ -256,8 +415,24 @@ def _terms(where: str, patterns: Any) -> Terms | None:
         # a plain literal start is scanned fast by the regex engine itself; lead positions help the others
         if leads is not None and body.startswith(leads[0]) and len(leads) == 1:
             leads = None
-        out.append((req if req and min(map(len, req)) >= 2 else None, rx, boundary, leads))
+        gate = req if req and min(map(len, req)) >= 2 else None
+        plain = all(op is sre_constants.LITERAL for op, _av in parsed) and not _ignores_case(parsed)
+        literal = "".join(chr(av) for _op, av in parsed) if plain and len(parsed) else None
+        out.append(Pattern(rx, boundary, gate, leads, *_window(parsed), literal=literal))
     return Terms(tuple(out)) if out else None
+
+
+def _window(parsed: Any) -> tuple[frozenset[str] | None, int, int]:
+    """The literals a windowed search of the pattern may start from, with how far before and past them it looks
+    (no literals: the pattern is searched through the whole text)."""
+    anchors = None if _ignores_case(parsed) else _required(parsed, lower=False)
+    shortest, widest = parsed.getwidth()
+    ahead = _lookahead(parsed)
+    # a one-letter anchor would open a window almost everywhere; a rare sign ("%") is a good one
+    rare = anchors is not None and all(len(a) >= 2 or not (a.isalnum() or a.isspace()) for a in anchors)
+    if not anchors or not rare or shortest == 0 or widest >= _UNBOUNDED or ahead is None:
+        return None, 0, 0
+    return anchors, widest - min(map(len, anchors)), widest + ahead + 2
 
 
 def _flag(where: str, raw: dict[str, Any], key: str, default: bool) -> bool:
@@ -316,10 +491,12 @@ def _load(path: Path, mtime_ns: int) -> Catalog:
     ids = [t.id for t in topics]
     if len(set(ids)) != len(ids):
         raise ConfigError(f"{path}: duplicate topic ids")
+    terms = [x for t in topics for x in (t.terms, t.strong, t.local, t.negative) if x is not None]
     return Catalog(
         family=str(data.get("family", path.stem)),
         path=path,
         topics=topics,
+        scanner=Scanner({lit for x in terms for p in x.patterns for lit in p.literals()}),
         open_questions=_compile(f"{path.name}: open_questions", data.get("open_questions", [])),
         contribution_questions=_compile(f"{path.name}: contribution_questions", data.get("contribution_questions", [])),
     )

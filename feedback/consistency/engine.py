@@ -163,7 +163,7 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
         s = order[k].sentences[i]
         return (k, s) if p - offsets[k] < s.end else None
 
-    memo = Memo(joined)
+    memo = Memo(joined, catalog.scanner)  # every literal of the catalog found in one scan
     mentions: dict[str, list[Mention]] = {}
     for topic in topics:
         found: dict[tuple[int, int], tuple[list[Span], list[tuple[int, int]]]] = {}

@@ -1,0 +1,95 @@
+"""The fast paths give exactly what the plain ones give: windowed pattern search against ``finditer`` for every
+catalog pattern, and skipping a stage that --select/--ignore exclude against filtering its findings afterwards."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from feedback.consistency import load_catalog
+from feedback.consistency.catalog import CatalogArg, Memo, Pattern, _run, _word_before
+from feedback.consistency.evidence import split_answer
+from feedback.findings import Finding
+from feedback.pipeline import Options, check_report
+from feedback.report import Report, read_report
+from tests.conftest import CORPUS, FIXTURES, needs_corpus
+
+CATALOG = load_catalog()
+PATTERNS: dict[tuple[str, bool], Pattern] = {
+    (p.rx.pattern, p.boundary): p
+    for t in CATALOG.topics
+    for terms in (t.terms, t.strong, t.local, t.negative, t.context)
+    if terms is not None
+    for p in terms.patterns
+}
+
+
+def _plain(p: Pattern, text: str) -> list[tuple[int, int]]:
+    """What a pattern finds without any shortcut (leading-literal patterns only try their literals' positions)."""
+    if p.gate is not None and not any(g in text for g in p.gate):
+        return []
+    if p.leads is not None:
+        out, last = [], -1
+        starts = sorted({i for lead in p.leads for i in range(len(text)) if text.startswith(lead, i)})
+        for i in starts:
+            if i >= last and not (p.boundary and _word_before(text, i)) and (m := p.rx.match(text, i)):
+                out.append((i, m.end()))
+                last = m.end()
+        return out
+    return [(m.start(), m.end()) for m in p.rx.finditer(text) if not (p.boundary and _word_before(text, m.start()))]
+
+
+def _check_all(text: str) -> None:
+    memo = Memo(text, CATALOG.scanner)
+    for key, p in PATTERNS.items():
+        assert _run(p, text, memo) == _plain(p, text), key
+
+
+def test_most_patterns_take_a_fast_path() -> None:
+    fast = [p for p in PATTERNS.values() if p.literal or p.anchors or p.leads]
+    assert len(fast) >= 0.9 * len(PATTERNS)
+
+
+# words the catalog's patterns are made of, with punctuation and line breaks between them
+_WORDS = sorted({w for key in PATTERNS for w in key[0].replace("\\b", " ").split() if w.isalpha()} | {"we", "not"})
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from([*_WORDS, " ", "  ", ". ", "\n", "\n\n", "-", "%", "7", "_", "ing", "s"]), max_size=60))
+def test_windowed_search_equals_finditer_on_generated_text(parts: list[str]) -> None:
+    _check_all("".join(parts).lower())
+
+
+@needs_corpus
+def test_windowed_search_equals_finditer_on_the_corpus() -> None:
+    for path in sorted(CORPUS.glob("*.md")):
+        report = read_report(path)
+        _check_all("\n\n".join(split_answer(q).norm for q in report.questions if q.answered and q.answer.lines))
+
+
+@needs_corpus
+def test_a_stage_excluded_by_select_or_ignore_is_skipped_with_the_same_result() -> None:
+    report = read_report(sorted(CORPUS.glob("*.md"))[0])
+    every = check_report(report, Options()).findings
+    for sel, ign in ((("FB1",), ()), ((), ("FB5",)), (("claim-contradicted",), ()), (("FB5",), ("FB502",))):
+        opts = Options(select=sel, ignore=ign)
+        assert check_report(report, opts).findings == [f for f in every if opts.wants(f)]
+
+
+def test_ignoring_the_consistency_stage_does_not_run_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import feedback.consistency as consistency
+
+    calls: list[Report] = []
+    original = consistency.analyse
+
+    def spy(report: Report, catalog: CatalogArg = None) -> list[Finding]:
+        calls.append(report)
+        return original(report, catalog)
+
+    monkeypatch.setattr(consistency, "analyse", spy)
+    report = read_report(FIXTURES / "consistency" / "contradicted.md")
+    check_report(report, Options(ignore=("FB5",)))
+    assert calls == []
+    check_report(report, Options(select=("FB503",)))
+    assert calls == [report]
