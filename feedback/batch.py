@@ -261,6 +261,7 @@ class Worker:
         from feedback.render.json import result_to_dict
 
         result.source = entry.name
+        result.page_dir = self.pages
         if self.llm_notice and not result.llm.message:
             result.llm.message = self.llm_notice
         for fmt, ext in (("html", "html"), ("markdown", "md"), ("json", "json")):
@@ -431,7 +432,8 @@ def _progress(total: int, enabled: bool | None) -> Iterator[Callable[[str], None
 
 
 def write_summaries(summary: BatchSummary) -> None:
-    """findings.csv, summary.csv and index.html from every report's JSON shape, in report order."""
+    """findings.csv, summary.csv, the course pages and each group's feedback text, in report order."""
+    from feedback.course.pages import Course
     from feedback.render.csv import (
         FINDING_COLUMNS,
         SUMMARY_COLUMNS,
@@ -440,22 +442,34 @@ def write_summaries(summary: BatchSummary) -> None:
         summary_row,
         to_csv,
     )
-    from feedback.render.view import environment
 
     findings: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
+    course = Course()
     for o in summary.outcomes:
         e = o.entry
         group = e.group or (result_group(o.data) if o.data is not None else "")
         page = f"reports/{e.slug}.html" if o.data is not None else ""
         if o.data is not None:
             findings.extend(finding_rows(o.data, group, e.name))
-        rows.append(summary_row(o.data, group, e.name, o.error, page))
+        row = summary_row(o.data, group, e.name, o.error, page)
+        rows.append(row)
+        letter = course.add(group, e.name, page, o.data, o.error, row)
+        if letter:
+            _write_if_changed(summary.out / "reports" / f"{e.slug}.feedback.md", letter)
     # UTF-8 with a byte-order mark so spreadsheet programs pick the right encoding
     write_atomic(summary.out / "findings.csv", "\ufeff" + to_csv(FINDING_COLUMNS, findings))
     write_atomic(summary.out / "summary.csv", "\ufeff" + to_csv(SUMMARY_COLUMNS, rows))
-    index = environment(html=True).get_template("index.html.j2").render(rows=rows, total=len(rows))
-    write_atomic(summary.out / "index.html", index)
+    course.write(summary.out, write_atomic, to_csv)
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    write_atomic(path, text)
 
 
 def make_reviewer(model: str | None = None) -> tuple[ReviewFn | None, str, str]:

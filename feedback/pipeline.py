@@ -42,6 +42,7 @@ class Result:
     findings: list[Finding]
     llm: LLMStatus = field(default_factory=LLMStatus)
     source: str = "<input>"
+    page_dir: Path | None = None  # where its HTML page is written (batch): images are linked relative to it
 
     @property
     def has_errors(self) -> bool:

@@ -84,11 +84,11 @@ def dump_dom(page: Path, tmp_path: Path) -> tuple[str, list[str]]:
     return run.stdout, re.findall(r":CONSOLE[^\]]*\] (.*)", run.stderr)
 
 
-def screenshot(page: Path, tmp_path: Path, name: str) -> Path:
+def screenshot(page: Path, tmp_path: Path, name: str, size: str = "1280,1800") -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / name
     shot.unlink(missing_ok=True)
-    chromium(page, tmp_path, f"--screenshot={shot}", "--window-size=1280,1800")
+    chromium(page, tmp_path, f"--screenshot={shot}", f"--window-size={size}")
     data = shot.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 20_000  # a real rendering, not a blank image
     return shot
@@ -143,9 +143,85 @@ def test_index_in_a_browser_sorts_by_contradictions(tmp_path: Path) -> None:
     dom, console = dump_dom(sorted_index, tmp_path)
     assert console == []
     assert html_attribute(dom, "data-js-errors") is None
-    order = re.findall(r'<tr class="ok" data-report="(g\d)/reports/README.md">', dom)
+    order = re.findall(r'<tr class="ok" data-report="(g\d)/reports/README.md"', dom)
     assert order == ["g2", "g4", "g3", "g1"]
     assert 'aria-sort="descending"' in dom
     for href in re.findall(r'<a href="([^"]+)"', dom):
         assert (out / href).is_file()
     screenshot(sorted_index, tmp_path, "index.png")
+
+
+# a real 2x2 PNG, so the browser can decode it and report its natural size
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a73000000164944415478da63f8cfc0f09f81e13f03"
+    "c37f0606060018f403fd9ec1c2b90000000049454e44ae426082"
+)
+COPIED = (
+    "Our training pipeline pulls the raw sensor files from the shared bucket every night, removes broken rows, "
+    "resamples every series to one reading per minute, stores cleaned parquet tables, trains the boosted model on "
+    "the last ninety days and promotes it only when the validation error beats the current model by two percent."
+)
+
+
+def _course(tmp_path: Path) -> Path:
+    """Four invented groups: one with a screenshot on disk, two sharing an answer, one leaving a question open."""
+    root = tmp_path / "course"
+    for group in ("g1", "g2", "g3", "g4"):
+        (root / group / "reports" / "figures").mkdir(parents=True)
+    (root / "g1" / "reports" / "figures" / "board.png").write_bytes(PNG)
+    texts = {
+        "g1": make_report(q2="We used uv. ![our board](figures/board.png) ![gone](figures/missing.png)"),
+        "g2": make_report(q2=COPIED),
+        "g3": make_report(q2=COPIED.replace("every night", "each night")),
+        "g4": make_report(),
+    }
+    for group, text in texts.items():
+        (root / group / "reports" / "README.md").write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    Runner(out, Options()).run(discover(str(root)))
+    return out
+
+
+def test_course_pages_in_a_browser(tmp_path: Path) -> None:
+    out = _course(tmp_path)
+
+    # index: the filter by code hides every report without that code, and the page fits a 1366 px screen
+    pick = (
+        "<script>const f = document.getElementById('filters'); f.elements.code.value = 'FB801';"
+        "f.dispatchEvent(new Event('change'));"
+        "const shown = Array.from(document.querySelectorAll('#reports tbody tr')).filter((r) => !r.hidden)"
+        ".map((r) => r.dataset.report.split('/')[0]);"
+        "document.documentElement.setAttribute('data-shown', shown.join(' '));"
+        "document.documentElement.setAttribute('data-width', document.documentElement.scrollWidth);</script>"
+    )
+    dom = chromium(instrument(out / "index.html", at_end=pick), tmp_path, "--window-size=1366,900", "--dump-dom").stdout
+    assert html_attribute(dom, "data-js-errors") is None
+    assert html_attribute(dom, "data-shown") == "g2 g3"
+    assert int(html_attribute(dom, "data-width") or 0) <= 1366
+    screenshot(instrument(out / "index.html"), tmp_path, "course-index.png", "1366,900")
+
+    # checklist matrix: every cell links to an item row that exists on the group's page
+    matrix = (out / "checklist.html").read_text(encoding="utf-8")
+    links = re.findall(r'<td class="c (\w+)"[^>]*><a href="([^"#]+)#([^"]+)">', matrix)
+    assert len(links) == 4 * 3  # four groups, three items each
+    for _state, page, anchor in links:
+        assert f'id="{anchor}"' in (out / page).read_text(encoding="utf-8")
+    assert {state for state, _p, _a in links} >= {"ticked", "unticked"}
+    dom, console = dump_dom(instrument(out / "checklist.html"), tmp_path)
+    assert console == [] and html_attribute(dom, "data-js-errors") is None
+    screenshot(instrument(out / "checklist.html"), tmp_path, "course-checklist.png", "1366,900")
+
+    # a report page: back link, the screenshot displayed (decoded by the browser), the missing one named
+    g1 = next((out / "reports").glob("g1*.html"))
+    measure = (
+        "<script>window.addEventListener('load', () => {"
+        "const img = document.querySelector('.images img');"
+        "document.documentElement.setAttribute('data-img', img ? img.naturalWidth + 'x' + img.naturalHeight : 'none');"
+        "});</script>"
+    )
+    page = instrument(g1, at_end=measure)
+    dom, console = dump_dom(page, tmp_path)
+    assert console == [] and html_attribute(dom, "data-js-errors") is None
+    assert html_attribute(dom, "data-img") == "2x2"
+    assert 'href="../index.html"' in dom and "file not found" in dom
+    screenshot(page, tmp_path, "course-report.png", "1366,1800")

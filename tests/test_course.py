@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import pytest
+
 from feedback.batch import run_batch
+from tests.conftest import CORPUS
 
 PROMPT = """### Question {n}
 > **Describe how you {topic}.**
@@ -93,3 +97,67 @@ def test_ignoring_the_check_skips_it(tmp_path: Path) -> None:
     out = tmp_path / "out"
     summary, _ = run_batch(str(src), out, Options(ignore=("FB8",)), jobs=1, progress=False)
     assert all(_findings(out, o.entry.slug) == [] for o in summary.outcomes)
+
+
+def test_course_pages_and_csvs(tmp_path: Path) -> None:
+    src = tmp_path / "course"
+    answers = {"alpha": (COPIED, OWN[0]), "beta": (COPIED, OWN[1]), "gamma": ("", OWN[0][:60])}
+    for group, (a3, a4) in answers.items():
+        (src / group).mkdir(parents=True)
+        checklist = (
+            "## Checklist\n\n* [x] Put the data under version control with DVC (M8)\n"
+            "* [ ] Deploy the model on Cloud Run (M23)\n\n"
+        )
+        if group == "gamma":  # another template era words the item differently, and leaves the second out
+            checklist = "## Checklist\n\n* [ ] Setup version control for your data\n\n"
+        (src / group / "README.md").write_text(checklist + _report(a3, a4), encoding="utf-8")
+    out = tmp_path / "out"
+    run_batch(str(src), out, jobs=1, progress=False)
+
+    codes = (out / "codes.csv").read_text(encoding="utf-8-sig").splitlines()
+    header = codes[0].split(",")
+    assert header[:2] == ["group", "report"] and "FB801" in header and "FB201" in header
+    gamma = dict(zip(header, next(r for r in codes if r.startswith("gamma")).split(","), strict=True))
+    assert gamma["FB201"] == "1" and gamma["FB801"] == "0"
+
+    # the DVC item is one row across both wordings; the Cloud Run item only where it exists
+    matrix = (out / "checklist.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert matrix[0].startswith("item,groups_with_item,n_contradicted,n_unsupported,n_partial,n_ticked,n_unticked")
+    dvc = next(r for r in matrix if "DVC" in r or "version control" in r)
+    assert dvc.split(",")[1:7] == ["3", "0", "0", "0", "2", "1"]
+    assert dvc.endswith(",ticked,ticked,unticked")
+    cloud = next(r for r in matrix if "Cloud Run" in r)
+    assert cloud.endswith(",unticked,unticked,")
+
+    # a short feedback text per group, collected for mail merge; the copied answer is among its points
+    alpha = next((out / "reports").glob("alpha*.feedback.md")).read_text(encoding="utf-8")
+    assert alpha.startswith("# Feedback for group alpha") and len(alpha.splitlines()) <= 40
+    assert "nearly the same as group beta" in alpha
+    assert "feedback.csv" in (out / "index.html").read_text(encoding="utf-8")
+    assert (out / "feedback.csv").read_text(encoding="utf-8-sig").startswith("group,report,text")
+
+    # the index sorts "answered" as a fraction and carries what its filters need
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'data-sort="0.5000">1/2</td>' in index and 'data-sort="1.0000">2/2</td>' in index
+    assert (
+        re.search(r'data-codes="[^"]*FB201', index) and '<option value="FB801">FB801 similar-answer</option>' in index
+    )
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not beside the project")
+def test_corpus_course(tmp_path: Path) -> None:
+    """The 44 real reports: every feedback text fits 40 lines, and the only copied answer found is the one read by
+    hand (a 2025 report reusing a 2023 group's architecture answer word for word)."""
+    out = tmp_path / "out"
+    summary, _ = run_batch(str(CORPUS), out, progress=False)
+    assert not summary.failed
+    texts = list((out / "reports").glob("*.feedback.md"))
+    assert len(texts) == len(summary.outcomes)
+    assert max(len(t.read_text(encoding="utf-8").splitlines()) for t in texts) <= 40
+    similar = [
+        (o.entry.group, f["question"])
+        for o in summary.outcomes
+        for f in (o.data or {})["findings"]
+        if f["code"] == "FB801"
+    ]
+    assert sorted(similar) == [("MagnusBeng2__dtu_mlops_group_61", 25), ("MikkelGodsk__dtu_mlops_exam_project", 25)]

@@ -6,15 +6,19 @@ checks. :func:`report_view` adds what only the parsed report knows (answer text,
 
 from __future__ import annotations
 
+import os
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 import jinja2
 
 from feedback.findings import Severity
 from feedback.pipeline import Result
 from feedback.render.json import result_to_dict
+from feedback.report.model import Image
 
 LENGTH_CHECKS = frozenset({"too-short", "too-long"})
 IMAGE_CHECKS = frozenset({"missing-images"})
@@ -87,7 +91,9 @@ def _outside(value: int, lo: int | None, hi: int | None) -> bool:
     return (lo is not None and value < lo) or (hi is not None and value > hi)
 
 
-def build_view(data: dict[str, Any], extras: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+def build_view(
+    data: dict[str, Any], extras: dict[int, dict[str, Any]] | None = None, index: str | None = None
+) -> dict[str, Any]:
     """Arrange one report's dict for the templates: summary, checklist rows, questions with their findings."""
     extras = extras or {}
     findings = sorted(data["findings"], key=importance)
@@ -111,6 +117,7 @@ def build_view(data: dict[str, Any], extras: dict[int, dict[str, Any]] | None = 
                 "answer_text": "",
                 "answer_line": None,
                 "image_srcs": [],
+                "figures": [],
                 **extras.get(q["number"], {}),
                 "words_range": words_range,
                 "words_off": q["answered"] and _outside(q["words"], q["min_words"], q["max_words"]),
@@ -134,23 +141,52 @@ def build_view(data: dict[str, Any], extras: dict[int, dict[str, Any]] | None = 
             key=lambda f: (primary_question(f) or 0, f.get("line") or 0, f["code"]),
         ),
         "llm": data["llm"],
+        "index": index,  # the course index, on a batch page
     }
 
 
+def _figure(image: Image, report_dir: Path | None, page_dir: Path | None) -> dict[str, Any]:
+    """How a page shows one image: a link relative to the page when the file is inside the group's repository
+    (the report's folder and the one above it), else a note saying why it is not shown."""
+    src = image.src
+    if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.IGNORECASE) or src.startswith("//"):
+        link = src if re.match(r"^https?://", src, re.IGNORECASE) else None
+        return {"src": image.written, "href": None, "link": link, "note": "external image, not loaded"}
+    if report_dir is None or page_dir is None:
+        return {"src": image.written, "href": None, "link": None, "note": ""}
+    path = unquote(src.split("#", 1)[0].split("?", 1)[0])
+    try:
+        target = (report_dir / path).resolve()
+        root = report_dir.resolve().parent
+        inside = target.is_relative_to(root)
+        exists = inside and target.is_file()
+    except (OSError, ValueError):
+        return {"src": image.written, "href": None, "link": None, "note": "file not found"}
+    if not inside:
+        return {"src": image.written, "href": None, "link": None, "note": "outside the group's folder, not shown"}
+    if not exists:
+        return {"src": image.written, "href": None, "link": None, "note": "file not found"}
+    href = quote(Path(os.path.relpath(target, page_dir.resolve())).as_posix())
+    return {"src": image.written, "href": href, "link": None, "note": ""}
+
+
 def report_extras(result: Result) -> dict[int, dict[str, Any]]:
-    """Per question: the answer as typed and its image paths (not part of the JSON shape)."""
+    """Per question: the answer as typed and its images (not part of the JSON shape)."""
+    report_dir = result.report.path.parent if result.report.path is not None else None
     return {
         q.number: {
             "answer_text": q.answer.text.strip("\n"),
             "answer_line": q.answer.first_line,
             "image_srcs": [i.src for i in q.answer.images],
+            "figures": [_figure(i, report_dir, result.page_dir) for i in q.answer.images],
         }
         for q in result.report.questions
     }
 
 
 def report_view(result: Result) -> dict[str, Any]:
-    return build_view(result_to_dict(result), report_extras(result))
+    index = "../index.html" if result.page_dir is not None else None
+    return build_view(result_to_dict(result), report_extras(result), index)
 
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
