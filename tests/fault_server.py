@@ -37,6 +37,8 @@ class Fault:
     raw: bytes | None = None  # sent as the body instead of a chat completion
     headers: tuple[tuple[str, str], ...] = ()
     delay: float = 0.0
+    drip: float = 0.0  # seconds between the body's bytes, sent one at a time after the headers (a slow-drip server)
+    content_type: str = "application/json"
 
 
 Responder = Callable[[dict[str, Any]], Fault]
@@ -77,10 +79,11 @@ def question_of(body: dict[str, Any]) -> int:
 
 
 def answer_of(body: dict[str, Any]) -> str:
-    """The answer between the delimiters of the first user message."""
+    """The answer: the part after ``[answer]`` of the data block between the delimiters of the first user message."""
     user = next(m["content"] for m in body["messages"] if m["role"] == "user")
     found = DELIM_RE.findall(user)
-    return user.split(found[0])[2].strip() if found else ""
+    block = user.split(found[0])[2] if found else ""
+    return block.split("\n[answer]\n", 1)[-1].strip()
 
 
 @dataclass(slots=True)
@@ -172,11 +175,17 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
 
         def _reply(self, fault: Fault, data: bytes) -> None:
             self.send_response(fault.status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", fault.content_type)
             self.send_header("Content-Length", str(len(data)))
             for name, value in fault.headers:
                 self.send_header(name, value)
             self.end_headers()
+            if fault.drip:
+                for i in range(len(data)):
+                    self.wfile.write(data[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(fault.drip)
+                return
             self.wfile.write(data)
             self.wfile.flush()
 

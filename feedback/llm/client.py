@@ -6,14 +6,16 @@ so the policy is the same for the real client and the scripted fake used in test
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
 
 import openai
 
-from feedback.errors import LLMError, StructuredOutputUnsupported, TransientError
+from feedback.errors import ConfigError, LLMError, StructuredOutputUnsupported, TransientError
 from feedback.settings import Settings
 
 Mode = Literal["json_schema", "json_object"]
@@ -75,26 +77,40 @@ def _retry_after(exc: openai.APIStatusError) -> float | None:
         return None
 
 
+MAX_CONTENT = 100_000  # characters of model output accepted; a reply of 1200 tokens is about 5,000
+
+
+def scrub(text: str, secret: str | None) -> str:
+    """``text`` with the API key replaced: a server may echo the key in any string it sends back."""
+    return text.replace(secret, "[API key]") if secret else text
+
+
 def _short(exc: Exception, secret: str | None = None) -> str:
     """The error on one line; the API key taken out (some servers echo a wrong key in their error message)."""
-    text = " ".join(str(exc).split())
-    if secret:
-        text = text.replace(secret, "[API key]")
-    return text[:200]
+    return scrub(" ".join(str(exc).split()), secret)[:200]
 
 
 class OpenAIChatClient:
-    """:class:`ChatClient` over ``openai.AsyncOpenAI``."""
+    """:class:`ChatClient` over ``openai.AsyncOpenAI``.
 
-    def __init__(self, client: openai.AsyncOpenAI) -> None:
+    ``deadline`` bounds a whole call (connect, headers and body): the SDK's own timeout applies to each read, so a
+    server that sends one byte a second would otherwise never time out.
+    """
+
+    def __init__(self, client: openai.AsyncOpenAI, deadline: float | None = None) -> None:
         self._client = client
+        self._deadline = deadline
 
     def _err(self, exc: Exception) -> str:
         return _short(exc, self._client.api_key)
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
+        key = self._client.api_key
         try:
-            resp = await self._client.chat.completions.create(**request.body())
+            async with asyncio.timeout(self._deadline):
+                resp = await self._client.chat.completions.create(**request.body())
+        except TimeoutError as exc:
+            raise TransientError("timeout") from exc
         except openai.APIStatusError as exc:
             if request.mode == "json_schema" and (
                 exc.status_code in (400, 422) or "json_schema" in str(exc) or "response_format" in str(exc)
@@ -109,22 +125,35 @@ class OpenAIChatClient:
             raise TransientError(f"connection failed ({self._err(exc)})") from exc
         except openai.OpenAIError as exc:
             raise LLMError(self._err(exc)) from exc
+        except UnicodeEncodeError as exc:  # before ValueError: a key or header the HTTP layer cannot send
+            raise LLMError("the API key or a header holds non-ASCII characters, which HTTP cannot send") from exc
         except ValueError as exc:  # the SDK lets a body that is not JSON through as json.JSONDecodeError
             raise TransientError(f"the endpoint's reply is not JSON ({self._err(exc)})") from exc
+        if isinstance(resp, str):  # the SDK hands back the raw text of a reply that is not JSON (an HTML page)
+            raise TransientError(f"the endpoint's reply is not JSON ({scrub(' '.join(resp.split()), key)[:80]!r})")
         try:
             if not resp.choices:
                 raise LLMError("the endpoint returned no choices")
             choice = resp.choices[0]
             usage = resp.usage
-            return ChatResponse(
-                content=choice.message.content or "",
-                finish_reason=str(choice.finish_reason),
-                prompt_tokens=usage.prompt_tokens if usage else None,
-                completion_tokens=usage.completion_tokens if usage else None,
-                refusal=getattr(choice.message, "refusal", None),
-            )
+            content = choice.message.content or ""
+            refusal = getattr(choice.message, "refusal", None)
+            finish = str(choice.finish_reason)
+            prompt_tokens = usage.prompt_tokens if usage else None
+            completion_tokens = usage.completion_tokens if usage else None
         except (AttributeError, TypeError, IndexError) as exc:  # JSON, but not a chat completion
-            raise LLMError(f"the endpoint's reply is not a chat completion ({self._err(exc)})") from exc
+            raise LLMError(f"the endpoint's reply is not a chat completion ({type(exc).__name__})") from exc
+        if not isinstance(content, str) or not isinstance(refusal, str | None):
+            raise LLMError("the endpoint's reply is not a chat completion (content is not text)")
+        if len(content) > MAX_CONTENT:
+            raise LLMError(f"the reply is {len(content)} characters long (more than {MAX_CONTENT}); not used")
+        return ChatResponse(
+            content=scrub(content, key),
+            finish_reason=scrub(finish, key)[:40],
+            prompt_tokens=prompt_tokens if isinstance(prompt_tokens, int) else None,
+            completion_tokens=completion_tokens if isinstance(completion_tokens, int) else None,
+            refusal=scrub(refusal, key)[:MAX_CONTENT] if refusal else None,
+        )
 
     async def close(self) -> None:
         await self._client.close()
@@ -133,14 +162,36 @@ class OpenAIChatClient:
 FAKE_KEY = "sk-feedback-no-key"  # local servers need no key, but the SDK insists on one
 
 
+def check_endpoint(settings: Settings) -> None:
+    """A base URL the HTTP layer cannot use, or a key it cannot send, as a one-line :class:`ConfigError`."""
+    url = settings.base_url
+    if url is not None:
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+        except ValueError as exc:
+            raise ConfigError(f"invalid base_url {url!r}: {exc}") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"invalid base_url {url!r}: expected http(s)://host[:port]/path")
+    if settings.api_key is not None and not settings.api_key.isascii():
+        raise ConfigError("OPENAI_API_KEY holds non-ASCII characters, which HTTP cannot send")
+
+
 def _sdk_args(settings: Settings) -> dict[str, Any]:
     """Key, base URL and timeout: the same for the chat and the Batch API clients."""
+    check_endpoint(settings)
     return {"api_key": settings.api_key or FAKE_KEY, "base_url": settings.base_url, "timeout": settings.timeout}
 
 
 def make_client(settings: Settings) -> ChatClient:
     """The single client factory."""
-    return OpenAIChatClient(openai.AsyncOpenAI(**_sdk_args(settings), max_retries=0))
+    return OpenAIChatClient(openai.AsyncOpenAI(**_sdk_args(settings), max_retries=0), deadline=call_deadline(settings))
+
+
+def call_deadline(settings: Settings) -> float:
+    """Seconds a whole call may take: ``timeout`` bounds each wait for bytes, this bounds their sum (a server that
+    drips one byte a second); generous enough that a reply arriving steadily is never cut off."""
+    return 2 * settings.timeout + 1
 
 
 class BatchClient(Protocol):

@@ -129,7 +129,9 @@ def plan(results: Sequence[Result], settings: Settings, prompts: PromptSet, star
                 continue
             items = related_items(report, q)
             offline = _offline_for_prompt(result.findings, q)
-            delimiter = _delimiter(q.answer.text)
+            # every string taken from the report goes inside the data block, so the delimiter must be in none
+            data = [q.section or "", q.prompt, q.answer.text, *(i.text for i in items), *(f.message for f in offline)]
+            delimiter = _delimiter("\n".join(data))
             user = prompts.question.render(
                 number=q.number,
                 section=q.section,
@@ -149,6 +151,7 @@ def plan(results: Sequence[Result], settings: Settings, prompts: PromptSet, star
             fixed = [{**m, "content": m["content"].replace(delimiter, DELIM_TOKEN)} for m in messages]
             job.key = content_hash(
                 {
+                    "endpoint": settings.base_url or "",  # two servers may serve different models under one name
                     "model": settings.model,
                     "prompt_version": prompts.version,
                     "messages": fixed,
