@@ -132,8 +132,11 @@ def test_rerun_skips_unchanged_reports_and_rewrites_identically(tmp_path: Path) 
         "reports/g2-report-README.html",
         "reports/g2-report-README.md",
         "reports/g2-report-README.json",
+        "reports/g2-report-README.feedback.md",
         "findings.csv",
         "summary.csv",
+        "codes.csv",
+        "feedback.csv",
         "index.html",
     }
     # the same reports into a fresh folder, one thread: byte-identical outputs

@@ -132,7 +132,8 @@ def test_killed_batch_resumes_without_repeating_a_finished_call(tmp_path: Path) 
     assert uninterrupted == answered | asked_again  # the same questions, asked the same way
 
     resumed, clean = outputs(tmp_path / "out"), outputs(tmp_path / "whole")
-    assert resumed.keys() == clean.keys() and len(resumed) == 3 * REPORTS + 3
+    # per report: html, md, json and the feedback text; for the course: 3 CSVs, codes, checklist (csv, html), index
+    assert resumed.keys() == clean.keys() and len(resumed) == 4 * REPORTS + 7
     differ = {name for name in resumed if resumed[name] != clean[name]}
     # only the pages of reports whose answers came (partly) from the cache, and the status column that quotes them
     assert differ and differ <= {"summary.csv", "index.html"} | {n for n in resumed if n.startswith("reports/")}

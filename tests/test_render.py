@@ -132,7 +132,7 @@ def test_html_page_shows_summary_checklist_and_llm_findings_apart() -> None:
         "Contradictions": "1",
         "Checklist ticked": "2 / 3",
     }
-    rows = re.findall(r'<tr class="([^"]*)">\s*<td class="line">(\d+)</td>(.*?)</tr>', page, re.S)
+    rows = re.findall(r'<tr class="([^"]*)" id="r1-item-\d+">\s*<td class="line">(\d+)</td>(.*?)</tr>', page, re.S)
     assert [(cls, line) for cls, line, _ in rows] == [("ticked", "7"), ("ticked disputed", "8"), ("unticked", "9")]
     assert "contradicted" in rows[1][2] and "(Q3)" in rows[1][2]
     q3 = page[page.index('id="r1-q3"') : page.index('id="r1-q4"')]
