@@ -59,6 +59,7 @@ class Outcome:
 class BatchSummary:
     out: Path
     outcomes: list[Outcome] = field(default_factory=list)
+    llm_errors: list[str] = field(default_factory=list)  # LLM-stage failures (a missing prompt, the cache), once each
 
     @property
     def failed(self) -> list[Outcome]:
@@ -336,6 +337,7 @@ class Runner:
         self.review = review
         key = _options_key(options, llm_key if review is not None else llm_notice)
         self.worker = Worker(out, options, key, reviewing=review is not None, llm_notice=llm_notice)
+        self.llm_errors: list[str] = []
         _warm_up()
 
     def _review(self, pending: list[tuple[Outcome, Result, str]]) -> None:
@@ -346,6 +348,8 @@ class Runner:
             reviewed = [r for _o, r, _k in pending]
             for r in reviewed:
                 r.llm.status, r.llm.message = "failed", str(exc)
+            if str(exc) not in self.llm_errors:
+                self.llm_errors.append(str(exc))
         for (outcome, _r, key), result in zip(pending, reviewed, strict=True):
             try:
                 outcome.data = self.worker.write(outcome.entry, result, key)
@@ -403,6 +407,7 @@ class Runner:
                     advance(o.entry.name)
         summary.outcomes = [outcomes[e.slug] for e in entries]
         self._across_groups(summary)
+        summary.llm_errors = list(self.llm_errors)
         write_summaries(summary)
         return summary
 

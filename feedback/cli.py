@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from feedback.errors import FeedbackError, UsageError
+from feedback.config import LoadedConfig, load_config, warn
+from feedback.errors import ConfigError, FeedbackError, UsageError
 
 if TYPE_CHECKING:
     from feedback.pipeline import Options, Result
+    from feedback.settings import Settings
 
 
 class ExitCode(IntEnum):
@@ -21,22 +25,62 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad usage or unreadable input
 
 
+def _plain_argument_help() -> None:
+    """typer 0.29 writes a required argument as ``{REPORT...}...`` with a ``<list[Path]>`` type in the help; show
+    the metavar as written instead (a no-op where typer's internals differ)."""
+    from typer.core import TyperArgument
+
+    setattr(TyperArgument, "_usage_display_name", lambda self: self.display_name_raw)  # noqa: B010
+    setattr(TyperArgument, "display_type_rich", lambda self, ctx: None)  # noqa: B010
+
+
+_plain_argument_help()
+
 app = typer.Typer(
     add_completion=False,
+    rich_markup_mode=None,  # plain help: metavars as written, no <bool>/<list[str]> type column
     no_args_is_help=True,
     help="Feedback on filled-in project reports: structure checks, checklist consistency and LLM review.",
 )
 
-Format = Annotated[str, typer.Option("--format", "-f", help="Output format: text, json, markdown, html, csv.")]
-Select = Annotated[
-    list[str] | None, typer.Option("--select", help="Only these codes/prefixes/check names (comma-separated).")
+Format = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="NAME",
+        show_default=False,
+        help="Output format: text (default), concise, github, sarif, json, markdown, html, csv.",
+    ),
 ]
-Ignore = Annotated[list[str] | None, typer.Option("--ignore", help="Skip these codes/prefixes/check names.")]
-Template = Annotated[Path | None, typer.Option("--template", help="Blank template to compare the report with.")]
-Output = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")]
-ExitZero = Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when error findings are reported.")]
-Reports = Annotated[list[Path], typer.Argument(help="Report Markdown files.", show_default=False)]
-Catalog = Annotated[Path | None, typer.Option("--catalog", help="Topic catalog (TOML) for the consistency checks.")]
+Select = Annotated[
+    list[str] | None,
+    typer.Option("--select", metavar="CODES", help="Only these codes, code prefixes or check names (comma-separated)."),
+]
+Ignore = Annotated[
+    list[str] | None, typer.Option("--ignore", metavar="CODES", help="Skip these codes, code prefixes or check names.")
+]
+Template = Annotated[
+    Path | None, typer.Option("--template", metavar="BLANK.md", help="Blank template to compare the report with.")
+]
+Output = Annotated[
+    Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of stdout.")
+]
+ExitZero = Annotated[
+    bool | None,
+    typer.Option("--exit-zero/--no-exit-zero", show_default=False, help="Exit 0 even when errors are reported."),
+]
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Only what to fix first (errors, contradictions); for hooks.")
+]
+Reports = Annotated[list[Path], typer.Argument(metavar="REPORT...", help="Report Markdown files.", show_default=False)]
+Catalog = Annotated[
+    Path | None,
+    typer.Option("--catalog", metavar="TOPICS.toml", help="Topic catalog for the consistency checks."),
+]
+
+
+BOOL_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "0", "1"})
 
 
 def _split(values: list[str] | None) -> tuple[str, ...]:
@@ -53,13 +97,49 @@ def _emit(text: str, output: Path | None) -> None:
         raise UsageError(f"{output}: cannot write ({exc.strerror or exc})") from exc
 
 
-def _options(
-    select: list[str] | None, ignore: list[str] | None, template: Path | None, catalog: Path | None
-) -> Options:
+@dataclass(frozen=True, slots=True)
+class Run:
+    """What a command runs with: flags first, then the project's config file, then the user's, then defaults."""
+
+    options: Options
+    fmt: str
+    exit_zero: bool
+    config: LoadedConfig
+
+
+def _from_file(source: Path | None, exc: FeedbackError) -> FeedbackError:
+    """An error about a value that came from a config file names that file."""
+    return ConfigError(f"{source}: {exc}") if source is not None else exc
+
+
+def _prepare(
+    select: list[str] | None,
+    ignore: list[str] | None,
+    template: Path | None,
+    catalog: Path | None,
+    fmt: str | None = None,
+    exit_zero: bool | None = None,
+) -> Run:
+    from feedback import render
     from feedback.consistency import load_catalog
     from feedback.pipeline import Options
 
-    return Options.from_args(_split(select), _split(ignore), template, load_catalog(catalog))
+    config = load_config()
+    warn(config.warnings)
+    file = config.report
+    sel, ign = _split(select), _split(ignore)
+    try:
+        render.get(fmt or file.format or "text")  # an unknown format is a usage error before any work
+    except UsageError as exc:
+        raise (exc if fmt else _from_file(file.source, exc)) from None
+    topics = load_catalog(catalog)
+    try:
+        options = Options.from_args(sel or file.select, ign or file.ignore, template or file.template, topics)
+    except FeedbackError as exc:
+        from_file = (not sel and file.select) or (not ign and file.ignore) or (not template and file.template)
+        raise (_from_file(file.source, exc) if from_file else exc) from None
+    ez = exit_zero if exit_zero is not None else bool(file.exit_zero)
+    return Run(options, fmt or file.format or "text", ez, config)
 
 
 def _check_all(reports: list[Path], options: Options) -> tuple[list[Result], bool]:
@@ -71,91 +151,135 @@ def _check_all(reports: list[Path], options: Options) -> tuple[list[Result], boo
         try:
             results.append(check_file(path, options))
         except FeedbackError as exc:
-            print(f"feedback: error: {exc}", file=sys.stderr)
+            hint = ""
+            if str(path).lower() in BOOL_WORDS and not path.exists():
+                hint = " (flags such as --exit-zero and --quiet take no value)"
+            print(f"feedback: error: {exc}{hint}", file=sys.stderr)
             failed = True
     return results, failed
 
 
-def _finish(results: list[Result], failed: bool, fmt: str, output: Path | None, exit_zero: bool) -> int:
-    from feedback import render
+def _step_summary(results: list[Result]) -> None:
+    """In a GitHub Actions job, a short table on the run's summary page (a write error is only a warning)."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path or not results:
+        return
+    from feedback.render.github import step_summary
 
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(step_summary(results))
+    except OSError as exc:
+        print(f"feedback: warning: cannot write GITHUB_STEP_SUMMARY {path} ({exc.strerror or exc})", file=sys.stderr)
+
+
+def _finish(results: list[Result], failed: bool, run: Run, output: Path | None, quiet: bool) -> int:
+    from feedback import render
+    from feedback.render.order import fix_first_rank
+
+    if quiet:
+        for r in results:
+            r.findings = [f for f in r.findings if fix_first_rank(f.severity, f.verdict) is not None]
     if results:
-        _emit(render.get(fmt)(results), output)
+        _emit(render.get(run.fmt)(results), output)
+        _step_summary(results)
     if failed:
         return ExitCode.USAGE
-    return ExitCode.FINDINGS if any(r.has_errors for r in results) and not exit_zero else ExitCode.OK
+    return ExitCode.FINDINGS if any(r.has_errors for r in results) and not run.exit_zero else ExitCode.OK
 
 
 @app.command()
 def check(
     reports: Reports,
-    fmt: Format = "text",
+    fmt: Format = None,
     select: Select = None,
     ignore: Ignore = None,
     template: Template = None,
     output: Output = None,
-    exit_zero: ExitZero = False,
+    exit_zero: ExitZero = None,
     catalog: Catalog = None,
+    quiet: Quiet = False,
 ) -> int:
     """Run the deterministic checks and the offline consistency engine."""
-    from feedback import render
-
-    options = _options(select, ignore, template, catalog)
-    render.get(fmt)  # an unknown format is a usage error before any work
-    results, failed = _check_all(reports, options)
-    return _finish(results, failed, fmt, output, exit_zero)
+    run = _prepare(select, ignore, template, catalog, fmt, exit_zero)
+    results, failed = _check_all(reports, run.options)
+    return _finish(results, failed, run, output, quiet)
 
 
 @app.command()
 def review(
     reports: Reports,
-    fmt: Format = "text",
+    fmt: Format = None,
     select: Select = None,
     ignore: Ignore = None,
     template: Template = None,
     output: Output = None,
-    exit_zero: ExitZero = False,
+    exit_zero: ExitZero = None,
     catalog: Catalog = None,
-    model: Annotated[str | None, typer.Option("--model", help="Model name (env FEEDBACK_MODEL).")] = None,
-    concurrency: Annotated[int | None, typer.Option("--concurrency", min=1, help="Requests at once.")] = None,
+    quiet: Quiet = False,
+    model: Annotated[
+        str | None, typer.Option("--model", metavar="NAME", help="Model name (env FEEDBACK_MODEL).")
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", metavar="N", min=1, help="Requests at once.")
+    ] = None,
     estimate: Annotated[bool, typer.Option("--estimate", help="Print calls, tokens and cost; send nothing.")] = False,
-    max_cost: Annotated[float | None, typer.Option("--max-cost", min=0, help="Budget in USD; stop before it.")] = None,
+    max_cost: Annotated[
+        float | None, typer.Option("--max-cost", metavar="USD", min=0, help="Budget in USD; stop before it.")
+    ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore and do not fill the response cache.")] = False,
 ) -> int:
     """Run the checks, then the per-question LLM review (skipped with a notice when no endpoint is set)."""
-    from feedback import render
-    from feedback.llm.review import estimate_results, review_results
     from feedback.settings import load_settings
 
-    options = _options(select, ignore, template, catalog)
-    render.get(fmt)
+    run = _prepare(select, ignore, template, catalog, fmt, exit_zero)
     overrides = {"model": model, "concurrency": concurrency, "max_cost": max_cost, "use_cache": not no_cache}
-    settings = load_settings(overrides)
-    results, failed = _check_all(reports, options)
+    settings = load_settings(overrides, config=run.config)
+    results, failed = _check_all(reports, run.options)
     if results:
-        results = (
-            estimate_results(results, settings) if estimate else review_results(results, settings, options=options)
-        )
-    return _finish(results, failed, fmt, output, exit_zero)
+        results = _llm_stage(results, settings, run.options, estimate)
+    return _finish(results, failed, run, output, quiet)
+
+
+def _llm_stage(results: list[Result], settings: Settings, options: Options, estimate: bool) -> list[Result]:
+    """The LLM review (or its estimate); a setup error (missing prompt, unreadable cache) degrades like an endpoint
+    error: the deterministic findings are still printed, with the reason."""
+    from feedback.pipeline import LLMStatus
+
+    try:
+        from feedback.llm.review import estimate_results, review_results
+
+        if estimate:
+            return estimate_results(results, settings)
+        return review_results(results, settings, options=options)
+    except FeedbackError as exc:
+        print(f"feedback: warning: LLM review not run: {exc}", file=sys.stderr)
+        for r in results:
+            r.llm = LLMStatus(status="failed", message=f"not run: {exc}", model=settings.model)
+        return results
 
 
 @app.command()
-def rules() -> int:
-    """List every check: code, name, category, severity and summary."""
-    from feedback.checks import all_rules
-    from feedback.consistency import CONSISTENCY_CHECKS, CONSISTENCY_SUMMARIES
+def rules(
+    code: Annotated[
+        str | None, typer.Argument(metavar="[CODE]", help="Explain one check (code or name).", show_default=False)
+    ] = None,
+) -> int:
+    """List every check in code order: code, name, category, severity and summary."""
+    from feedback.pipeline import check_table
 
-    for r in all_rules():
-        print(f"{r.code}  {r.name:24} {r.category.value:12} {r.severity.value:8} {r.summary}")
-    from feedback.pipeline import COURSE_CHECKS, LLM_CHECKS
-
-    for code, name in CONSISTENCY_CHECKS:
-        severity, summary = CONSISTENCY_SUMMARIES[code]
-        print(f"{code}  {name:24} {'consistency':12} {severity:8} {summary}")
-    for code, name, category, summary in LLM_CHECKS:
-        print(f"{code}  {name:24} {category:12} {'llm':8} {summary}")
-    for code, name, category, severity, summary in COURSE_CHECKS:
-        print(f"{code}  {name:24} {category:12} {severity:8} {summary} (batch only)")
+    table = check_table()
+    if code is None:
+        for c in table:
+            print(f"{c.code}  {c.name:22} {c.category:12} {c.severity:13} {c.summary}")
+        return ExitCode.OK
+    found = [c for c in table if code.upper() == c.code or code.lower() == c.name]
+    if not found:
+        raise UsageError(f"unknown check {code!r} (see `feedback rules`)")
+    c = found[0]
+    print(f"{c.code} {c.name}: {c.summary}")
+    print(f"  stage: {c.stage}, category: {c.category}, severity: {c.severity}")
+    print(f"  select or ignore it with --select/--ignore {c.code} (or {c.name}, or a prefix such as {c.code[:3]})")
     return ExitCode.OK
 
 
@@ -163,38 +287,59 @@ def rules() -> int:
 def batch(
     source: Annotated[
         str | None,
-        typer.Argument(help="A folder (searched recursively), a glob, or a CSV with group and path columns."),
+        typer.Argument(
+            metavar="[INPUT]",
+            help="A folder (searched recursively), a glob, or a CSV with group, path (and template) columns.",
+        ),
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Folder for the pages, CSVs and index.html.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="DIR", help="Folder for the pages, CSVs and index.html.")
+    ] = None,
     select: Select = None,
     ignore: Ignore = None,
     template: Template = None,
     catalog: Catalog = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Reports checked at the same time.")] = 2,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", metavar="N", min=1, help="Reports checked at the same time.")
+    ] = 2,
     llm: Annotated[
         bool, typer.Option("--llm", "--review", help="Also run the LLM review (needs an endpoint).")
     ] = False,
-    model: Annotated[str | None, typer.Option("--model", help="Model for the LLM review.")] = None,
+    model: Annotated[str | None, typer.Option("--model", metavar="NAME", help="Model for the LLM review.")] = None,
     via: Annotated[
-        str, typer.Option("--via", help="live: LLM calls now; batch-api: OpenAI Batch API (half price, within 24 h).")
+        str,
+        typer.Option(
+            "--via",
+            metavar="live|batch-api",
+            help="live: LLM calls now; batch-api: OpenAI Batch API (half price, within 24 h).",
+        ),
     ] = "live",
-    collect: Annotated[Path | None, typer.Option("--collect", help="Collect DIR's batches, then render.")] = None,
-    status: Annotated[Path | None, typer.Option("--status", help="Progress of DIR's batches.")] = None,
+    collect: Annotated[
+        Path | None, typer.Option("--collect", metavar="DIR", help="Collect DIR's batches, then render.")
+    ] = None,
+    status: Annotated[Path | None, typer.Option("--status", metavar="DIR", help="Progress of DIR's batches.")] = None,
     export_requests: Annotated[
-        Path | None, typer.Option("--export-requests", help="Write the Batch API input file; upload nothing.")
+        Path | None,
+        typer.Option("--export-requests", metavar="FILE", help="Write the Batch API input file; upload nothing."),
     ] = None,
     import_responses: Annotated[
-        list[Path] | None, typer.Option("--import-responses", help="Ingest a Batch-output-format file, render.")
+        list[Path] | None,
+        typer.Option("--import-responses", metavar="FILE", help="Ingest a Batch-output-format file, render."),
     ] = None,
     requeue: Annotated[
-        str, typer.Option("--requeue", help="With --collect, failed lines go: live, batch (a new batch) or none.")
+        str,
+        typer.Option(
+            "--requeue",
+            metavar="live|batch|none",
+            help="With --collect, failed lines go: live, batch (a new batch) or none.",
+        ),
     ] = "live",
 ) -> int:
     """Check many reports: per-report HTML/Markdown/JSON pages, findings.csv, summary.csv and index.html."""
     from feedback.batch import run_batch
     from feedback.llm.batch_api import Command, run_command
 
-    options = _options(select, ignore, template, catalog)
+    options = _prepare(select, ignore, template, catalog).options
     sel, ign = options.select, options.ignore
     imports = tuple(import_responses or ())
     cmd = Command(source, out, via, collect, status, export_requests, imports, requeue, sel, ign, template, model, jobs)
@@ -211,6 +356,8 @@ def batch(
     summary, notice = run_batch(source, out, options, jobs=jobs, llm=llm, model=model)
     if notice:
         print(f"feedback: LLM review {notice}", file=sys.stderr)
+    for why in summary.llm_errors:
+        print(f"feedback: warning: LLM review failed: {why}", file=sys.stderr)
     for o in summary.failed:
         error = o.error if o.error.startswith(str(o.entry.path)) else f"{o.entry.name}: {o.error}"
         print(f"feedback: error: {error}", file=sys.stderr)
@@ -219,6 +366,24 @@ def batch(
         f"{out / 'index.html'}"
     )
     return ExitCode.USAGE if summary.failed else ExitCode.OK
+
+
+def _version(value: bool) -> None:
+    if value:
+        from feedback import __version__
+
+        print(f"feedback {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = None,
+) -> None:
+    """Feedback on filled-in project reports: structure checks, checklist consistency and LLM review."""
 
 
 def main(argv: list[str] | None = None) -> int:

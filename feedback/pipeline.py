@@ -27,6 +27,7 @@ class LLMStatus:
     status: str = "skipped"  # skipped | ok | partial | failed | estimated
     message: str = ""
     model: str | None = None
+    endpoint: str | None = None  # host of the endpoint the model was asked at
     prompt_version: str | None = None
     calls: int = 0
     cached: int = 0
@@ -111,6 +112,7 @@ LLM_CHECKS = (
     ("FB603", "llm-suggestion", "answer", "A concrete improvement tied to a verified quote."),
     ("FB604", "llm-internal", "answer", "Two statements in the answer contradict each other."),
 )
+LLM_SEVERITIES = {"FB601": "warning/info", "FB602": "warning", "FB603": "info", "FB604": "warning"}
 LLM_CODES = tuple(code for code, *_ in LLM_CHECKS)
 LLM_FINDING_KINDS = {code: (name, Category(category)) for code, name, category, _summary in LLM_CHECKS}
 LLM_CHECK_NAMES = {name for _c, name, *_ in LLM_CHECKS}
@@ -119,6 +121,32 @@ LLM_CHECK_NAMES = {name for _c, name, *_ in LLM_CHECKS}
 COURSE_CHECKS = (
     ("FB801", "similar-answer", "answer", "warning", "An answer nearly the same as another group's answer."),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInfo:
+    """One row of ``feedback rules``: every stage's checks in one table, in code order."""
+
+    code: str
+    name: str
+    stage: str  # rule | consistency | llm | course (batch only)
+    category: str
+    severity: str  # "warning/info" when it depends on the confidence
+    summary: str
+
+
+def check_table() -> list[CheckInfo]:
+    from feedback.consistency import CONSISTENCY_CHECKS, CONSISTENCY_SUMMARIES
+
+    rows = [CheckInfo(r.code, r.name, "rule", r.category.value, r.severity.value, r.summary) for r in all_rules()]
+    for code, name in CONSISTENCY_CHECKS:
+        severity, summary = CONSISTENCY_SUMMARIES[code]
+        rows.append(CheckInfo(code, name, "consistency", "consistency", severity, summary))
+    for code, name, category, summary in LLM_CHECKS:
+        rows.append(CheckInfo(code, name, "llm", category, LLM_SEVERITIES[code], summary))
+    for code, name, category, severity, summary in COURSE_CHECKS:
+        rows.append(CheckInfo(code, name, "course", category, severity, f"{summary} (batch only)"))
+    return sorted(rows, key=lambda c: c.code)
 
 
 def check_report(report: Report, options: Options | None = None, source: str = "<input>") -> Result:

@@ -1,22 +1,24 @@
-"""Settings for the LLM stage, from (highest first) command-line flags, the environment, and a config file.
+"""Settings for the LLM stage, from (highest first) command-line flags, the environment, and the user's own config.
 
-Config files: ``feedback.toml`` (top-level keys, or a ``[tool.feedback]`` table) or ``[tool.feedback]`` in a
-``pyproject.toml``, looked up from the working directory upwards; the first file found wins. The API key is read
-from the environment only, never from a file that might be committed.
+The user's file is ``~/.config/feedback/config.toml`` (``$XDG_CONFIG_HOME`` honoured; see :mod:`feedback.config`).
+A project file (``feedback.toml``, ``[tool.feedback]`` in ``pyproject.toml``) is never read here: it belongs to the
+repository being checked, and must not move the key to another endpoint, pick the model or change the limits.
 """
 
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from feedback.config import LoadedConfig, load_config
 from feedback.errors import ConfigError
 
 DEFAULT_MODEL = "gpt-4o-mini"
+DEFAULT_ENDPOINT = "https://api.openai.com/v1"  # the OpenAI SDK's default when no base_url is set
 ENABLE_HINT = (
     "skipped: no endpoint configured; set OPENAI_API_KEY (or OPENAI_BASE_URL for a local "
     "OpenAI-compatible server) to enable it"
@@ -42,11 +44,12 @@ def default_cache_dir() -> Path:
 class Settings(BaseModel):
     """Everything the LLM stage reads; one immutable object passed down from the CLI (or the batch runner)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # strict: a file's "8" is not a number, true is not a model name
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     api_key: str | None = Field(default=None, repr=False)
     base_url: str | None = None
-    model: str = DEFAULT_MODEL
+    model: str = Field(default=DEFAULT_MODEL, min_length=1, max_length=200)
     concurrency: int = Field(default=8, ge=1, le=256)
     max_cost: float | None = Field(default=None, ge=0)
     use_cache: bool = True
@@ -58,8 +61,41 @@ class Settings(BaseModel):
     seed: int = 1234
     max_output_tokens: int = Field(default=1200, ge=64)
     structured: Literal["auto", "json_schema", "json_object"] = "auto"
-    price_input: float | None = None  # USD per million tokens; None: from PRICES
-    price_output: float | None = None
+    price_input: float | None = Field(default=None, ge=0)  # USD per million tokens; None: from PRICES
+    price_output: float | None = Field(default=None, ge=0)
+
+    @field_validator("model")
+    @classmethod
+    def _model_name(cls, v: str) -> str:
+        if not v.strip() or any(c.isspace() or not c.isprintable() for c in v):
+            raise ValueError("must be a model name without spaces or control characters")
+        return v
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            parts = urlsplit(v)
+            port = parts.port  # raises on a port out of range or a malformed host
+        except ValueError as exc:
+            raise ValueError(f"{v!r} is not a valid URL ({exc})") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{v!r} is not an http(s) URL with a host")
+        del port
+        return v
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint requests go to, normalised; part of the cache key (two servers may share a model name)."""
+        return (self.base_url or DEFAULT_ENDPOINT).rstrip("/")
+
+    @property
+    def endpoint_host(self) -> str:
+        """The endpoint's host (and port), printed with the model so a user sees where the key is sent."""
+        parts = urlsplit(self.endpoint)
+        return parts.netloc.rpartition("@")[2] or self.endpoint
 
     @property
     def endpoint_configured(self) -> bool:
@@ -82,61 +118,6 @@ class Settings(BaseModel):
         return (prompt_tokens * p_in + completion_tokens * p_out) / 1_000_000
 
 
-FILE_KEYS = {
-    "base_url",
-    "model",
-    "concurrency",
-    "max_cost",
-    "use_cache",
-    "cache_dir",
-    "log_file",
-    "timeout",
-    "retries",
-    "backoff",
-    "seed",
-    "max_output_tokens",
-    "structured",
-    "price_input",
-    "price_output",
-}
-
-
-def find_config(start: Path | None = None) -> tuple[Path, dict[str, Any]] | None:
-    """The first feedback.toml or pyproject.toml with a [tool.feedback] table, from ``start`` upwards."""
-    here = (start or Path.cwd()).resolve()
-    for d in (here, *here.parents):
-        for name in ("feedback.toml", "pyproject.toml"):
-            path = d / name
-            if not path.is_file():
-                continue
-            try:
-                data = tomllib.loads(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-                raise ConfigError(f"{path}: cannot read config ({exc})") from exc
-            table = data.get("tool", {}).get("feedback")
-            if table is None and name == "feedback.toml":
-                table = {k: v for k, v in data.items() if k != "tool"}
-            if isinstance(table, dict):
-                return path, table
-    return None
-
-
-def _from_file(start: Path | None) -> dict[str, Any]:
-    found = find_config(start)
-    if found is None:
-        return {}
-    path, table = found
-    # [tool.feedback] may carry settings of other stages; only the LLM keys are read here, but a key that
-    # must never live in a file is refused loudly.
-    if "api_key" in table:
-        raise ConfigError(f"{path}: api_key must not be stored in a file; set OPENAI_API_KEY instead")
-    out = {k: v for k, v in table.items() if k in FILE_KEYS}
-    for key in ("cache_dir", "log_file"):
-        if key in out:
-            out[key] = (path.parent / str(out[key])).expanduser()
-    return out
-
-
 def _from_env() -> dict[str, Any]:
     env = os.environ
     out: dict[str, Any] = {}
@@ -151,15 +132,25 @@ def _from_env() -> dict[str, Any]:
     return out
 
 
-def load_settings(overrides: dict[str, Any] | None = None, start: Path | None = None) -> Settings:
-    """Merge defaults < config file < environment < ``overrides`` (flags; None values are ignored)."""
+def load_settings(
+    overrides: dict[str, Any] | None = None, start: Path | None = None, config: LoadedConfig | None = None
+) -> Settings:
+    """Merge defaults < the user's config file < environment < ``overrides`` (flags; None values are ignored).
+
+    ``config`` is what :func:`feedback.config.load_config` read (looked up from ``start`` when not given); only its
+    user-file part is used here.
+    """
+    if config is None:
+        config = load_config(start)
     merged: dict[str, Any] = {}
-    merged.update(_from_file(start))
+    merged.update(config.llm)
     merged.update(_from_env())
     merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
     try:
-        return Settings(**merged)
+        return Settings.model_validate(merged)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "settings"
-        raise ConfigError(f"invalid setting {where}: {err['msg']}") from None
+        msg, value = err["msg"].removeprefix("Value error, "), err.get("input")
+        shown = isinstance(value, str | int | float | bool) and where != "api_key" and repr(value) not in msg
+        raise ConfigError(f"invalid setting {where}: {msg}{f' (got {value!r})' if shown else ''}") from None

@@ -52,7 +52,9 @@ def course(root: Path) -> Path:
         path = root / "course" / f"g{n:02d}" / "reports" / "README.md"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(report(n), encoding="utf-8")
-    (root / "feedback.toml").write_text("concurrency = 2\nretries = 1\nbackoff = 0.05\ntimeout = 10\n")
+    user = root / "xdg" / "feedback" / "config.toml"  # LLM settings live in the user's own config, not the project's
+    user.parent.mkdir(parents=True)
+    user.write_text("concurrency = 2\nretries = 1\nbackoff = 0.05\ntimeout = 10\n")
     return root / "course"
 
 
@@ -63,6 +65,7 @@ def start(root: Path, url: str, out: str, cache: str) -> subprocess.Popen[bytes]
         "OPENAI_BASE_URL": url,
         "OPENAI_API_KEY": SECRET,
         "FEEDBACK_CACHE_DIR": str(root / cache),
+        "XDG_CONFIG_HOME": str(root / "xdg"),
     }
     env.pop("FEEDBACK_MODEL", None)
     args = [sys.executable, "-c", CLI, "batch", "course", "--out", out, "--llm", "-j", "1"]

@@ -21,7 +21,7 @@ from feedback.cli import main
 from feedback.llm.review import DELIM_RE, DELIM_TOKEN, reviewable
 from feedback.llm.verify import normalise
 from feedback.report import read_report
-from tests.conftest import ROOT
+from tests.conftest import ROOT, write_user_config
 
 CASSETTES = ROOT / "cassettes"
 CASSETTE = CASSETTES / "review_example.yaml"
@@ -86,7 +86,7 @@ def recorder() -> vcr.VCR:
 
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "feedback.toml").write_text(CONFIG, encoding="utf-8")
+    write_user_config(CONFIG.replace('cache_dir = "cache"', f"cache_dir = {str(tmp_path / 'cache')!r}"))
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("FEEDBACK_CACHE_DIR", raising=False)
     monkeypatch.delenv("FEEDBACK_MODEL", raising=False)
@@ -145,6 +145,11 @@ def test_review_example_end_to_end(
     assert warm["llm"]["calls"] == 2 * len(llm["failed_questions"])
     assert set(warm["llm"]["failed_questions"]) == set(llm["failed_questions"])
     assert warm["findings"] == cold["findings"]
+    # Another server under the same model name gets none of those answers: the endpoint is part of the cache key.
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    other = _review(capsys)
+    assert other["llm"]["cached"] == 0 and other["llm"]["endpoint"] == "127.0.0.1:9"
+    assert set(other["llm"]["failed_questions"]) == {str(n) for n in expected}
 
 
 def test_matcher_ignores_only_the_delimiter_and_other_stages_text() -> None:

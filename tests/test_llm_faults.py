@@ -19,6 +19,7 @@ from feedback.llm.review import INJECTION_NOTE, review_results
 from feedback.pipeline import check_text
 from feedback.report.model import ChecklistItem, Question, Report
 from feedback.settings import Settings
+from tests.conftest import write_user_config
 from tests.fault_server import (
     DELIM_RE,
     Fault,
@@ -79,10 +80,10 @@ REPORT = (
 
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A working folder whose feedback.toml keeps timeouts and backoff short; the endpoint comes from the env."""
-    (tmp_path / "feedback.toml").write_text(
-        f'timeout = {TIMEOUT}\nretries = {RETRIES}\nbackoff = 0.05\nconcurrency = 4\ncache_dir = "cache"\n',
-        encoding="utf-8",
+    """A working folder; the user's config keeps timeouts and backoff short; the endpoint comes from the env."""
+    write_user_config(
+        f"timeout = {TIMEOUT}\nretries = {RETRIES}\nbackoff = 0.05\nconcurrency = 4\n"
+        f"cache_dir = {str(tmp_path / 'cache')!r}\n"
     )
     monkeypatch.chdir(tmp_path)
     for var in ("FEEDBACK_CACHE_DIR", "FEEDBACK_MODEL"):

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import feedback.consistency
 from feedback.cli import main
-from feedback.errors import ConfigError, StructuredOutputUnsupported, TransientError
+from feedback.errors import StructuredOutputUnsupported, TransientError
 from feedback.llm.client import ChatRequest, ChatResponse
 from feedback.llm.fake import FakeChatClient, reply
 from feedback.llm.prompts import load_prompts
@@ -25,7 +25,7 @@ from feedback.llm.verify import QuoteIndex, normalise
 from feedback.pipeline import LLM_CHECK_NAMES, LLM_CODES, Options, Result, check_text
 from feedback.report import parse
 from feedback.report.model import ChecklistItem, Question, Report
-from feedback.settings import ENABLE_HINT, Settings, load_settings
+from feedback.settings import ENABLE_HINT, Settings
 
 REPORT = """\
 # Exam report: pond monitor (invented)
@@ -333,21 +333,6 @@ def test_quote_verification_normalises_markdown_and_whitespace() -> None:
     assert not index.verified("Did you manage to deploy your model?", q3)
     assert not index.verified("built the API and the Docker image", q3)
     assert index.verified("built the API and the Docker image", q4)
-
-
-def test_settings_precedence_and_no_key_in_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "FEEDBACK_MODEL", "FEEDBACK_CACHE_DIR"):
-        monkeypatch.delenv(var, raising=False)
-    (tmp_path / "pyproject.toml").write_text('[tool.feedback]\nmodel = "from-file"\nconcurrency = 3\n')
-    assert load_settings(start=tmp_path).model == "from-file"
-    assert not load_settings(start=tmp_path).endpoint_configured
-    monkeypatch.setenv("FEEDBACK_MODEL", "from-env")
-    s = load_settings({"concurrency": 5}, start=tmp_path)
-    assert (s.model, s.concurrency) == ("from-env", 5)
-    assert load_settings({"model": "from-flag"}, start=tmp_path).model == "from-flag"
-    (tmp_path / "feedback.toml").write_text('api_key = "sk-oops"\n')
-    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
-        load_settings(start=tmp_path)
 
 
 def test_selectors_apply_to_llm_findings(related: None, settings: Settings) -> None:

@@ -12,7 +12,10 @@ import jinja2
 
 from feedback.errors import ConfigError
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+# Installed: the wheel carries prompts/ inside the package (pyproject's force-include). From a source checkout or an
+# editable install: the top-level prompts/ folder, the one people edit.
+PACKAGED_DIR = Path(__file__).resolve().parents[1] / "prompts"
+SOURCE_DIR = Path(__file__).resolve().parents[2] / "prompts"
 SYSTEM = "review_system.j2"
 QUESTION = "question_review.j2"
 
@@ -41,8 +44,16 @@ def _split_front_matter(path: Path, text: str) -> tuple[dict[str, str], str]:
     raise ConfigError(f"{path}: front matter block is not closed with '---'")
 
 
+def prompts_dir() -> Path:
+    """``$FEEDBACK_PROMPTS_DIR``, else the prompts shipped in the package, else the source checkout's."""
+    env = os.environ.get("FEEDBACK_PROMPTS_DIR")
+    if env:
+        return Path(env)
+    return PACKAGED_DIR if PACKAGED_DIR.is_dir() else SOURCE_DIR
+
+
 def load(name: str, directory: Path | None = None) -> PromptFile:
-    base = directory or Path(os.environ.get("FEEDBACK_PROMPTS_DIR") or PROMPTS_DIR)
+    base = directory or prompts_dir()
     path = base / name
     try:
         text = path.read_text(encoding="utf-8")

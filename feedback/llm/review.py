@@ -151,7 +151,7 @@ def plan(results: Sequence[Result], settings: Settings, prompts: PromptSet, star
             fixed = [{**m, "content": m["content"].replace(delimiter, DELIM_TOKEN)} for m in messages]
             job.key = content_hash(
                 {
-                    "endpoint": settings.base_url or "",  # two servers may serve different models under one name
+                    "endpoint": settings.endpoint,  # two servers may serve different models under one name
                     "model": settings.model,
                     "prompt_version": prompts.version,
                     "messages": fixed,
@@ -176,10 +176,11 @@ class Estimate:
     cost: float
     max_cost: float
     model: str
+    endpoint: str = ""  # host of the endpoint the calls would go to
 
     def line(self) -> str:
         return (
-            f"estimate for {self.model}: {self.calls} calls ({self.cached} already cached), "
+            f"estimate for {self.model} at {self.endpoint}: {self.calls} calls ({self.cached} already cached), "
             f"{self.prompt_tokens} prompt tokens + ~{self.completion_tokens} completion tokens, "
             f"≈ ${self.cost:.4f} (at most ${self.max_cost:.4f}); nothing was sent"
         )
@@ -206,6 +207,7 @@ def estimate(results: Sequence[Result], settings: Settings, prompts: PromptSet |
         cost=settings.cost(p, c),
         max_cost=settings.cost(p, cmax),
         model=settings.model,
+        endpoint=settings.endpoint_host,
     )
 
 
@@ -535,7 +537,7 @@ def to_findings(review: QuestionReview, job: Job, index: QuoteIndex) -> tuple[li
 
 
 def _status_line(status: LLMStatus, reviewed: int, findings: int) -> str:
-    head = f"{status.model} (prompts {status.prompt_version}): {reviewed} questions reviewed"
+    head = f"{status.model} at {status.endpoint} (prompts {status.prompt_version}): {reviewed} questions reviewed"
     detail = f"{status.calls} calls, {status.cached} from cache"
     tail = f"{findings} findings kept, {status.dropped_unverified} dropped as unverifiable"
     if status.failed_questions:
@@ -592,7 +594,10 @@ async def review_results_async(
         cache.close()
         if own_client:
             await client.close()
-    statuses = [LLMStatus(status="ok", model=settings.model, prompt_version=prompts.version) for _ in results]
+    statuses = [
+        LLMStatus(status="ok", model=settings.model, prompt_version=prompts.version, endpoint=settings.endpoint_host)
+        for _ in results
+    ]
     new: list[list[Finding]] = [[] for _ in results]
     reviewed = [0 for _ in results]
     indexes = {i: QuoteIndex(r.report) for i, r in enumerate(results)}
@@ -645,6 +650,7 @@ def estimate_results(results: list[Result], settings: Settings) -> list[Result]:
             status="estimated",
             message=est.line(),
             model=settings.model,
+            endpoint=settings.endpoint_host,
             prompt_version=prompts.version,
             calls=est.calls,
             cached=est.cached,

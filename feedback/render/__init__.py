@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 Renderer = Callable[[Sequence["Result"]], str]
 RENDERERS: dict[str, Renderer] = {}
-MODULES = ("text", "json", "markdown", "html", "csv")
+MODULES = ("text", "json", "markdown", "html", "csv", "concise", "github", "sarif")
 
 
 def renderer(name: str) -> Callable[[Renderer], Renderer]:

@@ -61,6 +61,7 @@ def result_to_dict(result: Result) -> dict[str, Any]:
             "status": result.llm.status,
             "message": result.llm.message,
             "model": result.llm.model,
+            "endpoint": result.llm.endpoint,
             "prompt_version": result.llm.prompt_version,
             "calls": result.llm.calls,
             "cached": result.llm.cached,

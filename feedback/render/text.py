@@ -1,4 +1,4 @@
-"""Terminal output: findings grouped by question, with line numbers and quotes."""
+"""Terminal output: what to fix first (errors, then contradictions), then findings by question, with quotes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from itertools import groupby
 from feedback.findings import Finding
 from feedback.pipeline import Result
 from feedback.render import renderer
+from feedback.render.order import fix_first_rank, plural
 
 ICON = {"error": "E", "warning": "W", "info": "I"}
 
@@ -31,6 +32,19 @@ def _finding(f: Finding) -> list[str]:
     return out
 
 
+def _fix_first(result: Result) -> list[str]:
+    ranked = [(fix_first_rank(f.severity, f.verdict), f) for f in result.findings]
+    chosen = sorted(((r, f) for r, f in ranked if r is not None), key=lambda p: (p[0], p[1].line or 0, p[1].code))
+    if not chosen:
+        return []
+    lines = ["\nFix first:"]
+    for _rank, f in chosen:
+        where = f"Q{_group_key(f)} " if _group_key(f) else ""
+        at = f"line {f.line}" if f.line else "report"
+        lines.append(f"  {where + at:<13} {ICON[f.severity]} {f.code} {f.check}: {f.message}")
+    return lines
+
+
 def render_one(result: Result) -> str:
     r = result.report
     answered = sum(q.answered for q in r.questions)
@@ -38,15 +52,16 @@ def render_one(result: Result) -> str:
     lines = [
         f"{result.source}: {answered}/{len(r.questions)} questions answered, "
         f"{sum(i.checked for i in r.checklist)}/{len(r.checklist)} checklist items ticked — "
-        f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes"
+        f"{plural(counts['error'], 'error')}, {plural(counts['warning'], 'warning')}, {plural(counts['info'], 'note')}"
     ]
+    lines.extend(_fix_first(result))
     fs = sorted(result.findings, key=lambda f: (_group_key(f), f.line or 0, f.code))
     for key, group in groupby(fs, key=_group_key):
         q = r.question(key) if key else None
         if q is not None:
             status = "answered" if q.answered else "UNANSWERED"
             rng = f" (recommended {q.min_words}-{q.max_words})" if q.max_words is not None else ""
-            lines.append(f"\nQuestion {key} (line {q.line}): {status}, {q.answer.words} words{rng}")
+            lines.append(f"\nQuestion {key} (line {q.line}): {status}, {plural(q.answer.words, 'word')}{rng}")
         elif key:
             lines.append(f"\nQuestion {key}")
         else:

@@ -1,0 +1,7 @@
+"""``python -m feedback``: the same command line as the ``feedback`` script."""
+
+import sys
+
+from feedback.cli import main
+
+sys.exit(main())
