@@ -146,6 +146,9 @@ def load_settings(
     merged.update(config.llm)
     merged.update(_from_env())
     merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    key = merged.get("api_key")
+    if isinstance(key, str) and not key.isascii():
+        raise ConfigError("OPENAI_API_KEY holds non-ASCII characters, which HTTP cannot send")
     try:
         return Settings.model_validate(merged)
     except ValidationError as exc:
@@ -153,4 +156,4 @@ def load_settings(
         where = ".".join(str(p) for p in err["loc"]) or "settings"
         msg, value = err["msg"].removeprefix("Value error, "), err.get("input")
         shown = isinstance(value, str | int | float | bool) and where != "api_key" and repr(value) not in msg
-        raise ConfigError(f"invalid setting {where}: {msg}{f' (got {value!r})' if shown else ''}") from None
+        raise ConfigError(f"invalid {where}: {msg}{f' (got {value!r})' if shown else ''}") from None
