@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
 
 CODE_RE = re.compile(r"^FB\d{3}$")
 CHECK_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -42,17 +42,20 @@ class Verdict(StrEnum):
     MISSING_PART = "missing-part"
 
 
-class Finding(BaseModel):
-    """One thing wrong with a report, with where it is and verbatim evidence."""
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing wrong with a report, with where it is and verbatim evidence.
 
-    model_config = ConfigDict(frozen=True)
+    A plain frozen dataclass: checking a report needs no validation library (pydantic stays for the LLM's JSON
+    schema and the settings). Code and check name are still checked when a finding is made.
+    """
 
     code: str
     check: str
     category: Category
     severity: Severity
-    source: Source = Source.RULE
     message: str
+    source: Source = Source.RULE
     line: int | None = None
     question: int | None = None
     questions: tuple[int, ...] = ()
@@ -62,29 +65,34 @@ class Finding(BaseModel):
     confidence: float | None = None
     evidence: tuple[str, ...] = ()
 
-    @field_validator("code")
-    @classmethod
-    def _code_shape(cls, v: str) -> str:
-        if not CODE_RE.match(v):
-            raise ValueError(f"finding code {v!r} does not match {CODE_RE.pattern}")
-        return v
-
-    @field_validator("check")
-    @classmethod
-    def _check_shape(cls, v: str) -> str:
-        if not CHECK_RE.match(v):
-            raise ValueError(f"check name {v!r} is not kebab-case")
-        return v
+    def __post_init__(self) -> None:
+        if not CODE_RE.match(self.code):
+            raise ValueError(f"finding code {self.code!r} does not match {CODE_RE.pattern}")
+        if not CHECK_RE.match(self.check):
+            raise ValueError(f"check name {self.check!r} is not kebab-case")
 
     def sort_key(self) -> tuple[int, int, int, str]:
         q = self.question if self.question is not None else (min(self.questions) if self.questions else -1)
         return (q, self.line or 0, self.severity.rank, self.code)
 
     def to_dict(self) -> dict[str, Any]:
-        d = self.model_dump(mode="json")
-        d["questions"] = list(self.questions) or ([self.question] if self.question is not None else [])
-        d["evidence"] = list(self.evidence)
-        return d
+        """The JSON shape of a finding (keys in the documented order)."""
+        return {
+            "code": self.code,
+            "check": self.check,
+            "category": self.category.value,
+            "severity": self.severity.value,
+            "source": self.source.value,
+            "message": self.message,
+            "line": self.line,
+            "question": self.question,
+            "questions": list(self.questions) or ([self.question] if self.question is not None else []),
+            "checklist_item": self.checklist_item,
+            "checked": self.checked,
+            "verdict": self.verdict.value if self.verdict is not None else None,
+            "confidence": self.confidence,
+            "evidence": list(self.evidence),
+        }
 
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:

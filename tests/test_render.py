@@ -85,7 +85,7 @@ def llm_finding(**kw: object) -> Finding:
         "evidence": ("We never set up DVC",),
     }
     fields.update(kw)
-    return Finding.model_validate(fields)
+    return Finding(**fields)
 
 
 def reviewed(text: str | None = None) -> Result:

@@ -18,7 +18,7 @@ import re
 import secrets
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -108,7 +108,7 @@ def _offline_for_prompt(findings: Sequence[Finding], q: Question) -> list[Findin
         if f.question != q.number and q.number not in f.questions:
             continue
         if f.check == "prompt-injection":
-            f = f.model_copy(update={"message": INJECTION_NOTE, "line": None, "evidence": ()})
+            f = replace(f, message=INJECTION_NOTE, line=None, evidence=())
         out.append(f)
     return list(dict.fromkeys(out))
 
