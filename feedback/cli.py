@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import sys
-from dataclasses import dataclass
-from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from feedback.config import LoadedConfig, load_config, warn
-from feedback.errors import ConfigError, FeedbackError, UsageError
+from feedback.entry import ExitCode, run_check
+from feedback.entry import check_all as _check_all
+from feedback.entry import finish as _finish
+from feedback.entry import prepare as _prepare
+from feedback.errors import FeedbackError, UsageError
 
 if TYPE_CHECKING:
     from feedback.pipeline import Options, Result
     from feedback.settings import Settings
-
-
-class ExitCode(IntEnum):
-    OK = 0
-    FINDINGS = 1  # at least one error-severity finding
-    USAGE = 2  # bad usage or unreadable input
 
 
 def _plain_argument_help() -> None:
@@ -80,114 +74,6 @@ Catalog = Annotated[
 ]
 
 
-BOOL_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "0", "1"})
-
-
-def _split(values: list[str] | None) -> tuple[str, ...]:
-    return tuple(v.strip() for raw in values or () for v in raw.split(",") if v.strip())
-
-
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{output}: cannot write ({exc.strerror or exc})") from exc
-
-
-@dataclass(frozen=True, slots=True)
-class Run:
-    """What a command runs with: flags first, then the project's config file, then the user's, then defaults."""
-
-    options: Options
-    fmt: str
-    exit_zero: bool
-    config: LoadedConfig
-
-
-def _from_file(source: Path | None, exc: FeedbackError) -> FeedbackError:
-    """An error about a value that came from a config file names that file."""
-    return ConfigError(f"{source}: {exc}") if source is not None else exc
-
-
-def _prepare(
-    select: list[str] | None,
-    ignore: list[str] | None,
-    template: Path | None,
-    catalog: Path | None,
-    fmt: str | None = None,
-    exit_zero: bool | None = None,
-) -> Run:
-    from feedback import render
-    from feedback.consistency import load_catalog
-    from feedback.pipeline import Options
-
-    config = load_config()
-    warn(config.warnings)
-    file = config.report
-    sel, ign = _split(select), _split(ignore)
-    try:
-        render.get(fmt or file.format or "text")  # an unknown format is a usage error before any work
-    except UsageError as exc:
-        raise (exc if fmt else _from_file(file.source, exc)) from None
-    topics = load_catalog(catalog)
-    try:
-        options = Options.from_args(sel or file.select, ign or file.ignore, template or file.template, topics)
-    except FeedbackError as exc:
-        from_file = (not sel and file.select) or (not ign and file.ignore) or (not template and file.template)
-        raise (_from_file(file.source, exc) if from_file else exc) from None
-    ez = exit_zero if exit_zero is not None else bool(file.exit_zero)
-    return Run(options, fmt or file.format or "text", ez, config)
-
-
-def _check_all(reports: list[Path], options: Options) -> tuple[list[Result], bool]:
-    """Check every readable report; unreadable ones get a one-line error and do not stop the others."""
-    from feedback.pipeline import check_file
-
-    results, failed = [], False
-    for path in reports:
-        try:
-            results.append(check_file(path, options))
-        except FeedbackError as exc:
-            hint = ""
-            if str(path).lower() in BOOL_WORDS and not path.exists():
-                hint = " (flags such as --exit-zero and --quiet take no value)"
-            print(f"feedback: error: {exc}{hint}", file=sys.stderr)
-            failed = True
-    return results, failed
-
-
-def _step_summary(results: list[Result]) -> None:
-    """In a GitHub Actions job, a short table on the run's summary page (a write error is only a warning)."""
-    path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not path or not results:
-        return
-    from feedback.render.github import step_summary
-
-    try:
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(step_summary(results))
-    except OSError as exc:
-        print(f"feedback: warning: cannot write GITHUB_STEP_SUMMARY {path} ({exc.strerror or exc})", file=sys.stderr)
-
-
-def _finish(results: list[Result], failed: bool, run: Run, output: Path | None, quiet: bool) -> int:
-    from feedback import render
-    from feedback.render.order import fix_first_rank
-
-    if quiet:
-        for r in results:
-            r.findings = [f for f in r.findings if fix_first_rank(f.severity, f.verdict) is not None]
-    if results:
-        _emit(render.get(run.fmt)(results), output)
-        _step_summary(results)
-    if failed:
-        return ExitCode.USAGE
-    return ExitCode.FINDINGS if any(r.has_errors for r in results) and not run.exit_zero else ExitCode.OK
-
-
 @app.command()
 def check(
     reports: Reports,
@@ -201,9 +87,7 @@ def check(
     quiet: Quiet = False,
 ) -> int:
     """Run the deterministic checks and the offline consistency engine."""
-    run = _prepare(select, ignore, template, catalog, fmt, exit_zero)
-    results, failed = _check_all(reports, run.options)
-    return _finish(results, failed, run, output, quiet)
+    return run_check(reports, fmt, select, ignore, template, output, exit_zero, catalog, quiet)
 
 
 @app.command()

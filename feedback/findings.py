@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-
 CODE_RE = re.compile(r"^FB\d{3}$")
 CHECK_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 

@@ -3,6 +3,8 @@ catalog pattern, and skipping a stage that --select/--ignore exclude against fil
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -93,3 +95,80 @@ def test_ignoring_the_consistency_stage_does_not_run_it(monkeypatch: pytest.Monk
     assert calls == []
     check_report(report, Options(select=("FB503",)))
     assert calls == [report]
+
+
+_parse = importlib.import_module("feedback.report.parse")
+
+
+def _by_markdown_it(line: str) -> list[tuple[str, str, str]]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_parse, "_plain_inline", lambda _text: None)
+        out: list[tuple[str, str, str]] = _parse._inline(line)
+    return out
+
+
+_PIECES = [
+    "[",
+    "]",
+    "(",
+    ")",
+    "![",
+    "](",
+    "`",
+    "``",
+    "<",
+    ">",
+    "&",
+    "&amp;",
+    "_",
+    "*",
+    "\\",
+    " ",
+    "a",
+    "b_c",
+    "x_",
+    "fig/x.png",
+    "http://h.io/p",
+    "%20",
+    "%2",
+    '"t"',
+    ":",
+    "#",
+    "<b>",
+    "<!--",
+    "-->",
+    "é",
+    "'",
+]
+
+
+_LABELS = ["a", "b_c", "_x", "x_", "a b", "*a*", "`c`", "a`", "", "é", "a(b)", "x__y", "<b>", "&amp;", "a>b"]
+_TARGETS = ["fig/x.png", "http://h.io/p?a=1#z", "HTTPS://X.io", "a%20b", "a%2", "<a b>", "a<b>.c", "x:y", "a'b", ""]
+_TARGETS += ["a~b*c_d", "a)b", "a(b)c", "a b", "é.png", "a&b", "a`b`", 'x "t"']
+_LINK = st.builds(
+    lambda bang, label, target: f"{bang}[{label}]({target})",
+    st.sampled_from(["", "!"]),
+    st.sampled_from(_LABELS),
+    st.sampled_from(_TARGETS),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(_LINK, st.sampled_from(_PIECES)), min_size=1, max_size=8))
+def test_the_link_scanner_agrees_with_markdown_it_on_generated_lines(parts: list[str]) -> None:
+    line = "".join(parts)
+    fast = _parse._plain_inline(line)
+    if fast is not None:
+        assert fast == _by_markdown_it(line), line
+
+
+@needs_corpus
+def test_the_link_scanner_agrees_with_markdown_it_on_every_corpus_line() -> None:
+    fast = 0
+    for path in sorted(CORPUS.glob("*.md")):
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            got = _parse._plain_inline(line) if "](" in line else None
+            if got is not None:
+                fast += 1
+                assert got == _by_markdown_it(line), line
+    assert fast > 500  # nearly every line with a link or image takes the scanner

@@ -25,8 +25,11 @@ def renderer(name: str) -> Callable[[Renderer], Renderer]:
 
 
 def get(name: str) -> Renderer:
-    for mod in MODULES:
-        importlib.import_module(f"feedback.render.{mod}")
+    """The renderer of one format; only its module is imported (``--format json`` needs no template engine)."""
+    if name not in RENDERERS and name in MODULES:
+        importlib.import_module(f"feedback.render.{name}")
+    if name not in RENDERERS:
+        names()  # a renderer registered under another name than its module's
     try:
         return RENDERERS[name]
     except KeyError:

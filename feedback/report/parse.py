@@ -476,10 +476,100 @@ def _markdown() -> object:
     return MarkdownIt("commonmark")
 
 
+# A line whose links and images are all plain "[text](target)" / "![alt](target)" is read by a small scanner; any
+# other line goes to markdown-it. Plain means: no escape anywhere; no code span, HTML, entity or emphasis mark that
+# could reach into a link; no nested brackets; no title; and a target markdown-it keeps as written (no space, no
+# character it percent-encodes, no scheme other than http(s)). tests/test_speed_paths.py compares the two.
+_IN_LINK = frozenset("`<>&")
+_PLAIN_TEXT = re.compile(r"[^\[\]*]*")
+_PLAIN_TARGET = re.compile(r"(?!<)(?:[A-Za-z0-9;/?:@=+$,\-_.!~*'#<>]|%[0-9A-Fa-f]{2})+")
+_SCHEME = re.compile(r"(?i)https?://")
+# "_" between two letters or digits ("wandb_dropout_rate") can neither open nor close emphasis in CommonMark
+_LOOSE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9_])_|_(?![A-Za-z0-9_])")
+_BACKTICKS = re.compile(r"`+")
+_AUTOLINK = re.compile(r"<[A-Za-z][A-Za-z0-9.+-]{1,31}:[^<>\s]*>|<[^<>\s@]+@[^<>\s]+>")  # wide on purpose
+
+
+def _code_spans(text: str) -> list[tuple[int, int]]:
+    """CommonMark code spans: a backtick run up to the next run of the same length (unmatched runs are text)."""
+    runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(text)]
+    spans, k = [], 0
+    while k < len(runs):
+        a, b = runs[k]
+        close = next((j for j in range(k + 1, len(runs)) if runs[j][1] - runs[j][0] == b - a), None)
+        if close is None:
+            k += 1
+            continue
+        spans.append((a, runs[close][1]))
+        k = close + 1
+    return spans
+
+
+def _plain_inline(text: str) -> list[tuple[str, str, str]] | None:
+    """(kind, target, text) of every link and image of a line, or None when the line is not plain enough."""
+    if "\\" in text or "<!" in text or "<?" in text or ("<" in text and _AUTOLINK.search(text)):
+        return None
+    out: list[tuple[str, str, str]] = []
+    spans: list[tuple[int, int]] = []
+    i = text.find("[")
+    while i != -1:
+        label = _PLAIN_TEXT.match(text, i + 1)
+        close = label.end() if label else i + 1
+        if close >= len(text) or text[close] != "]" or not text.startswith("(", close + 1):
+            return None
+        target = _PLAIN_TARGET.match(text, close + 2)
+        if target is None or not text.startswith(")", target.end()):
+            return None
+        dest = target.group(0)
+        if "(" in dest or ")" in dest or (":" in dest and not _SCHEME.match(dest)):
+            return None
+        if "_" in text[i + 1 : close] and _LOOSE_UNDERSCORE.search(text, i + 1, close):
+            return None
+        image = i > 0 and text[i - 1] == "!"
+        start, end = (i - 1 if image else i), target.end() + 1
+        if not _IN_LINK.isdisjoint(text[start : close + 1]) or "`" in dest or "&" in dest:
+            return None  # a code span, entity or HTML inside the text
+        if "<" in text[:start] and ">" in text[end:]:
+            return None  # HTML that may hold the whole link
+        # a "<" inside a target is text (markdown-it percent-encodes it), not the start of a tag
+        out.append(("image" if image else "link", dest.replace("<", "%3C").replace(">", "%3E"), text[i + 1 : close]))
+        spans.append((start, end))
+        i = text.find("[", end)
+    if not out or text.count("[") != len(out) or text.count("]") != len(out):
+        return None  # a bracket that is not part of a plain link
+    if "`" in text:
+        code = _code_spans(text)
+        if any(a < e and s < b and not (a < s and e < b) for a, b in code for s, e in spans):
+            return None  # a code span that starts or ends inside a link
+        # a link inside a code span is code (the span's opening backticks come first)
+        out = [o for o, (s, e) in zip(out, spans, strict=True) if not any(a < s and e < b for a, b in code)]
+    return out
+
+
+def _inline(text: str) -> list[tuple[str, str, str]]:
+    """(kind, target, text) of every link and image of one line, as CommonMark reads them."""
+    plain = _plain_inline(text)
+    if plain is not None:
+        return plain
+    out: list[tuple[str, str, str]] = []
+    href: str | None = None
+    buf: list[str] = []
+    for tok in _markdown().parseInline(text)[0].children or ():  # type: ignore[attr-defined]
+        if tok.type == "image":
+            out.append(("image", str(tok.attrGet("src") or ""), "".join(c.content for c in tok.children or ())))
+        elif tok.type == "link_open":
+            href, buf = str(tok.attrGet("href") or ""), []
+        elif tok.type == "link_close" and href is not None:
+            out.append(("link", href, "".join(buf)))
+            href = None
+        elif href is not None:
+            buf.append(tok.content)
+    return out
+
+
 def _media(lines: Sequence[Line], fenced: set[int]) -> tuple[list[Image], list[Link]]:
     images: list[Image] = []
     links: list[Link] = []
-    md = _markdown()
     for ln in lines:
         if ln.number in fenced:
             continue
@@ -489,22 +579,13 @@ def _media(lines: Sequence[Line], fenced: set[int]) -> tuple[list[Image], list[L
             images.append(Image(ln.number, src, "html"))
         if "](" not in text:
             continue
-        href: str | None = None
-        buf: list[str] = []
         raw_images = [m.group(1).strip("<>") for m in MD_IMAGE_RAW_RE.finditer(text)]
         raw_links = [m.group(1).strip("<>") for m in MD_LINK_RAW_RE.finditer(text)]
-        for tok in md.parseInline(text)[0].children or ():  # type: ignore[attr-defined]
-            if tok.type == "image":
-                alt = "".join(c.content for c in tok.children or ())
-                raw = raw_images.pop(0) if raw_images else ""
-                images.append(Image(ln.number, str(tok.attrGet("src") or ""), "markdown", alt, raw))
-            elif tok.type == "link_open":
-                href, buf = str(tok.attrGet("href") or ""), []
-            elif tok.type == "link_close" and href is not None:
-                links.append(Link(ln.number, href, "".join(buf), raw_links.pop(0) if raw_links else ""))
-                href = None
-            elif href is not None:
-                buf.append(tok.content)
+        for kind, target, label in _inline(text):
+            if kind == "image":
+                images.append(Image(ln.number, target, "markdown", label, raw_images.pop(0) if raw_images else ""))
+            else:
+                links.append(Link(ln.number, target, label, raw_links.pop(0) if raw_links else ""))
     return images, links
 
 

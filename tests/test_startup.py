@@ -1,0 +1,72 @@
+"""Start-up: a plain `feedback check` imports only what it uses, and its own command-line parser accepts exactly
+the options of the typer `check` command (so the fast path and `feedback check --help` never disagree)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from feedback.cli import app
+from feedback.entry import check_parser, main
+from tests.conftest import FIXTURES
+
+HEAVY = ("pydantic", "jinja2", "openai", "markdown_it", "tiktoken", "typer")
+REPORT = FIXTURES / "consistency" / "contradicted.md"
+
+_PROBE = """
+import runpy, sys
+sys.argv = ["feedback", *sys.argv[1:]]
+try:
+    runpy.run_module("feedback", run_name="__main__")
+except SystemExit:
+    pass
+print(",".join(sorted(m for m in {heavy!r} if m in sys.modules)), file=sys.stderr)
+"""
+
+
+def _imported(*args: str) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(heavy=HEAVY), *args], capture_output=True, text=True, check=False
+    )
+    last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
+    return [m for m in last.split(",") if m]
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_a_plain_check_imports_no_heavy_module(fmt: str) -> None:
+    assert _imported("check", str(REPORT), "--format", fmt) == []
+
+
+def test_html_output_and_help_still_load_what_they_need() -> None:
+    assert "jinja2" in _imported("check", str(REPORT), "--format", "html")
+    assert "typer" in _imported("check", "--help")
+
+
+def test_the_fast_parser_knows_exactly_the_typer_check_options() -> None:
+    from typer.main import get_command
+
+    command = get_command(app).commands["check"]  # type: ignore[attr-defined]
+    typer_opts = {o for p in command.params for o in p.opts if o.startswith("-")}
+    fast_opts = {o for a in check_parser()._actions for o in a.option_strings}
+    assert fast_opts == typer_opts
+
+
+def test_fast_and_full_check_give_the_same_output(capsys: pytest.CaptureFixture[str]) -> None:
+    from feedback.cli import main as full_main
+
+    args = ["check", str(REPORT), "--format", "json", "--ignore", "FB1"]
+    fast_rc = main(args)
+    fast = capsys.readouterr()
+    full_rc = full_main(args)
+    full = capsys.readouterr()
+    assert (fast_rc, fast.out) == (full_rc, full.out)
+    assert '"code": "FB5' in fast.out
+
+
+def test_bad_usage_on_the_fast_path_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(REPORT), "--format", "nope"]) == 2
+    assert main(["check", str(REPORT), "--no-such-option"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(line.startswith("feedback: error:") for line in err)
