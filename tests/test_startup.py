@@ -48,7 +48,7 @@ def test_the_fast_parser_knows_exactly_the_typer_check_options() -> None:
     from typer.main import get_command
 
     command = get_command(app).commands["check"]  # type: ignore[attr-defined]
-    typer_opts = {o for p in command.params for o in p.opts if o.startswith("-")}
+    typer_opts = {o for p in command.params for o in (*p.opts, *p.secondary_opts) if o.startswith("-")}
     fast_opts = {o for a in check_parser()._actions for o in a.option_strings}
     assert fast_opts == typer_opts
 
