@@ -113,7 +113,7 @@ def test_every_format_is_selectable_from_check(
 def test_html_escapes_every_piece_of_report_text() -> None:
     text = make_report(q2=f"Our setup {SCRIPT} and <img src=x onerror=alert(1)>")
     text = text.replace("Invented test project", f"Project {SCRIPT}")
-    text = text.replace("Create a git repository (M5)", f"Create a git repository {SCRIPT} (M5)")
+    text = text.replace("Create a git repository (M5)", f"Create a {SCRIPT} git repository (M5)")
     page = get("html")([check_text(text)])
     assert "<script" not in page.lower()  # the page itself has no script, so any would be injected
     assert "<img" not in page.lower()

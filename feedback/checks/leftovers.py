@@ -8,11 +8,22 @@ from collections.abc import Iterator
 from feedback.checks.answers import image_only
 from feedback.checks.images import NOTE_LINK_RE
 from feedback.checks.registry import Context, Hit, rule
+from feedback.checks.wordings import appended_remark
 from feedback.findings import Category, Severity
+from feedback.report.model import Report
 from feedback.report.parse import ASSIGNMENT_NOTE_RE
 
 CODE_SPAN_RE = re.compile(r"`+[^`]*`+")
-MARKER_RE = re.compile(r"\b(TODO|FIXME|TBD|XXX)\b|\?{3,}")
+MARKER_RE = re.compile(
+    r"\b(TODO|FIXME|TBD|XXX)\b|\?{3,}|(?<!\S)\?\?(?!\S)"
+    r"|\{\s*(?i:insert|add|fill|link|url|todo|tbd)\b[^{}\n]{0,30}\}|<\s*(?i:insert|fill in)\b[^<>\n]{0,30}>"
+)
+# a line holding only a date and/or a time: a scratch note ("Thursday 23/10 : 15.08")
+DATE_LINE_RE = re.compile(
+    r"^\s*(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day\s*)?\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?"
+    r"(?:\s*[:,-]?\s*\d{1,2}[.:]\d{2})?\s*$",
+    re.I | re.M,
+)
 NOTE_PHRASE_RE = re.compile(
     r"\b(?:note to self|remember to (?:add|write|fix|update|change)|fill (?:this |it )?(?:in|out) later"
     r"|(?:write|add|fix|finish|update) (?:this|more) (?:later|here)|to be (?:written|added|filled in)"
@@ -32,7 +43,7 @@ EMPTY_LINK_RE = re.compile(r"(?<!!)\[([^\]]+)\]\(\s*\)")
 
 
 # cheap, over-inclusive gates run once per answer: only answers that pass one are scanned line by line
-GATE_LITERALS = ("TODO", "FIXME", "TBD", "XXX", "???", "@", "<!--", "](", "WIP")
+GATE_LITERALS = ("TODO", "FIXME", "TBD", "XXX", "??", "@", "<!--", "](", "WIP", "{", "<")
 GATE_LOWER = ("note to self", "remember to", " later", "to be ", " here", "work in progress")
 SHORT_LINE_RE = re.compile(r"^\s*[(\[][^\n]{1,32}[)\]]\s*$", re.M)
 
@@ -41,7 +52,11 @@ def _may_hold_leftover(text: str) -> bool:
     if any(k in text for k in GATE_LITERALS):
         return True
     lower = text.lower()
-    return any(k in lower for k in GATE_LOWER) or SHORT_LINE_RE.search(text) is not None
+    return (
+        any(k in lower for k in GATE_LOWER)
+        or SHORT_LINE_RE.search(text) is not None
+        or DATE_LINE_RE.search(text) is not None
+    )
 
 
 def _scan(text: str) -> str | None:
@@ -49,7 +64,7 @@ def _scan(text: str) -> str | None:
     m = HTML_COMMENT_RE.search(text)
     if m and m.group(1).strip():
         return m.group(0)
-    if ASSIGNMENT_NOTE_RE.match(text) and not text.strip().startswith("["):
+    if (ASSIGNMENT_NOTE_RE.match(text) and not text.strip().startswith("[")) or DATE_LINE_RE.match(text):
         return text.strip()
     prose = CODE_SPAN_RE.sub(" ", text)
     for regex in (MARKER_RE, NOTE_PHRASE_RE, MENTION_RE):
@@ -69,7 +84,7 @@ def _scan(text: str) -> str | None:
     "leftover-note",
     Category.LEFTOVER,
     Severity.WARNING,
-    "A note to teammates, TODO/FIXME, @mention or placeholder link left in the report.",
+    "A note to teammates, draft marker, @mention or placeholder link; a note or remark in the checklist.",
 )
 def leftover_note(ctx: Context) -> Iterator[Hit]:
     r = ctx.report
@@ -91,15 +106,39 @@ def leftover_note(ctx: Context) -> Iterator[Hit]:
                     question=q.number,
                     evidence=(frag,),
                 )
+    known = [it.text for it in ctx.template.checklist] if ctx.template is not None else []
     for item in r.checklist:
+        remark = appended_remark(item.text, known)
+        if remark:
+            line, quote = _locate(r, item.line, remark)
+            yield Hit(
+                f"A remark is added to the checklist item's own text ({remark[:60]!r}); the checklist is for ticks: "
+                "move it into an answer or delete it.",
+                line=line,
+                evidence=(quote,) if quote else (),
+                checklist_item=item.text,
+                checked=item.checked,
+            )
         for note in item.notes:
             yield Hit(
-                "A note is written under a checklist item; move the explanation into the answers.",
+                "A note is written under or between checklist items; move the explanation into the answers or "
+                "delete it.",
                 line=note.number,
                 evidence=(note.text,),
                 checklist_item=item.text,
                 checked=item.checked,
             )
+
+
+def _locate(report: Report, first: int, remark: str) -> tuple[int, str]:
+    """The line holding an item's remark (an item may wrap over lines) and the remark exactly as written there."""
+    words = remark.split()
+    for n in range(first, first + 4):
+        for k in range(len(words)):  # the whole remark, else its part on a wrapped line
+            m = re.search(r"\s+".join(map(re.escape, words[k:])), report.line_text(n))
+            if m:
+                return n, m.group(0)
+    return first, ""
 
 
 @rule(

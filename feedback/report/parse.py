@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -603,6 +604,7 @@ def _checklist(
             in_question[n] = True
     heading_at = {ln: htext for ln, _lvl, htext in headings}
     items: list[ChecklistItem] = []
+    ends: list[int] = []  # per item, the index of the first line after it
     section: str | None = None
     i = fm_range[1] if fm_range else 0
     while i < len(lines):
@@ -653,8 +655,52 @@ def _checklist(
                     notes=tuple(notes),
                 )
             )
+            ends.append(j)
         i = j
+    levels = {ln: lvl for ln, lvl, _htext in headings}
+    for k, item in enumerate(items):
+        last = k + 1 == len(items)
+        stop = len(lines) if last else items[k + 1].line - 1
+        extra = _gap_notes(lines, in_fence, in_question, levels, ends[k], stop, trailing=last)
+        if extra:
+            items[k] = replace(item, notes=item.notes + extra)
     return items
+
+
+HRULE_RE = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
+HTML_TAGS_RE = re.compile(r"^\s*(?:<(?!!--)[^>]*>\s*)+$")
+MAX_GAP_NOTES = 6  # more text than this between two items is something else (a stray checkbox far away)
+
+
+def _gap_notes(
+    lines: Sequence[str],
+    in_fence: Sequence[bool],
+    in_question: Sequence[bool],
+    levels: dict[int, int],
+    start: int,
+    stop: int,
+    *,
+    trailing: bool,
+) -> tuple[Line, ...]:
+    """Lines typed between two checklist items (or right below the last one) that are not items: notes.
+
+    Headings of the checklist's weeks are skipped; a top-level heading or a question ends the search, and below the
+    last item only the lines before the first blank line count.
+    """
+    notes: list[Line] = []
+    for idx in range(start, stop):
+        n = idx + 1
+        text = lines[idx]
+        if in_question[n] or levels.get(n, 9) <= 2:
+            break
+        if not text.strip():
+            if trailing:
+                break
+            continue
+        if n in levels or in_fence[idx] or HRULE_RE.match(text) or HTML_TAGS_RE.match(text):
+            continue
+        notes.append(Line(n, text.strip()))
+    return () if len(notes) > MAX_GAP_NOTES else tuple(notes)
 
 
 def _mark_state(mark: str, bulleted: bool) -> Mark | None:
