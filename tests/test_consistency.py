@@ -425,3 +425,21 @@ quote = "All went well."
     assert "contradicted.md:" not in out
     assert module.main(["--labels", str(labels), "--corpus", str(tmp_path / "absent")]) == 0
     assert capsys.readouterr().out.startswith("skip:")
+
+
+def test_partial_ticks_are_contradicted_only_by_a_plain_not_done() -> None:
+    text = (CASES / "contradicted.md").read_text(encoding="utf-8")
+    partial = text.replace("* [x] Put the data under version control", "* [~] Put the data under version control")
+    dvc = by_item(analyse(parse(partial)), "Put the data under version control")
+    assert dvc is not None and dvc.verdict is Verdict.CONTRADICTED and dvc.checked is True
+    assert dvc.message.startswith("Marked partly done, but Q10") and "not done at all" in dvc.message
+    # a denial of one part only ("not for the raw images") contradicts a full tick, not a partial mark
+    part = partial.replace("No, we did not use DVC for our data.", "We kept it simple.").replace(
+        "We made use of config files:", "We did not use DVC for the raw images. We made use of config files:"
+    )
+    assert by_item(analyse(parse(part)), "Put the data under version control") is None
+    full = part.replace("* [~] Put the data", "* [x] Put the data")
+    ticked = by_item(analyse(parse(full)), "Put the data under version control")
+    assert ticked is not None and ticked.message.startswith("Ticked, but Q12")
+    for f in analyse(parse(partial)):
+        assert not (f.checklist_item or "").startswith("Put the data") or "Ticked, but" not in f.message

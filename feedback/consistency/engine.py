@@ -48,6 +48,7 @@ from feedback.consistency.evidence import (
 )
 from feedback.findings import Category, Finding, Severity, Verdict
 from feedback.report.model import ChecklistItem, Question, Report
+from feedback.verdicts import Outcome, Stated, Tick, decide, tick_of_item
 
 CONTRADICTED = ("FB501", "claim-contradicted")
 UNSUPPORTED = ("FB502", "claim-unsupported")
@@ -299,9 +300,17 @@ _RANK = {Polarity.CLAIM: 0, Polarity.NEGATED: 1, Polarity.MENTION: 2, Polarity.A
 
 @dataclass(frozen=True, slots=True)
 class TopicState:
-    verdict: Verdict | None
+    """What the answers state about one topic (``stated`` None: nothing to decide on), with the evidence."""
+
+    stated: Stated | None
     confidence: float
     mentions: tuple[Mention, ...]
+    strict: bool = False  # the denial is plain ("we did not use X"), enough against a partial tick
+
+    @property
+    def verdict(self) -> Verdict | None:
+        """The verdict for a ticked item."""
+        return decide(Tick.TICKED, self.stated).outcome.verdict if self.stated is not None else None
 
 
 def _own_answered(report: Report, topic: Topic, ev: Evidence) -> list[int]:
@@ -358,22 +367,31 @@ def _ticked_state(report: Report, topic: Topic, ev: Evidence) -> TopicState:
     if negs and not claims:
         own = [m for m in negs if m.own]
         conf = 0.85 if own else 0.7
-        return TopicState(Verdict.CONTRADICTED, conf, tuple((own or negs)[:MAX_QUOTES]))
+        picked = tuple((own or negs)[:MAX_QUOTES])
+        return TopicState(Stated.NOT_DONE, conf, picked, any(_plain_denial(m, ev) for m in picked))
     settled = _answer_says_no(topic, ev)
     if settled:
-        return TopicState(Verdict.CONTRADICTED, 0.7, tuple(settled[:MAX_QUOTES]))
+        return TopicState(Stated.NOT_DONE, 0.7, tuple(settled[:MAX_QUOTES]), True)  # the answer says "no"
     if claims or any(m.polarity is Polarity.MENTION for m in ms):
-        return TopicState(None, 0.0, tuple(claims[:1]))
+        return TopicState(Stated.DONE, 0.0, tuple(claims[:1]))
     # nothing said it was done
     in_denied = [m for m in soft if m.own and m.question in ev.negative_openers]
     if in_denied:
-        return TopicState(Verdict.CONTRADICTED, 0.65, tuple(in_denied[:MAX_QUOTES]))
+        planned = all(m.polarity is Polarity.HYPOTHETICAL for m in in_denied)
+        return TopicState(Stated.PLANNED_ONLY if planned else Stated.NOT_DONE, 0.65, tuple(in_denied[:MAX_QUOTES]))
     if topic.unsupported and _own_answered(report, topic, ev):
-        return TopicState(Verdict.UNSUPPORTED, 0.5 if soft else 0.7, tuple(soft[:MAX_QUOTES]))
+        return TopicState(Stated.NOT_MENTIONED, 0.5 if soft else 0.7, tuple(soft[:MAX_QUOTES]))
     if topic.unsupported and topic.questions is None and not soft and _complete(report, ev):
         # no question asks about it, but a complete report never names it at all
-        return TopicState(Verdict.UNSUPPORTED, 0.4, ())
+        return TopicState(Stated.NOT_MENTIONED, 0.4, ())
     return TopicState(None, 0.0, ())
+
+
+def _plain_denial(m: Mention, ev: Evidence) -> bool:
+    """A denial that says it was not done at all ("No, we did not use DVC"), not only a part ("... for the models")."""
+    if m.opener or (m.own and m.sentence.index == 0 and m.question in ev.negative_openers):
+        return True
+    return strict_negation(m.sentence, m.rel) and not _PARTIAL.match(m.answer.norm, m.end)
 
 
 def _complete(report: Report, ev: Evidence) -> bool:
@@ -399,7 +417,7 @@ def _unticked_state(topic: Topic, ev: Evidence) -> TopicState:
     if denied and not (claims[0].own and claims[0].strong):
         return TopicState(None, 0.0, ())  # the topic's own answer also says no: leave it to the reader
     conf = 0.75 if claims[0].own and claims[0].strong else 0.6
-    return TopicState(Verdict.CONTRADICTED, conf - (0.15 if denied else 0.0), tuple(claims[:MAX_QUOTES]))
+    return TopicState(Stated.DONE, conf - (0.15 if denied else 0.0), tuple(claims[:MAX_QUOTES]))
 
 
 def _quotes(report: Report, mentions: tuple[Mention, ...] | list[Mention]) -> tuple[list[tuple[int, str]], list[int]]:
@@ -420,70 +438,46 @@ def _where(quotes: list[tuple[int, str]], questions: list[int]) -> str:
 
 
 def _item_finding(report: Report, item: ChecklistItem, topics: tuple[Topic, ...], ev: Evidence) -> Finding | None:
-    if item.checked:
+    """The item's finding, decided by the shared verdict table (feedback.verdicts) from what the answers state."""
+    tick = tick_of_item(item)
+    if tick is not Tick.UNTICKED:
         topics = tuple(t for t in topics if t.ticked)
         if not topics:
             return None
         states = [(t, _ticked_state(report, t, ev)) for t in topics]
-        contra = [(t, s) for t, s in states if s.verdict is Verdict.CONTRADICTED]
+        contra = []
+        for t, st in states:
+            if st.stated is None or (tick is Tick.PARTIAL and not st.strict):
+                continue  # a partial mark is contradicted only by a plain "not done at all"
+            rule = decide(tick, st.stated)
+            if rule.outcome is Outcome.CONTRADICTED:
+                contra.append((t, st, rule))
         if contra:
-            topic, state = max(contra, key=lambda ts: ts[1].confidence)
+            topic, state, rule = max(contra, key=lambda c: c[1].confidence)
             quotes, qs = _quotes(report, state.mentions)
             if not quotes:
                 return None
             return _finding(
                 CONTRADICTED,
                 Verdict.CONTRADICTED,
-                Severity.WARNING,
-                f'Ticked, but {_where(quotes, qs)} says {topic.name} was not done: "{_short(quotes[0][1])}"',
+                rule.severity or Severity.WARNING,
+                rule.render(where=_where(quotes, qs), what=topic.name, quote=quotes[0][1]),
                 item,
                 state.confidence,
                 quotes,
                 qs,
             )
-        if states and all(s.verdict is Verdict.UNSUPPORTED for _t, s in states):
-            conf = min(s.confidence for _t, s in states)
-            quotes, qs = _quotes(report, [m for _t, s in states for m in s.mentions])
-            asked = sorted({n for t, _s in states for n in _own_answered(report, t, ev)})
-            names = " / ".join(t.name for t, _s in states)
-            where = ", ".join(f"Q{n}" for n in asked)
-            how = "only as a possibility" if quotes else "nowhere"
-            if not quotes:  # show what the answer talks about instead: its opening words
-                for n in asked[:2]:
-                    sentences = ev.answers[n].sentences
-                    first = next((s for s in sentences if len(s.text.split()) >= 5), sentences[0])
-                    line, text = ev.answers[n].quote(first.start, first.end)
-                    if text and text in report.line_text(line):
-                        quotes.append((line, text))
-                qs = []
-            comment = item.text[len(item_wording(item.text)) :].strip()
-            if comment and comment in report.line_text(item.line):
-                quotes.append((item.line, comment))  # the group's own note on the item ("-> Comment: we used W&B")
-            if not quotes:  # nothing asks about it: quote the ticked item itself
-                line_text = report.line_text(item.line)
-                piece = line_text[line_text.find("]") + 1 :].strip() if "]" in line_text else line_text.strip()
-                if piece:
-                    quotes.append((item.line, piece))
-            return _finding(
-                UNSUPPORTED,
-                Verdict.UNSUPPORTED,
-                Severity.WARNING if conf >= 0.7 else Severity.INFO,
-                (
-                    f"Ticked, but no answer says {names} was used: {where} asks about it and mentions it {how}."
-                    if asked
-                    else f"Ticked, but no answer mentions {names} (no question asks about it directly)."
-                ),
-                item,
-                conf,
-                quotes,
-                qs or asked,
-                line=item.line,
-            )
+        unsupported = [decide(tick, st.stated) for _t, st in states if st.stated is Stated.NOT_MENTIONED]
+        if len(unsupported) == len(states) and all(r.outcome is Outcome.UNSUPPORTED for r in unsupported):
+            return _unsupported(report, item, states, ev, unsupported[0].severity or Severity.INFO)
         return None
     if not all(t.unticked for t in topics) or not any(i.checked for i in report.checklist):
         return None  # a checklist nobody ticked says nothing item by item (FB106 reports it)
     found = [_unticked_state(t, ev) for t in topics]
-    if not all(s.verdict is Verdict.CONTRADICTED for s in found):
+    if not all(s.stated is Stated.DONE for s in found):
+        return None
+    rule = decide(tick, Stated.DONE)
+    if rule.outcome is not Outcome.CONTRADICTED:
         return None
     conf = min(s.confidence for s in found)
     quotes, qs = _quotes(report, [m for s in found for m in s.mentions])
@@ -492,12 +486,54 @@ def _item_finding(report: Report, item: ChecklistItem, topics: tuple[Topic, ...]
     return _finding(
         CONTRADICTED,
         Verdict.CONTRADICTED,
-        Severity.WARNING,
-        f'Not ticked, but {_where(quotes, qs)} describes it: "{_short(quotes[0][1])}"; tick it or fix the answer.',
+        rule.severity or Severity.WARNING,
+        rule.render(where=_where(quotes, qs), quote=quotes[0][1]),
         item,
         conf,
         quotes,
         qs,
+    )
+
+
+def _unsupported(
+    report: Report, item: ChecklistItem, states: list[tuple[Topic, TopicState]], ev: Evidence, severity: Severity
+) -> Finding:
+    conf = min(s.confidence for _t, s in states)
+    quotes, qs = _quotes(report, [m for _t, s in states for m in s.mentions])
+    asked = sorted({n for t, _s in states for n in _own_answered(report, t, ev)})
+    names = " / ".join(t.name for t, _s in states)
+    where = ", ".join(f"Q{n}" for n in asked)
+    how = "only as a possibility" if quotes else "nowhere"
+    if not quotes:  # show what the answer talks about instead: its opening words
+        for n in asked[:2]:
+            sentences = ev.answers[n].sentences
+            first = next((s for s in sentences if len(s.text.split()) >= 5), sentences[0])
+            line, text = ev.answers[n].quote(first.start, first.end)
+            if text and text in report.line_text(line):
+                quotes.append((line, text))
+        qs = []
+    comment = item.text[len(item_wording(item.text)) :].strip()
+    if comment and comment in report.line_text(item.line):
+        quotes.append((item.line, comment))  # the group's own note on the item ("-> Comment: we used W&B")
+    if not quotes:  # nothing asks about it: quote the ticked item itself
+        line_text = report.line_text(item.line)
+        piece = line_text[line_text.find("]") + 1 :].strip() if "]" in line_text else line_text.strip()
+        if piece:
+            quotes.append((item.line, piece))
+    return _finding(
+        UNSUPPORTED,
+        Verdict.UNSUPPORTED,
+        severity,
+        (
+            f"Ticked, but no answer says {names} was used: {where} asks about it and mentions it {how}."
+            if asked
+            else f"Ticked, but no answer mentions {names} (no question asks about it directly)."
+        ),
+        item,
+        conf,
+        quotes,
+        qs or asked,
+        line=item.line,
     )
 
 
