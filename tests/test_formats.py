@@ -63,7 +63,7 @@ def test_step_summary_is_appended_when_github_sets_it(
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     run(capsys, "check", str(EXAMPLE), "--format", "github")
     text = summary.read_text()
-    assert text.startswith("earlier step\n### feedback") and "| 8/9 | 2 | 14 |" in text
+    assert text.startswith("earlier step\n### feedback") and "| 8/9 | 2 | 11 |" in text
     assert "FB301 line 99" in text.split("FB501")[0]  # errors come before contradictions
 
 
