@@ -16,8 +16,9 @@ import os
 import re
 import sys
 import tempfile
+from array import array
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -48,11 +49,61 @@ class Entry:
 
 @dataclass(slots=True)
 class Outcome:
+    """How one report went. Its JSON shape lives in its page on disk once written (``page``); the parent process
+    keeps only that path and a packed copy of the sketches, so its memory does not grow with the course."""
+
     entry: Entry
-    data: dict[str, Any] | None = None  # the report's JSON shape; None when it failed
+    held: dict[str, Any] | None = None  # the JSON shape while it is only in memory
     error: str = ""
     cached: bool = False
-    sketches: list[list[int]] = field(default_factory=list)  # for answers copied between groups (course stage)
+    packed: bytes = b""  # sketches of the answers, for answers copied between groups (course stage)
+    page: Path | None = None  # the report's JSON page
+    course: list[dict[str, Any]] = field(default_factory=list)  # its course-stage findings, as on the page
+
+    @property
+    def ok(self) -> bool:
+        return self.held is not None or self.page is not None
+
+    @property
+    def data(self) -> dict[str, Any] | None:
+        """The report's JSON shape (read from its page); None when it failed."""
+        if self.held is not None or self.page is None:
+            return self.held
+        data: dict[str, Any] = json.loads(self.page.read_bytes())
+        return data
+
+    @property
+    def sketches(self) -> list[list[int]]:
+        return _unpack(self.packed)
+
+    def keep_on_disk(self, page: Path) -> None:
+        self.held, self.page = None, page
+
+
+def _course(data: dict[str, Any]) -> list[dict[str, Any]]:
+    from feedback.course.crosscheck import COURSE_CODES
+
+    return [f for f in data["findings"] if f["code"] in COURSE_CODES]
+
+
+def _pack(sketches: list[list[int]]) -> bytes:
+    """Sketch lists (question, line, crc32 hashes: all below 2**32) as one array: length, values, length, ..."""
+    flat = array("I")
+    for s in sketches:
+        flat.append(len(s))
+        flat.extend(s)
+    return flat.tobytes()
+
+
+def _unpack(raw: bytes) -> list[list[int]]:
+    flat = array("I")
+    flat.frombytes(raw)
+    out, i = [], 0
+    while i < len(flat):
+        n = flat[i]
+        out.append(flat[i + 1 : i + 1 + n].tolist())
+        i += 1 + n
+    return out
 
 
 @dataclass(slots=True)
@@ -63,7 +114,7 @@ class BatchSummary:
 
     @property
     def failed(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.data is None]
+        return [o for o in self.outcomes if not o.ok]
 
     @property
     def cached(self) -> int:
@@ -180,6 +231,20 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         raise
 
 
+@contextmanager
+def _atomic_text(path: Path) -> Iterator[Any]:
+    """A text file written in pieces under a temporary name and renamed into place when complete."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 @cache
 def code_fingerprint() -> str:
     """A hash of the tool's own code and templates: outputs cached by an older version are not reused."""
@@ -265,9 +330,12 @@ class Worker:
         result.page_dir = self.pages
         if self.llm_notice and not result.llm.message:
             result.llm.message = self.llm_notice
-        for fmt, ext in (("html", "html"), ("markdown", "md"), ("json", "json")):
+        for fmt, ext in (("html", "html"), ("markdown", "md")):
             write_atomic(self.pages / f"{entry.slug}.{ext}", render.get(fmt)([result]))
-        return result_to_dict(result)
+        data = result_to_dict(result)
+        # read by programs (and by the next run), so compact: C-encoded and a third smaller than indented JSON
+        write_atomic(self.pages / f"{entry.slug}.json", json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+        return data
 
     def rewrite(
         self, entry: Entry, data: dict[str, Any], extra: list[Finding], codes: frozenset[str]
@@ -287,23 +355,37 @@ class Worker:
             key = self.key(entry)
             data = self.cached(entry, key)
             sketch_file = self.out / ".cache" / f"{entry.slug}.sketch.json"
+            page = self.pages / f"{entry.slug}.json"
             if data is not None:
                 try:
-                    return Outcome(entry, data, cached=True, sketches=json.loads(sketch_file.read_bytes())), None, key
-                except (OSError, ValueError):
+                    packed = _pack(json.loads(sketch_file.read_bytes()))
+                    return Outcome(entry, cached=True, packed=packed, page=page, course=_course(data)), None, key
+                except (OSError, ValueError, TypeError, OverflowError):
                     pass  # no sketches kept: check it again
             result = check_file(entry.path, self.options)
             sketches = course_sketches(result.report)
             write_atomic(sketch_file, json.dumps(sketches, separators=(",", ":")))
             if not self.reviewing:
-                return Outcome(entry, self.write(entry, result, key), sketches=sketches), None, key
-            return Outcome(entry, sketches=sketches), result, key
+                data = self.write(entry, result, key)
+                return Outcome(entry, packed=_pack(sketches), page=page, course=_course(data)), None, key
+            return Outcome(entry, packed=_pack(sketches)), result, key
         except FeedbackError as exc:
             return Outcome(entry, error=str(exc)), None, ""
         except OSError as exc:
             return Outcome(entry, error=f"{entry.path}: cannot read ({exc.strerror or exc})"), None, ""
         except Exception as exc:  # a bug on one report must not stop the batch; it is recorded instead
             return Outcome(entry, error=f"internal error: {type(exc).__name__}: {exc}"), None, ""
+
+
+_WORKER: list[Worker] = []  # the worker of this process, set once by _start_worker
+
+
+def _start_worker(worker: Worker) -> None:
+    _WORKER[:] = [worker]
+
+
+def _check_in_worker(entry: Entry) -> tuple[Outcome, Result | None, str]:
+    return _WORKER[0].check(entry)
 
 
 def _warm_up() -> None:
@@ -352,7 +434,8 @@ class Runner:
                 self.llm_errors.append(str(exc))
         for (outcome, _r, key), result in zip(pending, reviewed, strict=True):
             try:
-                outcome.data = self.worker.write(outcome.entry, result, key)
+                outcome.course = _course(self.worker.write(outcome.entry, result, key))
+                outcome.keep_on_disk(self.worker.pages / f"{outcome.entry.slug}.json")
             except (OSError, FeedbackError) as exc:
                 outcome.error = str(exc)
 
@@ -362,14 +445,16 @@ class Runner:
 
         wanted = across_groups(summary.outcomes, self.worker.options)
         for o in summary.outcomes:
-            if o.data is None:
+            if not o.ok:
                 continue
-            have = [f for f in o.data["findings"] if f["code"] in wanted.codes]
+            have = [f for f in o.course if f["code"] in wanted.codes]
             new = wanted.findings.get(o.entry.slug, [])
             if have == [f.to_dict() for f in new]:
                 continue
             try:
-                o.data = self.worker.rewrite(o.entry, o.data, new, wanted.codes)
+                data = o.data
+                assert data is not None
+                self.worker.rewrite(o.entry, data, new, wanted.codes)
             except (OSError, FeedbackError) as exc:
                 o.error = str(exc)
 
@@ -378,11 +463,13 @@ class Runner:
         if self.jobs == 1 or len(entries) == 1:
             yield from map(self.worker.check, entries)
             return
-        # processes, not threads: the checks are pure Python and would otherwise share one core
-        with ProcessPoolExecutor(min(self.jobs, len(entries))) as pool:
-            futures = [pool.submit(self.worker.check, e) for e in entries]
-            for fut in as_completed(futures):
-                yield fut.result()
+        # processes, not threads: the checks are pure Python and would otherwise share one core. Each process gets
+        # the worker (options, catalog) once, then report paths in chunks: nothing is pickled per report but the
+        # path and a small outcome (pages are written by the worker itself)
+        jobs = min(self.jobs, len(entries))
+        chunk = max(1, min(16, len(entries) // (jobs * 8)))
+        with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(self.worker,)) as pool:
+            yield from pool.map(_check_in_worker, entries, chunksize=chunk)
 
     def run(self, entries: list[Entry], progress: bool | None = None) -> BatchSummary:
         summary = BatchSummary(self.out)
@@ -443,27 +530,33 @@ def write_summaries(summary: BatchSummary) -> None:
         FINDING_COLUMNS,
         SUMMARY_COLUMNS,
         finding_rows,
+        neutralise,
         result_group,
         summary_row,
         to_csv,
     )
 
-    findings: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
     course = Course()
-    for o in summary.outcomes:
-        e = o.entry
-        group = e.group or (result_group(o.data) if o.data is not None else "")
-        page = f"reports/{e.slug}.html" if o.data is not None else ""
-        if o.data is not None:
-            findings.extend(finding_rows(o.data, group, e.name))
-        row = summary_row(o.data, group, e.name, o.error, page)
-        rows.append(row)
-        letter = course.add(group, e.name, page, o.data, o.error, row)
-        if letter:
-            _write_if_changed(summary.out / "reports" / f"{e.slug}.feedback.md", letter)
-    # UTF-8 with a byte-order mark so spreadsheet programs pick the right encoding
-    write_atomic(summary.out / "findings.csv", "\ufeff" + to_csv(FINDING_COLUMNS, findings))
+    # findings.csv is written as the reports are read (one page in memory at a time); UTF-8 with a byte-order
+    # mark so spreadsheet programs pick the right encoding
+    with _atomic_text(summary.out / "findings.csv") as fh:
+        fh.write("\ufeff")
+        findings = csv.writer(fh, quoting=csv.QUOTE_MINIMAL)
+        findings.writerow(FINDING_COLUMNS)
+        for o in summary.outcomes:
+            e = o.entry
+            data = o.data
+            group = e.group or (result_group(data) if data is not None else "")
+            page = f"reports/{e.slug}.html" if data is not None else ""
+            if data is not None:
+                for f in finding_rows(data, group, e.name):
+                    findings.writerow([neutralise(f.get(c)) for c in FINDING_COLUMNS])
+            row = summary_row(data, group, e.name, o.error, page)
+            rows.append(row)
+            letter = course.add(group, e.name, page, data, o.error, row)
+            if letter:
+                _write_if_changed(summary.out / "reports" / f"{e.slug}.feedback.md", letter)
     write_atomic(summary.out / "summary.csv", "\ufeff" + to_csv(SUMMARY_COLUMNS, rows))
     course.write(summary.out, write_atomic, to_csv)
 

@@ -221,15 +221,20 @@ def batch(
 ) -> int:
     """Check many reports: per-report HTML/Markdown/JSON pages, findings.csv, summary.csv and index.html."""
     from feedback.batch import run_batch
-    from feedback.llm.batch_api import Command, run_command
 
     options = _prepare(select, ignore, template, catalog).options
     sel, ign = options.select, options.ignore
     imports = tuple(import_responses or ())
-    cmd = Command(source, out, via, collect, status, export_requests, imports, requeue, sel, ign, template, model, jobs)
-    if cmd.wanted and catalog is not None:
-        raise UsageError("--catalog is not supported with --via batch-api or the file exchange yet")
-    if cmd.wanted:  # the Batch API path or the file exchange (feedback/llm/batch_api.py)
+    # the Batch API path or the file exchange (Command.wanted in feedback/llm/batch_api.py); only it, or --llm,
+    # imports the LLM stack
+    if via != "live" or collect or status or export_requests or imports:
+        from feedback.llm.batch_api import Command, run_command
+
+        if catalog is not None:
+            raise UsageError("--catalog is not supported with --via batch-api or the file exchange yet")
+        cmd = Command(
+            source, out, via, collect, status, export_requests, imports, requeue, sel, ign, template, model, jobs
+        )
         done = run_command(cmd)
         for line in done.errors:
             print(f"feedback: {line}", file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +71,9 @@ def test_bad_usage_on_the_fast_path_is_one_line_and_exit_2(capsys: pytest.Captur
     assert main(["check", str(REPORT), "--no-such-option"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all(line.startswith("feedback: error:") for line in err)
+
+
+def test_batch_without_llm_imports_no_llm_stack(tmp_path: Path) -> None:
+    imported = _imported("batch", str(REPORT), "--out", str(tmp_path / "out"), "--jobs", "1")
+    assert "openai" not in imported and "tiktoken" not in imported
+    assert (tmp_path / "out" / "index.html").is_file()

@@ -37,7 +37,7 @@ def _enabled(options: Options) -> bool:
 
 
 def across_groups(outcomes: Sequence[Outcome], options: Options) -> Wanted:
-    done = [o for o in outcomes if o.data is not None]
+    done = [o for o in outcomes if o.ok]
     if len(done) < 2 or not _enabled(options):
         return Wanted()
     by_slug = {o.entry.slug: o for o in done}
