@@ -132,7 +132,7 @@ def test_pre_commit_hook_fails_a_broken_report_and_passes_a_fixed_one(tmp_path: 
     git(repo, "add", "-A")
     # try-repo: the hook as it is in this checkout (uncommitted changes included), on the staged report
     tried = subprocess.run(
-        ["pre-commit", "try-repo", str(ROOT), "feedback", "--files", "reports/README.md"],
+        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "feedback", "--files", "reports/README.md"],
         cwd=repo, env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert tried.returncode == 1 and "FB201" in tried.stdout, tried.stdout[-3000:] + tried.stderr[-2000:]
@@ -141,7 +141,9 @@ def test_pre_commit_hook_fails_a_broken_report_and_passes_a_fixed_one(tmp_path: 
     config = {"repos": [{"repo": str(ROOT), "rev": head, "hooks": [{"id": "feedback"}]}]}
     (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
     git(repo, "add", "-A")
-    hook = subprocess.run(["pre-commit", "install"], cwd=repo, env=env, capture_output=True, text=True)
+    hook = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "install"], cwd=repo, env=env, capture_output=True, text=True
+    )
     assert hook.returncode == 0, hook.stderr
     env_commit = {**env, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org"}
     env_commit.update(GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.org")
