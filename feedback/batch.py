@@ -20,7 +20,7 @@ from array import array
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from feedback.course.similar import sketch_lists as course_sketches
 from feedback.errors import FeedbackError, InputError
 from feedback.findings import Finding
 from feedback.pipeline import Options, Result, check_file
+from feedback.report import Report, read_report
 from feedback.report.parse import read_bytes
 
 ReviewFn = Callable[[list[Result]], list[Result]]
@@ -45,6 +46,7 @@ class Entry:
     group: str
     name: str  # shown in the CSVs and the index: the path relative to the input
     slug: str = ""  # file name stem of its outputs, unique within the batch
+    template: Path | None = None  # this report's blank template (a CSV's template column), over --template
 
 
 @dataclass(slots=True)
@@ -182,21 +184,31 @@ def _group_of(path: Path, root: Path) -> str:
 
 
 def _from_csv(path: Path) -> list[Entry]:
+    """Rows of ``group,path[,template]``; paths relative to the CSV; a template per row lets one course mix eras."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             reader = csv.DictReader(fh)
             columns = {c.strip().lower(): c for c in reader.fieldnames or ()}
             if "group" not in columns or "path" not in columns:
-                raise InputError(f"{path}: a batch CSV needs 'group' and 'path' columns")
-            rows = [(row[columns["group"]] or "", row[columns["path"]] or "") for row in reader]
+                raise InputError(f"{path}: a batch CSV needs 'group' and 'path' columns (and may have 'template')")
+            tcol = columns.get("template")
+            rows = [
+                (row[columns["group"]] or "", row[columns["path"]] or "", (row[tcol] or "") if tcol else "")
+                for row in reader
+            ]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"{path}: cannot read CSV ({exc})") from exc
+
+    def beside(raw: str) -> Path:
+        p = Path(raw.strip())
+        return p if p.is_absolute() else path.parent / p
+
     entries = []
-    for group, raw in rows:
+    for group, raw, template in rows:
         if not raw.strip():
             continue
-        p = Path(raw.strip())
-        entries.append(Entry(p if p.is_absolute() else path.parent / p, group.strip(), raw.strip()))
+        blank = beside(template) if template.strip() else None
+        entries.append(Entry(beside(raw), group.strip(), raw.strip(), template=blank))
     return entries
 
 
@@ -210,7 +222,7 @@ def _with_slugs(entries: list[Entry]) -> list[Entry]:
             n += 1
             slug = f"{base}-{n}"
         seen.add(slug.lower())
-        out.append(Entry(e.path, e.group, e.name, slug))
+        out.append(Entry(e.path, e.group, e.name, slug, e.template))
     return out
 
 
@@ -292,12 +304,20 @@ class Worker:
     def pages(self) -> Path:
         return self.out / "reports"
 
+    def options_for(self, entry: Entry) -> Options:
+        """The batch's options, with the report's own blank template when its CSV row names one."""
+        if entry.template is None:
+            return self.options
+        return replace(self.options, template=_blank(str(entry.template)))
+
     def key(self, entry: Entry) -> str:
         h = hashlib.sha256()
         for part in (code_fingerprint(), self.options_key, entry.name, entry.group):
             h.update(part.encode("utf-8"))
             h.update(b"\0")
         h.update(read_bytes(entry.path))  # refuses folders, pipes and devices with a one-line error
+        if entry.template is not None:
+            h.update(read_bytes(entry.template))
         h.update(_neighbours(entry.path.parent).encode("utf-8"))  # image-file-missing depends on these
         return h.hexdigest()
 
@@ -343,7 +363,7 @@ class Worker:
         """A report's pages again, its saved findings (LLM ones included) with the course-stage ones replaced."""
         from feedback.course.crosscheck import restore
 
-        result = check_file(entry.path, self.options)
+        result = check_file(entry.path, self.options_for(entry))
         restore(result, data, extra, codes)
         key_file = self.out / ".cache" / f"{entry.slug}.key"
         key = key_file.read_text(encoding="utf-8") if key_file.is_file() else ""
@@ -362,7 +382,7 @@ class Worker:
                     return Outcome(entry, cached=True, packed=packed, page=page, course=_course(data)), None, key
                 except (OSError, ValueError, TypeError, OverflowError):
                     pass  # no sketches kept: check it again
-            result = check_file(entry.path, self.options)
+            result = check_file(entry.path, self.options_for(entry))
             sketches = course_sketches(result.report)
             write_atomic(sketch_file, json.dumps(sketches, separators=(",", ":")))
             if not self.reviewing:
@@ -386,6 +406,15 @@ def _start_worker(worker: Worker) -> None:
 
 def _check_in_worker(entry: Entry) -> tuple[Outcome, Result | None, str]:
     return _WORKER[0].check(entry)
+
+
+@cache
+def _blank(path: str) -> Report:
+    """A blank template read once per process (a course uses a few, for hundreds of reports)."""
+    try:
+        return read_report(Path(path))
+    except FeedbackError as exc:
+        raise InputError(f"template: {exc}") from None
 
 
 def _warm_up() -> None:

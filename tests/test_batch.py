@@ -271,3 +271,28 @@ def test_adding_a_missing_figure_invalidates_the_cached_result(tmp_path: Path) -
     (report.parent / "figures" / "p.png").write_bytes(b"png")
     assert main(["batch", str(root), "--out", str(out)]) == 0
     assert "image-file-missing" not in {r["check"] for r in read_csv(out / "findings.csv")}
+
+
+def test_csv_template_column_gives_each_group_its_own_blank(tmp_path: Path) -> None:
+    """A course that mixes template eras: each CSV row may name its blank template; rows without one use none."""
+    course(tmp_path)
+    # a blank whose question 2 is worded differently from the reports' own: those rows get template-changed
+    blank = write(
+        tmp_path / "blanks" / "other-era.md",
+        make_report().replace("### Question 2", "### Question 2\n> Another prompt"),
+    )
+    listing = tmp_path / "groups.csv"
+    listing.write_text(
+        "group,path,template\ng1,course/g1/reports/README.md,blanks/other-era.md\ng2,course/g2/report/README.md,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    assert main(["batch", str(listing), "--out", str(out)]) == 0
+    changed = {r["group"] for r in read_csv(out / "findings.csv") if r["check"] == "template-changed"}
+    assert changed == {"g1"}
+    blank.write_text(make_report(), encoding="utf-8")  # the blank fixed: the rerun checks g1 again
+    assert main(["batch", str(listing), "--out", str(out)]) == 0
+    assert not {r["group"] for r in read_csv(out / "findings.csv") if r["check"] == "template-changed"}
+    listing.write_text("group,path,template\ng1,course/g1/reports/README.md,blanks/missing.md\n", encoding="utf-8")
+    assert main(["batch", str(listing), "--out", str(out)]) == 2
+    assert "missing.md" in read_csv(out / "summary.csv")[0]["error"]
