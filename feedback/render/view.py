@@ -18,6 +18,7 @@ import jinja2
 from feedback.findings import Severity
 from feedback.pipeline import Result
 from feedback.render.json import result_to_dict
+from feedback.render.order import fix_first, plural
 from feedback.report.model import Image
 
 LENGTH_CHECKS = frozenset({"too-short", "too-long"})
@@ -136,10 +137,7 @@ def build_view(
         "checklist": checklist,
         "questions": questions,
         "general": sorted(general, key=importance),
-        "fix_first": sorted(
-            (f for f in findings if f["severity"] == "error"),
-            key=lambda f: (primary_question(f) or 0, f.get("line") or 0, f["code"]),
-        ),
+        "fix_first": fix_first(findings),  # errors, then contradictions
         "llm": data["llm"],
         "index": index,  # the course index, on a batch page
     }
@@ -203,6 +201,7 @@ def environment(html: bool) -> jinja2.Environment:
         trim_blocks=False,
     )
     env.filters["md"] = md_escape
+    env.filters["plural"] = plural
     return env
 
 
