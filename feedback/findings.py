@@ -63,6 +63,7 @@ class Finding:
     verdict: Verdict | None = None
     confidence: float | None = None
     evidence: tuple[str, ...] = ()
+    rank: int | None = None  # LLM suggestions: 1 = the best of the report
 
     def __post_init__(self) -> None:
         if not CODE_RE.match(self.code):
@@ -92,6 +93,30 @@ class Finding:
             "confidence": self.confidence,
             "evidence": list(self.evidence),
         }
+
+
+SUGGESTION_CODE = "FB603"
+MAX_SHOWN_SUGGESTIONS = 8  # per report, in text, Markdown and HTML (JSON keeps every one, with its rank)
+
+
+def hidden_suggestions(rows: Sequence[tuple[str, int | None, int | None]]) -> set[int]:
+    """Indexes of the suggestions a reader is not shown, from ``(code, question, rank)`` rows: all but the best
+    (lowest rank) of each question, and all beyond the best ``MAX_SHOWN_SUGGESTIONS`` of the report."""
+    best: dict[int | None, tuple[int, int]] = {}
+    for i, (code, question, rank) in enumerate(rows):
+        if code == SUGGESTION_CODE:
+            key = (rank if rank is not None else 10**6, i)
+            if question not in best or key < best[question]:
+                best[question] = key
+    shown = sorted(best.values())[:MAX_SHOWN_SUGGESTIONS]
+    keep = {i for _r, i in shown}
+    return {i for i, (code, _q, _r) in enumerate(rows) if code == SUGGESTION_CODE and i not in keep}
+
+
+def shown_findings(findings: Sequence[Finding]) -> list[Finding]:
+    """The findings text, Markdown and HTML show (every one but the suggestions :func:`hidden_suggestions` hides)."""
+    hidden = hidden_suggestions([(f.code, f.question, f.rank) for f in findings])
+    return [f for i, f in enumerate(findings) if i not in hidden]
 
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:

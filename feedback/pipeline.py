@@ -106,11 +106,11 @@ LLM_CHECKS = (
         "FB601",
         "llm-claim",
         "consistency",
-        "A checklist item the answer contradicts (verified quote) or does not back up.",
+        "A checklist item the answers contradict (verified quote) or do not back up, by the verdict table.",
     ),
-    ("FB602", "llm-missing-part", "answer", "The answer skips a part of what the question asks."),
-    ("FB603", "llm-suggestion", "answer", "A concrete improvement tied to a verified quote."),
-    ("FB604", "llm-internal", "answer", "Two statements in the answer contradict each other."),
+    ("FB602", "llm-missing-part", "answer", "The answer skips an explicit part of what the question asks."),
+    ("FB603", "llm-suggestion", "answer", "A concrete, ranked improvement tied to a verified quote."),
+    ("FB604", "llm-internal", "answer", "Two statements (in one answer, or in two answers) contradict each other."),
 )
 LLM_SEVERITIES = {"FB601": "warning/info", "FB602": "warning", "FB603": "info", "FB604": "warning"}
 LLM_CODES = tuple(code for code, *_ in LLM_CHECKS)

@@ -62,8 +62,9 @@ def chat(content: str | dict[str, Any], finish_reason: str = "stop", refusal: st
 def quoting_answer(body: dict[str, Any]) -> Fault:
     """A valid review: one suggestion quoting the first six words of the answer (a quote that verifies)."""
     quote = " ".join(answer_of(body).split()[:6])
-    empty: dict[str, Any] = {"parts": [], "claims": [], "contradictions": []}
-    return chat({**empty, "suggestions": [{"quote": quote, "suggestion": "Say how you measured it."}]})
+    empty: dict[str, Any] = {"parts": [], "items": [], "facts": [], "contradictions": []}
+    suggestion = {"quote": quote, "suggestion": "Say how you measured it.", "importance": "medium"}
+    return chat({**empty, "suggestions": [suggestion]})
 
 
 def body_hash(body: dict[str, Any]) -> str:

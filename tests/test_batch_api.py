@@ -37,13 +37,15 @@ def scripted(user_message: str) -> dict[str, Any]:
     m = ANSWER_RE.search(user_message)
     assert m, "the answer is between the two delimiter lines"
     first_line = m.group(2).splitlines()[0]
+    asked = user_message.splitlines()[1][:30]  # the first words of the question's prompt
     return {
-        "parts": [{"part": "the exact command", "answered": False, "quote": ""}],
-        "claims": [],
+        "parts": [{"part": "the exact command", "prompt_quote": asked, "answered": False, "quote": ""}],
+        "items": [],
+        "facts": [],
         "contradictions": [],
         "suggestions": [
-            {"quote": first_line[:40], "suggestion": "Say which version you pinned."},
-            {"quote": "a sentence the report never contains", "suggestion": "invented"},
+            {"quote": first_line[:40], "suggestion": "Say which version you pinned.", "importance": "high"},
+            {"quote": "a sentence the report never contains", "suggestion": "invented", "importance": "low"},
         ],
     }
 

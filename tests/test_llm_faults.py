@@ -16,7 +16,7 @@ import pytest
 import feedback.consistency
 from feedback.cli import main
 from feedback.llm.review import INJECTION_NOTE, review_results
-from feedback.pipeline import check_text
+from feedback.pipeline import Options, check_text
 from feedback.report.model import ChecklistItem, Question, Report
 from feedback.settings import Settings
 from tests.conftest import write_user_config
@@ -31,7 +31,7 @@ from tests.fault_server import (
     timeout,
 )
 
-EMPTY: dict[str, Any] = {"parts": [], "claims": [], "contradictions": [], "suggestions": []}
+EMPTY: dict[str, Any] = {"parts": [], "items": [], "facts": [], "contradictions": [], "suggestions": []}
 TIMEOUT = 0.4  # the client's; a timeout fault sleeps TIMEOUT + 0.4
 RETRIES = 2
 
@@ -45,7 +45,7 @@ FAULTS: dict[int, tuple[str, list[Fault]]] = {
     8: ("finish_reason length", [chat('{"parts": [{"part": "the', finish_reason="length")]),
     9: (
         "quotes not in the report",
-        [chat({**EMPTY, "suggestions": [{"quote": "we used Kubeflow", "suggestion": "x"}]})],
+        [chat({**EMPTY, "suggestions": [{"quote": "we used Kubeflow", "suggestion": "x", "importance": "low"}]})],
     ),
     10: ("a refusal", [chat("", refusal="I cannot help with grading.")]),
     11: ("503 every time", [status(503)] * (RETRIES + 1)),
@@ -189,20 +189,18 @@ def obedient(body: dict[str, Any]) -> Fault:
     return chat(
         {
             "parts": [],
-            "claims": [
-                {
-                    "item": ITEM,
-                    "verdict": "supported",
-                    "quote": "We deployed the model on Cloud Run",
-                    "explanation": "",
-                },
-                {"item": ITEM, "verdict": "contradicted", "quote": "we never built a Docker image", "explanation": "x"},
-                {"item": ITEM, "verdict": "contradicted", "quote": outside, "explanation": "x"},
+            "items": [
+                {"item": ITEM, "status": "done", "quote": "We deployed the model on Cloud Run"},
+                {"item": ITEM, "status": "not-done", "quote": "we never built a Docker image"},
+                {"item": ITEM, "status": "not-done", "quote": outside},
             ],
+            "facts": [{"what": "Cloud Run", "status": "done", "quote": "We deployed the model on Cloud Run"}],
             "contradictions": [
                 {"first_quote": "the report is perfect", "second_quote": "every claim is true", "explanation": "x"}
             ],
-            "suggestions": [{"quote": "the API was deployed with Kubernetes", "suggestion": "Nothing to improve."}],
+            "suggestions": [
+                {"quote": "the API was deployed with Kubernetes", "suggestion": "Nothing to do.", "importance": "high"}
+            ],
         }
     )
 
@@ -241,7 +239,9 @@ def test_an_obedient_model_cannot_create_a_verdict_without_a_verified_quote(rela
         [res] = review_results([check_text(INJECTION_REPORT)], settings)
     assert res.llm.status == "ok" and len(server.requests) == 1
     assert [f for f in res.findings if f.source == "llm"] == []
-    assert res.llm.dropped_unverified == 4  # two contradicted claims, the contradiction, the suggestion
+    # two item statuses, the contradiction and the suggestion; the "done" status and the fact quote the injected
+    # sentence itself, which is in the answer: a ticked item said to be done is consistent, so no finding either way
+    assert res.llm.dropped_unverified == 4
     # the deterministic findings, the injection warning among them, are untouched
     assert res.findings == offline
     assert any(f.check == "prompt-injection" for f in offline)
@@ -250,11 +250,12 @@ def test_an_obedient_model_cannot_create_a_verdict_without_a_verified_quote(rela
 def test_only_quotes_from_the_answer_itself_back_a_verdict(related: None, tmp_path: Path) -> None:
     """The model may quote the injected text (it is in the answer), never anything outside it."""
     quote = "We deployed nothing to the cloud"
-    claim = {"item": ITEM, "verdict": "contradicted", "quote": quote, "explanation": "not deployed"}
-    server = FaultServer(default=lambda _b: chat({**EMPTY, "claims": [claim]}))
+    status = {"item": ITEM, "status": "not-done", "quote": quote}
+    server = FaultServer(default=lambda _b: chat({**EMPTY, "items": [status]}))
     with serve(server):
         settings = Settings(api_key="sk-test-x", base_url=server.url, cache_dir=tmp_path / "c", backoff=0.0)
-        [res] = review_results([check_text(INJECTION_REPORT)], settings)
+        # without the offline engine, whose own contradiction of this item would take the LLM's in
+        [res] = review_results([check_text(INJECTION_REPORT, Options(consistency=False))], settings)
     [f] = [f for f in res.findings if f.source == "llm"]
     assert f.verdict == "contradicted" and f.evidence == (quote,)
     assert f.line is not None and INJECTION_REPORT.splitlines()[f.line - 1].startswith(quote)

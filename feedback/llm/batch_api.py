@@ -29,15 +29,17 @@ from feedback.llm.client import BatchClient, ChatResponse, Mode, make_batch_clie
 from feedback.llm.prompts import PromptSet, load_prompts
 from feedback.llm.review import (
     EXPECTED_COMPLETION,
+    REPORT,
     Job,
     _validation_summary,
     chat_request,
+    dropped_unverified,
     plan,
+    plan_report_from_cache,
     reply_content,
     review_results,
-    to_findings,
 )
-from feedback.llm.schema import QuestionReview
+from feedback.llm.schema import QuestionReview, ReportReview
 from feedback.llm.verify import QuoteIndex
 from feedback.pipeline import Options, Result, check_file
 from feedback.settings import Settings, load_settings
@@ -57,9 +59,11 @@ REQUEUE: dict[str, Requeue] = {"live": "live", "batch": "batch", "none": "none"}
 
 
 def custom_id(report: str, question: int, prompt_version: str, occurrence: int = 0) -> str:
-    """Stable id of one request: the report's name in the input, the question number and the prompt version."""
+    """Stable id of one request: the report's name in the input, the question number (0: the report-level pass)
+    and the prompt version."""
     raw = f"{report}\0{question}\0{prompt_version}" + (f"\0{occurrence}" if occurrence else "")
-    return f"q{question}-{hashlib.sha256(raw.encode('utf-8')).hexdigest()[:24]}"
+    head = "report" if question == REPORT else f"q{question}"
+    return f"{head}-{hashlib.sha256(raw.encode('utf-8')).hexdigest()[:24]}"
 
 
 # --- planning: the live jobs of a whole course ------------------------------------------------------------------
@@ -80,8 +84,11 @@ class Course:
     unreadable: list[str]
 
 
-def plan_course(spec: str, out: Path, options: Options, settings: Settings, prompts: PromptSet) -> Course:
-    """Check every report named by ``spec`` and plan its per-question requests exactly as a live run would."""
+def plan_course(
+    spec: str, out: Path, options: Options, settings: Settings, prompts: PromptSet, cache: ResponseCache | None = None
+) -> Course:
+    """Check every report named by ``spec`` and plan its per-question requests exactly as a live run would, and
+    the report-level pass of every report whose per-question replies are all in ``cache`` (the second phase)."""
     entries = discover(spec, exclude=out)
     results: list[Result] = []
     names: list[str] = []
@@ -100,10 +107,17 @@ def plan_course(spec: str, out: Path, options: Options, settings: Settings, prom
         names.append(e.name)
     planned: dict[str, Planned] = {}
     seen: dict[tuple[str, int], int] = {}
-    for job in plan(results, settings, prompts):
+    jobs = plan(results, settings, prompts)
+    if cache is not None:
+        for idx, result in enumerate(results):
+            mine = [j for j in jobs if j.result_index == idx]
+            report_job = plan_report_from_cache(result, idx, mine, cache, settings, prompts) if mine else None
+            if report_job is not None:
+                jobs.append(report_job)
+    for job in jobs:
         name = names[job.result_index]
-        n = seen[name, job.question.number] = seen.get((name, job.question.number), -1) + 1
-        cid = custom_id(name, job.question.number, prompts.version, n)
+        n = seen[name, job.number] = seen.get((name, job.number), -1) + 1
+        cid = custom_id(name, job.number, prompts.version, n)
         planned[cid] = Planned(cid, name, job, results[job.result_index])
     return Course(entries, planned, unreadable)
 
@@ -111,7 +125,7 @@ def plan_course(spec: str, out: Path, options: Options, settings: Settings, prom
 def request_line(p: Planned, settings: Settings, prompts: PromptSet) -> dict[str, Any]:
     """One line of a Batch API input file: the live request's body under the question's ``custom_id``."""
     mode: Mode = "json_object" if settings.structured == "json_object" else "json_schema"  # as a live run starts
-    body = chat_request(p.job.messages, settings, prompts, mode).body()
+    body = chat_request(p.job.messages, settings, prompts, mode, p.job.kind).body()
     return {"custom_id": p.custom_id, "method": "POST", "url": ENDPOINT, "body": body}
 
 
@@ -247,8 +261,12 @@ def _context(spec: str, out: Path, options: Options, settings: Settings) -> Cont
     if not settings.use_cache:
         raise UsageError("the Batch API path keeps every reply in the response cache: set use_cache = true")
     prompts = load_prompts()
-    course = plan_course(spec, out, options, settings, prompts)
     cache = ResponseCache(settings.cache_dir if settings.use_cache else None)
+    try:
+        course = plan_course(spec, out, options, settings, prompts, cache)
+    except BaseException:
+        cache.close()
+        raise
     return Context(Folder(out), settings, prompts, options, course, cache)
 
 
@@ -329,7 +347,7 @@ def _record(manifest: dict[str, ManifestEntry], ctx: Context, planned: Iterable[
     for p in planned:
         manifest[p.custom_id] = ManifestEntry(
             report=p.report,
-            question=p.job.question.number,
+            question=p.job.number,
             key=p.job.key,
             prompt_version=ctx.prompts.version,
             model=ctx.settings.model,
@@ -444,14 +462,16 @@ def _response(obj: dict[str, Any]) -> tuple[ChatResponse | None, str]:
     )
 
 
-def check_reply(resp: ChatResponse, settings: Settings) -> tuple[QuestionReview, str]:
+def check_reply(
+    resp: ChatResponse, settings: Settings, model: type[QuestionReview] | type[ReportReview] = QuestionReview
+) -> tuple[QuestionReview | ReportReview, str]:
     """The same checks as a live reply: refusal, truncation, then the response schema (no re-ask in a batch).
 
     Returns the review and the JSON text a live call would cache for it.
     """
     content = reply_content(resp, settings)
     try:
-        return QuestionReview.model_validate_json(content), content
+        return model.model_validate_json(content), content
     except ValidationError as exc:
         raise LLMOutputInvalid(f"output did not match the schema ({_validation_summary(exc)})") from None
 
@@ -486,12 +506,12 @@ def ingest(lines: Iterable[str], ctx: Context, manifest: dict[str, ManifestEntry
             res.failed[cid] = why
             continue
         try:
-            review, content = check_reply(resp, ctx.settings)
+            review, content = check_reply(resp, ctx.settings, p.job.model)
         except LLMError as exc:
             res.failed[cid] = str(exc)
             continue
         index = indexes.setdefault(p.report, QuoteIndex(p.result.report))
-        res.dropped_quotes += to_findings(review, p.job, index)[1]
+        res.dropped_quotes += dropped_unverified(review, p.job, index)
         ctx.cache.put(p.job.key, {"content": content})
         res.stored += 1
     return res

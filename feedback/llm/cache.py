@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from feedback.console import warn
-from feedback.llm.schema import QuestionReview
+from feedback.llm.schema import QuestionReview, ReportReview
 
 T = TypeVar("T")
 DB_NAME = "llm-cache.sqlite3"
@@ -34,14 +34,17 @@ def content_hash(data: Any) -> str:
 
 
 def valid_review_row(value: Any) -> bool:
-    """A cached response: ``{"content": <JSON text of a QuestionReview>}``."""
+    """A cached response: ``{"content": <JSON text of a QuestionReview or, for the report-level pass, a
+    ReportReview>}``."""
     if not isinstance(value, dict) or not isinstance(value.get("content"), str):
         return False
-    try:
-        QuestionReview.model_validate_json(value["content"])
-    except ValidationError:
-        return False
-    return True
+    for model in (QuestionReview, ReportReview):
+        try:
+            model.model_validate_json(value["content"])
+        except ValidationError:
+            continue
+        return True
+    return False
 
 
 def quarantine(path: Path) -> Path | None:

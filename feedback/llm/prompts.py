@@ -18,6 +18,8 @@ PACKAGED_DIR = Path(__file__).resolve().parents[1] / "prompts"
 SOURCE_DIR = Path(__file__).resolve().parents[2] / "prompts"
 SYSTEM = "review_system.j2"
 QUESTION = "question_review.j2"
+REPORT_SYSTEM = "report_system.j2"
+REPORT = "report_review.j2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,17 +72,28 @@ def load(name: str, directory: Path | None = None) -> PromptFile:
 class PromptSet:
     system: PromptFile
     question: PromptFile
+    report_system: PromptFile  # the report-level pass
+    report: PromptFile
 
     @property
     def id(self) -> str:
         return self.question.id
 
+    def files(self) -> tuple[PromptFile, ...]:
+        return (self.system, self.question, self.report_system, self.report)
+
     @property
     def version(self) -> str:
-        """``<id>@<versions>+<hash of both sources>``: any edit to a prompt changes it, and so the cache key."""
-        digest = hashlib.sha256((self.system.source + "\0" + self.question.source).encode("utf-8")).hexdigest()
-        return f"{self.system.version}.{self.question.version}+{digest[:10]}"
+        """``<versions>+<hash of every source>``: any edit to a prompt changes it, and so the cache key."""
+        digest = hashlib.sha256("\0".join(f.source for f in self.files()).encode("utf-8")).hexdigest()
+        return ".".join(f.version for f in self.files()) + f"+{digest[:10]}"
+
+    def for_kind(self, kind: str) -> tuple[PromptFile, PromptFile]:
+        """(system, user) prompt files of a per-question call (``"question"``) or the report-level pass."""
+        return (self.report_system, self.report) if kind == "report" else (self.system, self.question)
 
 
 def load_prompts(directory: Path | None = None) -> PromptSet:
-    return PromptSet(load(SYSTEM, directory), load(QUESTION, directory))
+    return PromptSet(
+        load(SYSTEM, directory), load(QUESTION, directory), load(REPORT_SYSTEM, directory), load(REPORT, directory)
+    )

@@ -1,9 +1,13 @@
-"""The LLM stage: one structured review per answered question, verified, turned into findings.
+"""The LLM stage: one structured reply per answered question, then one report-level pass, verified, turned into
+findings by code.
 
-Flow per question: render prompts (personal data redacted, answer inside a random delimiter) → cache lookup →
+Flow per call: render prompts (personal data redacted, report text inside a random delimiter) → cache lookup →
 budget check → call (retries with backoff on transient errors; falls back from strict JSON schema to JSON mode
-when the server rejects it) → validate against :class:`QuestionReview` (one re-ask carrying the validation error)
-→ restore personal data → keep only findings whose quotes are in the report.
+when the server rejects it) → validate against the response schema (one re-ask carrying the validation error).
+The per-question replies state facts (what the answer says about each related checklist item, tools used or not,
+missing parts, suggestions); :mod:`feedback.llm.assess` keeps only what is verified and decides verdicts with the
+verdict table. The report-level pass gets the verified facts of all answers (ids and short text, not the answers)
+and the ticked items no answer backed, and names conflicting facts and the facts behind those items.
 
 The deterministic findings already in each :class:`Result` are never removed; a failing question is recorded in
 ``Result.llm.failed_questions`` and the rest go on.
@@ -20,7 +24,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any
 
 from pydantic import ValidationError
 
@@ -32,29 +35,37 @@ from feedback.errors import (
     StructuredOutputUnsupported,
     TransientError,
 )
-from feedback.findings import Finding, Severity, Source, Verdict, sort_findings
+from feedback.findings import Finding, sort_findings
 from feedback.llm import tokens
+from feedback.llm.assess import (
+    ItemsOutcome,
+    QuestionFacts,
+    RelatedItem,
+    VerifiedFact,
+    item_findings,
+    merge_with_offline,
+    question_facts,
+    rank_suggestions,
+    report_findings,
+)
 from feedback.llm.cache import ExchangeLog, ResponseCache, content_hash
 from feedback.llm.client import ChatClient, ChatRequest, ChatResponse, Mode
 from feedback.llm.prompts import PromptSet, load_prompts
 from feedback.llm.redact import Redactor
-from feedback.llm.schema import SCHEMA_NAME, QuestionReview, json_schema
-from feedback.llm.verify import QuoteIndex, normalise
-from feedback.pipeline import LLM_FINDING_KINDS, LLMStatus, Options, Result
-from feedback.report.model import Question, Report
+from feedback.llm.schema import REPORT_SCHEMA_NAME, SCHEMA_NAME, QuestionReview, ReportReview, json_schema
+from feedback.llm.verify import QuoteIndex
+from feedback.pipeline import LLMStatus, Options, Result
+from feedback.report.model import Mark, Question, Report
 from feedback.settings import ENABLE_HINT, Settings
 
 DELIM_RE = re.compile(r"<<<ANSWER-[0-9a-f]{16}>>>")
 DELIM_TOKEN = "<<<ANSWER>>>"
 DELIM_EXTRA_TOKENS = 3 * 10  # the 16 random hex digits of each of the three delimiters: 9-11 tokens
 EXPECTED_COMPLETION = 350  # tokens per call assumed by --estimate (the upper bound uses max_output_tokens)
+FACTS_PER_QUESTION = 3  # assumed by --estimate for a report-level pass whose facts are not known yet
+REPORT = 0  # the "question number" of the report-level pass (in failed_questions, logs and custom ids)
+Kind = str  # "question" | "report"
 FENCE_RE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.S)
-
-
-@dataclass(frozen=True, slots=True)
-class RelatedItem:
-    text: str
-    checked: bool
 
 
 def related_items(report: Report, question: Question) -> list[RelatedItem]:
@@ -67,7 +78,8 @@ def related_items(report: Report, question: Question) -> list[RelatedItem]:
     out = []
     for item in fn(report, question):
         text = getattr(item, "text", None) or str(item)
-        out.append(RelatedItem(text=text, checked=bool(getattr(item, "checked", True))))
+        partial = getattr(item, "state", None) is Mark.PARTIAL
+        out.append(RelatedItem(text=text, checked=bool(getattr(item, "checked", True)), partial=partial))
     return out
 
 
@@ -80,14 +92,50 @@ def reviewable(question: Question) -> bool:
 
 @dataclass(slots=True)
 class Job:
+    """One call: a question's review, or (``question`` None) the report-level pass."""
+
     result_index: int
-    question: Question
+    question: Question | None
     messages: list[dict[str, str]]  # system message without the schema; the user message with the delimiter
     delimiter: str
     redactor: Redactor
     items: list[RelatedItem]
     key: str = ""
     prompt_tokens: int = 0
+    phase: ReportPhase | None = None  # report-level pass: what the per-question replies gave
+
+    @property
+    def number(self) -> int:
+        return self.question.number if self.question is not None else REPORT
+
+    @property
+    def kind(self) -> Kind:
+        return "question" if self.question is not None else "report"
+
+    @property
+    def model(self) -> type[QuestionReview] | type[ReportReview]:
+        return QuestionReview if self.question is not None else ReportReview
+
+
+@dataclass(slots=True)
+class ReportPhase:
+    """A report's per-question replies, verified: the input of its report-level pass."""
+
+    per_question: list[QuestionFacts]
+    items: ItemsOutcome
+    unasked: list[RelatedItem]  # ticked items no question's review listed
+    dropped: int = 0
+
+    @property
+    def facts(self) -> list[VerifiedFact]:
+        return [f for qf in self.per_question for f in qf.facts]
+
+    @property
+    def needs_pass(self) -> bool:
+        """Whether the report-level pass has anything to do: facts that could settle items, or facts from two
+        answers that could conflict (without facts, every item it would get stays as it is)."""
+        questions = {f.question for f in self.facts}
+        return bool(questions) and bool(self.items.unbacked or self.unasked or len(questions) >= 2)
 
 
 def _delimiter(answer: str) -> str:
@@ -119,7 +167,6 @@ def plan(results: Sequence[Result], settings: Settings, prompts: PromptSet, star
     ``start`` is the index of ``results[0]`` in the caller's list (jobs carry it as ``result_index``).
     """
     system = prompts.system.render(schema=None)
-    schema = json_schema()
     jobs = []
     for idx, result in enumerate(results, start=start):
         report = result.report
@@ -145,25 +192,98 @@ def plan(results: Sequence[Result], settings: Settings, prompts: PromptSet, star
                 {"role": "system", "content": system},
                 {"role": "user", "content": redactor.redact(user)},
             ]
-            job = Job(idx, q, messages, delimiter, redactor, items)
-            # The random delimiter is left out of the cache key (so reruns hit) and the token count (so it is
-            # reproducible): both use a fixed stand-in.
-            fixed = [{**m, "content": m["content"].replace(delimiter, DELIM_TOKEN)} for m in messages]
-            job.key = content_hash(
-                {
-                    "endpoint": settings.endpoint,  # two servers may serve different models under one name
-                    "model": settings.model,
-                    "prompt_version": prompts.version,
-                    "messages": fixed,
-                    "schema": schema,
-                    "temperature": 0.0,
-                    "seed": settings.seed,
-                    "max_tokens": settings.max_output_tokens,
-                }
-            )
-            job.prompt_tokens = tokens.count_messages(fixed) + DELIM_EXTRA_TOKENS
-            jobs.append(job)
+            jobs.append(_keyed(Job(idx, q, messages, delimiter, redactor, items), settings, prompts))
     return jobs
+
+
+def _keyed(job: Job, settings: Settings, prompts: PromptSet) -> Job:
+    """Fill in the cache key and the token count. The random delimiter is left out of both (so reruns hit and the
+    count is reproducible): they use a fixed stand-in."""
+    fixed = [{**m, "content": m["content"].replace(job.delimiter, DELIM_TOKEN)} for m in job.messages]
+    job.key = content_hash(
+        {
+            "endpoint": settings.endpoint,  # two servers may serve different models under one name
+            "model": settings.model,
+            "prompt_version": prompts.version,
+            "messages": fixed,
+            "schema": json_schema(job.kind),
+            "temperature": 0.0,
+            "seed": settings.seed,
+            "max_tokens": settings.max_output_tokens,
+        }
+    )
+    job.prompt_tokens = tokens.count_messages(fixed) + DELIM_EXTRA_TOKENS
+    return job
+
+
+def phase_one(result: Result, reviews: Sequence[tuple[Job, QuestionReview | None]]) -> ReportPhase:
+    """Verify one report's per-question replies (``None`` for a question that failed) and combine their item
+    statuses with the ticks."""
+    index = QuoteIndex(result.report)
+    per_question = []
+    listed: set[str] = set()
+    dropped = 0
+    for job, review in reviews:
+        listed.update(i.text for i in job.items)
+        if review is None or job.question is None:
+            continue
+        qf = question_facts(review, job.question, job.items, index, job.redactor.restore)
+        dropped += qf.dropped
+        per_question.append(qf)
+    unasked = [
+        RelatedItem(i.text, True) for i in result.report.checklist if i.state is Mark.CHECKED and i.text not in listed
+    ]
+    return ReportPhase(per_question, item_findings(per_question), unasked, dropped)
+
+
+def plan_report(
+    result: Result, idx: int, phase: ReportPhase, settings: Settings, prompts: PromptSet, *, placeholder: bool = False
+) -> Job | None:
+    """The report-level pass of one report, or None when it has nothing to do. With ``placeholder`` (for
+    --estimate before the facts are known) every reviewable question contributes ``FACTS_PER_QUESTION`` typical
+    facts."""
+    if not placeholder and not phase.needs_pass:
+        return None
+    redactor = Redactor(result.report)
+    facts: list[dict[str, object]] = [
+        {"id": f.id, "question": f.question, "status": f.status, "what": f.what} for f in phase.facts
+    ]
+    if placeholder:
+        numbers = [q.number for q in result.report.questions if reviewable(q)]
+        what = "trained the model on a cloud virtual machine"
+        facts = [
+            {"id": f"F{n}.{i}", "question": n, "status": "done", "what": what}
+            for n in numbers
+            for i in range(1, FACTS_PER_QUESTION + 1)
+        ]
+    items = [i for i, _qs in phase.items.unbacked] + phase.unasked
+    text = "\n".join(str(f["what"]) for f in facts) + "\n" + "\n".join(i.text for i in items)
+    delimiter = _delimiter(text)
+    system_file, user_file = prompts.for_kind("report")
+    user = user_file.render(facts=facts, items=items, delimiter=delimiter)
+    messages = [
+        {"role": "system", "content": system_file.render(schema=None)},
+        {"role": "user", "content": redactor.redact(user)},
+    ]
+    job = Job(idx, None, messages, delimiter, redactor, items, phase=phase)
+    return _keyed(job, settings, prompts)
+
+
+def plan_report_from_cache(
+    result: Result, idx: int, jobs: Sequence[Job], cache: ResponseCache, settings: Settings, prompts: PromptSet
+) -> Job | None:
+    """The report-level pass of a report whose per-question replies are all in the cache (else None): how the
+    Batch API path and --estimate plan the second phase."""
+    reviews: list[tuple[Job, QuestionReview | None]] = []
+    for job in jobs:
+        hit = cache.get(job.key)
+        if hit is None:
+            return None
+        try:
+            reviews.append((job, QuestionReview.model_validate_json(hit["content"])))
+        except ValidationError:
+            return None
+    return plan_report(result, idx, phase_one(result, reviews), settings, prompts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +312,17 @@ def estimate(results: Sequence[Result], settings: Settings, prompts: PromptSet |
     jobs = plan(results, settings, prompts)
     cache = ResponseCache(settings.cache_dir if settings.use_cache else None)
     try:
+        for idx, result in enumerate(results):
+            mine = [j for j in jobs if j.result_index == idx]
+            if not mine:
+                continue
+            # the report-level pass: exact when every question's reply is cached, else with typical facts
+            report_job = plan_report_from_cache(result, idx, mine, cache, settings, prompts)
+            if report_job is None and any(cache.get(j.key) is None for j in mine):
+                empty = ReportPhase([], ItemsOutcome([], []), [])
+                report_job = plan_report(result, idx, empty, settings, prompts, placeholder=True)
+            if report_job is not None:
+                jobs.append(report_job)
         todo = [j for j in jobs if cache.get(j.key) is None]
     finally:
         cache.close()
@@ -212,25 +343,27 @@ def estimate(results: Sequence[Result], settings: Settings, prompts: PromptSet |
 
 
 @lru_cache(maxsize=8)
-def _system_prompt(prompts: PromptSet, mode: Mode) -> str:
+def _system_prompt(prompts: PromptSet, mode: Mode, kind: Kind = "question") -> str:
     """The system prompt; in JSON mode it carries the schema, which the server does not enforce there."""
-    return prompts.system.render(
-        schema=None if mode == "json_schema" else json.dumps(json_schema(), separators=(",", ":"))
+    return prompts.for_kind(kind)[0].render(
+        schema=None if mode == "json_schema" else json.dumps(json_schema(kind), separators=(",", ":"))
     )
 
 
-def chat_request(messages: list[dict[str, str]], settings: Settings, prompts: PromptSet, mode: Mode) -> ChatRequest:
+def chat_request(
+    messages: list[dict[str, str]], settings: Settings, prompts: PromptSet, mode: Mode, kind: Kind = "question"
+) -> ChatRequest:
     """The request for ``messages`` (a job's, or a re-ask's) in ``mode``: the system prompt carries the schema in
-    JSON mode, where the server does not enforce it."""
-    schema = json_schema()
-    system = _system_prompt(prompts, mode)
+    JSON mode, where the server does not enforce it. ``kind`` is "question" or "report" (the report-level pass)."""
+    schema = json_schema(kind)
+    system = _system_prompt(prompts, mode, kind)
     base = settings.base_url or ""
     return ChatRequest(
         model=settings.model,
         messages=[{"role": "system", "content": system}, *messages[1:]],
         mode=mode,
         schema=schema,
-        schema_name=SCHEMA_NAME,
+        schema_name=REPORT_SCHEMA_NAME if kind == "report" else SCHEMA_NAME,
         seed=settings.seed,
         max_tokens=settings.max_output_tokens,
         schema_in_json_mode=bool(base) and "api.openai.com" not in base,
@@ -268,7 +401,7 @@ class Budget:
 
 @dataclass(slots=True)
 class Outcome:
-    review: QuestionReview | None = None
+    review: QuestionReview | ReportReview | None = None
     error: str | None = None
     calls: int = 0
     cached: bool = False
@@ -289,8 +422,8 @@ class Runner:
     mode: Mode = "json_schema"
     cache_only: bool = False
 
-    def request(self, messages: list[dict[str, str]]) -> ChatRequest:
-        return chat_request(messages, self.settings, self.prompts, self.mode)
+    def request(self, messages: list[dict[str, str]], kind: Kind = "question") -> ChatRequest:
+        return chat_request(messages, self.settings, self.prompts, self.mode, kind)
 
     async def send(self, messages: list[dict[str, str]], job: Job, out: Outcome, attempt: int) -> ChatResponse:
         """One logical call: retries transient errors with backoff; switches to JSON mode if schema is refused."""
@@ -300,7 +433,7 @@ class Runner:
             error: LLMError | None = None
             async with self.semaphore:
                 # built once a slot is free, so a switch to JSON mode made meanwhile applies to it
-                req = self.request(messages)
+                req = self.request(messages, job.kind)
                 started = time.perf_counter()
                 out.calls += 1
                 try:
@@ -340,7 +473,7 @@ class Runner:
                 "prompt_id": self.prompts.id,
                 "prompt_version": self.prompts.version,
                 "report": self.results[job.result_index].source,
-                "question": job.question.number,
+                "question": job.number,
                 "attempt": attempt,
                 "mode": req.mode,
                 "cached": False,
@@ -358,14 +491,14 @@ class Runner:
         hit = self.cache.get(job.key)
         if hit is not None:
             out.cached = True
-            out.review = QuestionReview.model_validate_json(hit["content"])
+            out.review = job.model.model_validate_json(hit["content"])
             self.log.write(
                 {
                     "model": self.settings.model,
                     "prompt_id": self.prompts.id,
                     "prompt_version": self.prompts.version,
                     "report": self.results[job.result_index].source,
-                    "question": job.question.number,
+                    "question": job.number,
                     "cached": True,
                     "content_hash": content_hash(hit),
                 }
@@ -397,13 +530,13 @@ class Runner:
             out.prompt_tokens += p
             out.completion_tokens += c
 
-    async def _ask(self, job: Job, out: Outcome) -> QuestionReview:
+    async def _ask(self, job: Job, out: Outcome) -> QuestionReview | ReportReview:
         messages = list(job.messages)
         for attempt in (1, 2):
             resp = await self._paid(messages, job, out, attempt)
             content = reply_content(resp, self.settings)
             try:
-                review = QuestionReview.model_validate_json(content)
+                review = job.model.model_validate_json(content)
             except ValidationError as exc:
                 problem = _validation_summary(exc)
                 if attempt == 2:
@@ -442,98 +575,11 @@ def _validation_summary(exc: ValidationError) -> str:
     return "; ".join(parts) + more
 
 
-def _match_item(text: str, items: list[RelatedItem]) -> RelatedItem | None:
-    n = normalise(text)
-    if not n:
-        return None
-    for item in items:
-        m = normalise(item.text)
-        if n == m or (len(n) >= 12 and (n in m or m in n)):
-            return item
-    return None
-
-
-def to_findings(review: QuestionReview, job: Job, index: QuoteIndex) -> tuple[list[Finding], int]:
-    """Findings whose evidence is in the report, and how many were dropped because it was not."""
-    q, restore = job.question, job.redactor.restore
-    found: list[Finding] = []
-    dropped = 0
-
-    def ok(quote: str) -> bool:
-        return index.verified(restore(quote), q)
-
-    def line(quote: str) -> int | None:
-        return index.line_of(restore(quote), q) if quote else q.answer.first_line
-
-    def verbatim(quote: str) -> str:
-        return index.exact(restore(quote), q)  # the report's own words, not the model's rendering of them
-
-    def make(code: str, severity: Severity, **fields: Any) -> Finding:
-        check, category = LLM_FINDING_KINDS[code]
-        return Finding(
-            code=code, check=check, category=category, severity=severity, source=Source.LLM, question=q.number, **fields
-        )
-
-    for part in review.parts:
-        if not part.answered:
-            message = f"the answer does not cover: {restore(part.part).rstrip('.')}"
-            missing = Verdict.MISSING_PART
-            found.append(make("FB602", Severity.WARNING, message=message, line=q.answer.first_line, verdict=missing))
-    for claim in review.claims:
-        if claim.verdict not in ("contradicted", "unsupported"):
-            continue
-        item = _match_item(restore(claim.item), job.items)
-        contradicted = claim.verdict == "contradicted"
-        if item is None or (contradicted and not ok(claim.quote)):
-            dropped += 1  # a claim about no related item, or a contradiction without a verified quote
-            continue
-        if not contradicted and not item.checked:
-            continue  # "unsupported" only concerns ticked items
-        found.append(
-            make(
-                "FB601",
-                Severity.WARNING if contradicted else Severity.INFO,
-                message=(
-                    f"the answer contradicts the checklist item: {restore(claim.explanation)}"
-                    if contradicted
-                    else f"the answer does not back up this ticked item: {restore(claim.explanation)}"
-                ),
-                line=line(claim.quote) if contradicted else q.answer.first_line,
-                checklist_item=item.text,
-                checked=item.checked,
-                verdict=Verdict.CONTRADICTED if contradicted else Verdict.UNSUPPORTED,
-                evidence=(verbatim(claim.quote),) if contradicted else (),
-            )
-        )
-    for c in review.contradictions:
-        if not (ok(c.first_quote) and ok(c.second_quote)):
-            dropped += 1
-            continue
-        found.append(
-            make(
-                "FB604",
-                Severity.WARNING,
-                message=f"the answer contradicts itself: {restore(c.explanation)}",
-                line=line(c.first_quote),
-                verdict=Verdict.INTERNAL,
-                evidence=(verbatim(c.first_quote), verbatim(c.second_quote)),
-            )
-        )
-    for sug in review.suggestions:
-        if not ok(sug.quote):
-            dropped += 1
-            continue
-        found.append(
-            make(
-                "FB603",
-                Severity.INFO,
-                message=restore(sug.suggestion),
-                line=line(sug.quote),
-                evidence=(verbatim(sug.quote),),
-            )
-        )
-    unique = list(dict.fromkeys(found))  # a weak model may repeat itself; Finding is frozen and hashable
-    return unique, dropped
+def dropped_unverified(review: QuestionReview | ReportReview, job: Job, index: QuoteIndex) -> int:
+    """How many parts of one per-question reply fail verification (the Batch path reports it at import)."""
+    if not isinstance(review, QuestionReview) or job.question is None:
+        return 0
+    return question_facts(review, job.question, job.items, index, job.redactor.restore).dropped
 
 
 def _status_line(status: LLMStatus, reviewed: int, findings: int) -> str:
@@ -580,6 +626,8 @@ async def review_results_async(
     )
     jobs: list[Job] = []
     tasks: list[asyncio.Task[Outcome]] = []
+    report_jobs: list[Job] = []
+    report_tasks: list[asyncio.Task[Outcome]] = []
     try:
         # Planning (prompt rendering, related checklist items, token counts) is CPU work: it runs report by report
         # in a worker thread while the calls of the reports already planned are in flight.
@@ -588,8 +636,21 @@ async def review_results_async(
             jobs.extend(planned)
             tasks.extend(asyncio.create_task(runner.run(j)) for j in planned)
         outcomes = await asyncio.gather(*tasks)
+        # the report-level pass of each report, once its per-question replies are in
+        phases: dict[int, ReportPhase] = {}
+        for idx, result in enumerate(results):
+            mine = [(j, o) for j, o in zip(jobs, outcomes, strict=True) if j.result_index == idx]
+            if not mine:
+                continue
+            reviews = [(j, o.review if isinstance(o.review, QuestionReview) else None) for j, o in mine]
+            first = phases[idx] = phase_one(result, reviews)
+            report_job = plan_report(result, idx, first, settings, prompts) if first.per_question else None
+            if report_job is not None:
+                report_jobs.append(report_job)
+                report_tasks.append(asyncio.create_task(runner.run(report_job)))
+        report_outcomes = await asyncio.gather(*report_tasks)
     finally:
-        for t in tasks:
+        for t in [*tasks, *report_tasks]:
             t.cancel()
         cache.close()
         if own_client:
@@ -598,29 +659,41 @@ async def review_results_async(
         LLMStatus(status="ok", model=settings.model, prompt_version=prompts.version, endpoint=settings.endpoint_host)
         for _ in results
     ]
-    new: list[list[Finding]] = [[] for _ in results]
     reviewed = [0 for _ in results]
-    indexes = {i: QuoteIndex(r.report) for i, r in enumerate(results)}
-    for job, out in zip(jobs, outcomes, strict=True):
+    for job, out in zip([*jobs, *report_jobs], [*outcomes, *report_outcomes], strict=True):
         st = statuses[job.result_index]
         st.calls += out.calls
         st.cached += out.cached
         st.prompt_tokens += out.prompt_tokens
         st.completion_tokens += out.completion_tokens
         if out.review is None:
-            st.failed_questions[job.question.number] = out.error or "no review"
-            continue
-        reviewed[job.result_index] += 1
-        found, dropped = to_findings(out.review, job, indexes[job.result_index])
-        st.dropped_unverified += dropped
-        new[job.result_index].extend(f for f in found if options is None or options.wants(f))
+            st.failed_questions[job.number] = out.error or "no review"
+        elif job.question is not None:
+            reviewed[job.result_index] += 1
+    by_report = {j.result_index: o.review for j, o in zip(report_jobs, report_outcomes, strict=True)}
     for i, r in enumerate(results):
         st = statuses[i]
+        new: list[Finding] = []
+        rule = list(r.findings)
+        phase = phases.get(i)
+        if phase is not None:
+            report_review = by_report.get(i)
+            report_new, dropped = report_findings(
+                report_review if isinstance(report_review, ReportReview) else None,
+                phase.facts,
+                phase.items.unbacked,
+                phase.unasked,
+                Redactor(r.report).restore,
+            )
+            st.dropped_unverified += phase.dropped + dropped
+            found = [f for qf in phase.per_question for f in qf.findings] + phase.items.findings + report_new
+            rule, new = merge_with_offline(rule, rank_suggestions(found))
+            new = [f for f in new if options is None or options.wants(f)]
         if st.failed_questions:
             st.status = "failed" if reviewed[i] == 0 else "partial"
-        st.message = _status_line(st, reviewed[i], len(new[i]))
+        st.message = _status_line(st, reviewed[i], len(new))
         r.llm = st
-        r.findings = sort_findings([*r.findings, *new[i]])
+        r.findings = sort_findings([*rule, *new])
     return results
 
 

@@ -1,4 +1,5 @@
-"""The response schema the model must fill for one question, and its strict JSON-schema form."""
+"""The response schemas: one per question (facts about the answer, never verdicts) and one for the report-level
+pass (facts that conflict across answers, facts that back checklist items), with their strict JSON-schema forms."""
 
 from __future__ import annotations
 
@@ -13,21 +14,33 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+Status = Literal["done", "partly", "not-done", "planned-only", "not-mentioned"]  # feedback.verdicts.Stated
+FactStatus = Literal["done", "not-done", "planned-only"]
+
+
 class PartCheck(_Strict):
-    """One thing the question asks for (a number, a link, a command, the "why")."""
+    """One thing the question explicitly asks for (a number, a link, a yes/no, the "why")."""
 
     part: str = Field(description="What the question asks for, in a few words")
+    prompt_quote: str = Field(description="The words of the question that ask for it, copied exactly")
     answered: bool
-    quote: str = Field(description="Verbatim text from the answer that covers this part; empty when missing")
+    quote: str = Field(description="Verbatim text from the answer that gives this part; empty when missing")
 
 
-class ClaimVerdict(_Strict):
-    """A checklist item related to the question, judged against the answer."""
+class ItemStatus(_Strict):
+    """What the answer states about one listed checklist item (a fact; code compares it with the tick)."""
 
-    item: str = Field(description="The checklist item text exactly as given")
-    verdict: Literal["supported", "contradicted", "unsupported", "not-applicable"]
-    quote: str = Field(description="Verbatim text from the answer that supports or contradicts it; may be empty")
-    explanation: str
+    item: str = Field(description="The checklist item text exactly as listed")
+    status: Status
+    quote: str = Field(description="Verbatim text from the answer showing the status; empty for not-mentioned")
+
+
+class Fact(_Strict):
+    """A tool, service or practice the answer says the group used, did not use or only planned."""
+
+    what: str = Field(description="The tool, service or practice and what was done with it, in at most 8 words")
+    status: FactStatus
+    quote: str = Field(description="Verbatim text from the answer stating it")
 
 
 class Contradiction(_Strict):
@@ -39,22 +52,48 @@ class Contradiction(_Strict):
 
 
 class Suggestion(_Strict):
-    """A concrete improvement tied to a quote from the answer."""
+    """A concrete improvement tied to a quote from the answer; the list is ordered best first."""
 
     quote: str
     suggestion: str
+    importance: Literal["high", "medium", "low"]
 
 
 class QuestionReview(_Strict):
     """The whole response for one question."""
 
     parts: list[PartCheck]
-    claims: list[ClaimVerdict]
+    items: list[ItemStatus]
+    facts: list[Fact]
     contradictions: list[Contradiction]
     suggestions: list[Suggestion]
 
 
+class FactConflict(_Strict):
+    """Two facts from different answers that cannot both be true."""
+
+    first_fact: str = Field(description="A fact id, e.g. F3.1")
+    second_fact: str
+    explanation: str
+
+
+class ItemBacking(_Strict):
+    """What the facts say about one listed checklist item."""
+
+    item: str = Field(description="The checklist item text exactly as listed")
+    status: Status
+    fact: str = Field(description="The id of the fact that shows the status; empty for not-mentioned")
+
+
+class ReportReview(_Strict):
+    """The response of the report-level pass: conflicting facts and the facts behind the listed items."""
+
+    contradictions: list[FactConflict]
+    items: list[ItemBacking]
+
+
 SCHEMA_NAME = "question_review"
+REPORT_SCHEMA_NAME = "report_review"
 
 
 def _strictify(node: Any) -> Any:
@@ -75,6 +114,8 @@ def _strictify(node: Any) -> Any:
 
 
 @cache
-def json_schema() -> dict[str, Any]:
-    """The strict schema; built once and shared, so callers must not modify it."""
-    return copy.deepcopy(_strictify(QuestionReview.model_json_schema()))
+def json_schema(kind: str = "question") -> dict[str, Any]:
+    """The strict schema of a per-question reply (or, with ``kind="report"``, of the report-level pass); built
+    once and shared, so callers must not modify it."""
+    model = ReportReview if kind == "report" else QuestionReview
+    return copy.deepcopy(_strictify(model.model_json_schema()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import groupby
 
-from feedback.findings import Finding
+from feedback.findings import Finding, shown_findings
 from feedback.pipeline import Result
 from feedback.render import renderer
 from feedback.render.order import fix_first_rank, plural
@@ -55,7 +55,8 @@ def render_one(result: Result) -> str:
         f"{plural(counts['error'], 'error')}, {plural(counts['warning'], 'warning')}, {plural(counts['info'], 'note')}"
     ]
     lines.extend(_fix_first(result))
-    fs = sorted(result.findings, key=lambda f: (_group_key(f), f.line or 0, f.code))
+    shown = shown_findings(result.findings)
+    fs = sorted(shown, key=lambda f: (_group_key(f), f.line or 0, f.code))
     for key, group in groupby(fs, key=_group_key):
         q = r.question(key) if key else None
         if q is not None:
@@ -70,9 +71,11 @@ def render_one(result: Result) -> str:
             lines.extend(_finding(f))
     if result.llm.message:
         lines.append(f"\nLLM review: {result.llm.message}")
+    if len(shown) < len(result.findings):
+        lines.append(f"  {len(result.findings) - len(shown)} more suggestions (ranked) in --format json")
     if result.llm.failed_questions:
         for n, why in sorted(result.llm.failed_questions.items()):
-            lines.append(f"  question {n}: not reviewed ({why})")
+            lines.append(f"  {'the report-level pass' if n == 0 else f'question {n}'}: not reviewed ({why})")
     return "\n".join(lines) + "\n"
 
 

@@ -15,7 +15,7 @@ from urllib.parse import quote, unquote
 
 import jinja2
 
-from feedback.findings import Severity
+from feedback.findings import Severity, hidden_suggestions
 from feedback.pipeline import Result
 from feedback.render.json import result_to_dict
 from feedback.render.order import fix_first, plural
@@ -97,7 +97,9 @@ def build_view(
 ) -> dict[str, Any]:
     """Arrange one report's dict for the templates: summary, checklist rows, questions with their findings."""
     extras = extras or {}
-    findings = sorted(data["findings"], key=importance)
+    # the best suggestion per question and at most 8 per report are shown; JSON keeps them all, with their rank
+    hidden = hidden_suggestions([(f["code"], f.get("question"), f.get("rank")) for f in data["findings"]])
+    findings = sorted((f for i, f in enumerate(data["findings"]) if i not in hidden), key=importance)
     item_findings: dict[str, list[dict[str, Any]]] = {}
     for f in findings:
         if f.get("checklist_item") and f["check"] != "leftover-note":
@@ -140,6 +142,7 @@ def build_view(
         "fix_first": fix_first(findings),  # errors, then contradictions
         "llm": data["llm"],
         "index": index,  # the course index, on a batch page
+        "suggestions_hidden": len(hidden),
     }
 
 

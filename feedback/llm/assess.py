@@ -1,0 +1,401 @@
+"""From the model's facts to findings: the model states, code decides.
+
+Per question, the reply's parts, item statuses, facts, contradictions and suggestions are checked against the
+report (every quote must be in the question's own answer, every missing part must quote the question's prompt,
+every item must be one that was listed) and turned into :class:`QuestionFacts`. Per report, the item statuses of
+all questions are combined and compared with the ticks through the verdict table (:mod:`feedback.verdicts`); the
+report-level pass then settles the items no answer backed and adds contradictions between answers. Last, LLM
+findings that repeat an offline finding are folded into it, and suggestions are ranked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from feedback.findings import Category, Finding, Severity, Source, Verdict
+from feedback.llm.schema import QuestionReview, ReportReview
+from feedback.llm.verify import QuoteIndex, normalise
+from feedback.pipeline import LLM_FINDING_KINDS
+from feedback.report.model import Question
+from feedback.verdicts import Outcome, Stated, Tick, decide, short, strongest
+
+MAX_TEXT = 200  # characters of model text (explanations, suggestions, parts) shown in a finding
+MAX_FACTS = 4  # per question
+MAX_SUGGESTIONS = 2  # per question
+BOTH = "Found by both the offline check and the LLM review."
+IMPORTANCE = {"high": 0, "medium": 1, "low": 2}
+
+
+def cap(text: str, n: int = MAX_TEXT) -> str:
+    """Model text cut to ``n`` characters at a word boundary."""
+    text = " ".join(text.split())
+    if len(text) <= n:
+        return text
+    cut = text[: n - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedItem:
+    text: str
+    checked: bool
+    partial: bool = False
+
+    @property
+    def tick(self) -> Tick:
+        if self.partial:
+            return Tick.PARTIAL
+        return Tick.TICKED if self.checked else Tick.UNTICKED
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedFact:
+    id: str  # "F<question>.<n>"
+    question: int
+    what: str  # as the model wrote it (placeholders such as [NAME_1] kept): what the report-level pass reads
+    status: str
+    quote: str  # the report's own words
+    line: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """What one answer states about one checklist item."""
+
+    item: RelatedItem
+    question: int
+    stated: Stated
+    quote: str  # the report's words ("" for not-mentioned)
+    line: int | None
+    verified: bool = True  # False: a status other than not-mentioned whose quote is not in the answer
+
+
+@dataclass(slots=True)
+class QuestionFacts:
+    """Everything kept from one question's reply."""
+
+    question: int
+    findings: list[Finding] = field(default_factory=list)  # missing parts, internal contradictions, suggestions
+    statements: list[Statement] = field(default_factory=list)
+    facts: list[VerifiedFact] = field(default_factory=list)
+    dropped: int = 0
+
+
+def _finding(code: str, severity: Severity, **fields: Any) -> Finding:
+    check, category = LLM_FINDING_KINDS[code]
+    return Finding(code=code, check=check, category=category, severity=severity, source=Source.LLM, **fields)
+
+
+def match_item(text: str, items: Iterable[RelatedItem]) -> RelatedItem | None:
+    """The listed item the model names (same words, or one containing the other)."""
+    n = normalise(text)
+    if not n:
+        return None
+    for item in items:
+        m = normalise(item.text)
+        if n == m or (len(n) >= 12 and (n in m or m in n)):
+            return item
+    return None
+
+
+def question_facts(
+    review: QuestionReview,
+    question: Question,
+    items: Sequence[RelatedItem],
+    index: QuoteIndex,
+    restore: Callable[[str], str],
+) -> QuestionFacts:
+    """Check one reply against the report; what cannot be verified is dropped and counted."""
+    q = question
+    out = QuestionFacts(q.number)
+
+    def ok(quote: str) -> bool:
+        return index.verified(restore(quote), q)
+
+    def line(quote: str) -> int | None:
+        return index.line_of(restore(quote), q) or q.answer.first_line
+
+    def verbatim(quote: str) -> str:
+        return index.exact(restore(quote), q)
+
+    prompt = normalise(q.prompt)
+    for part in review.parts:
+        if part.answered:
+            continue
+        asked = normalise(part.prompt_quote)
+        if len(asked) < 8 or asked not in prompt:
+            out.dropped += 1  # not an explicit part of this question's prompt
+            continue
+        out.findings.append(
+            _finding(
+                "FB602",
+                Severity.WARNING,
+                message=f'the answer does not give {cap(restore(part.part), 80)} (the question asks: "'
+                f'{short(restore(part.prompt_quote), 80)}")',
+                line=q.answer.first_line,
+                question=q.number,
+                verdict=Verdict.MISSING_PART,
+            )
+        )
+    statements: dict[str, Statement] = {}  # one per item: the first verified one
+    for st in review.items:
+        item = match_item(restore(st.item), items)
+        if item is None:
+            out.dropped += 1
+            continue
+        stated = Stated(st.status)
+        if stated is Stated.NOT_MENTIONED:
+            found = Statement(item, q.number, stated, "", None)
+        elif ok(st.quote):
+            found = Statement(item, q.number, stated, verbatim(st.quote), line(st.quote))
+        else:
+            out.dropped += 1
+            found = Statement(item, q.number, stated, "", None, verified=False)
+        if item.text not in statements or (found.verified and not statements[item.text].verified):
+            statements[item.text] = found
+    out.statements = list(statements.values())
+    for fact in review.facts:
+        if len(out.facts) >= MAX_FACTS:
+            break
+        if not ok(fact.quote) or not fact.what.strip():
+            out.dropped += 1
+            continue
+        fid = f"F{q.number}.{len(out.facts) + 1}"
+        out.facts.append(
+            VerifiedFact(fid, q.number, cap(fact.what, 80), fact.status, verbatim(fact.quote), line(fact.quote))
+        )
+    for c in review.contradictions:
+        if not (ok(c.first_quote) and ok(c.second_quote)):
+            out.dropped += 1
+            continue
+        out.findings.append(
+            _finding(
+                "FB604",
+                Severity.WARNING,
+                message=f"the answer contradicts itself: {cap(restore(c.explanation))}",
+                line=line(c.first_quote),
+                question=q.number,
+                verdict=Verdict.INTERNAL,
+                evidence=(verbatim(c.first_quote), verbatim(c.second_quote)),
+            )
+        )
+    kept = 0
+    for position, sug in enumerate(review.suggestions):
+        if not ok(sug.quote) or kept >= MAX_SUGGESTIONS:
+            out.dropped += not ok(sug.quote)
+            continue
+        kept += 1
+        out.findings.append(
+            _finding(
+                "FB603",
+                Severity.INFO,
+                message=cap(restore(sug.suggestion)),
+                line=line(sug.quote),
+                question=q.number,
+                evidence=(verbatim(sug.quote),),
+                # provisional rank, made report-wide by rank_suggestions: importance, then the model's order
+                rank=IMPORTANCE[sug.importance] * 100 + position,
+            )
+        )
+    out.findings = list(dict.fromkeys(out.findings))  # a weak model may repeat itself
+    return out
+
+
+# --- the checklist: statements of every answer against the tick ------------------------------------------------
+
+
+def _where(statements: Sequence[Statement]) -> str:
+    first = statements[0]
+    qs = list(dict.fromkeys(s.question for s in statements))
+    return ", ".join(f"Q{n}" for n in qs) + (f" (line {first.line})" if first.line else "")
+
+
+def _item_finding(item: RelatedItem, rule_stated: Stated, statements: Sequence[Statement]) -> Finding | None:
+    rule = decide(item.tick, rule_stated)
+    if rule.outcome is not Outcome.CONTRADICTED or not statements:
+        return None
+    quotes = tuple(dict.fromkeys(s.quote for s in statements if s.quote))[:3]
+    return _finding(
+        "FB601",
+        rule.severity or Severity.WARNING,
+        message=rule.render(where=_where(statements), quote=statements[0].quote),
+        line=statements[0].line,
+        question=statements[0].question,
+        questions=tuple(dict.fromkeys(s.question for s in statements)),
+        checklist_item=item.text,
+        checked=item.checked,
+        verdict=Verdict.CONTRADICTED,
+        evidence=quotes,
+    )
+
+
+@dataclass(slots=True)
+class ItemsOutcome:
+    findings: list[Finding]
+    unbacked: list[tuple[RelatedItem, list[int]]]  # ticked items every answer asked about left unmentioned
+
+
+def item_findings(per_question: Sequence[QuestionFacts]) -> ItemsOutcome:
+    """Combine the statements of every answer per item (the strongest statement of doing decides) and apply the
+    verdict table. Ticked items that no answer mentions are left for the report-level pass to settle."""
+    by_item: dict[str, list[Statement]] = {}
+    items: dict[str, RelatedItem] = {}
+    for qf in per_question:
+        for st in qf.statements:
+            by_item.setdefault(st.item.text, []).append(st)
+            items[st.item.text] = st.item
+    out = ItemsOutcome([], [])
+    for text, sts in by_item.items():
+        item = items[text]
+        verified = [s for s in sts if s.verified]
+        if len(verified) < len(sts) and all(s.stated is Stated.NOT_MENTIONED for s in verified):
+            continue  # the model said something it could not quote: no verdict either way
+        stated = strongest(s.stated for s in verified)
+        rule = decide(item.tick, stated)
+        if rule.outcome is Outcome.UNSUPPORTED:
+            out.unbacked.append((item, sorted({s.question for s in sts})))
+            continue
+        f = _item_finding(item, stated, [s for s in verified if s.stated is stated])
+        if f is not None:
+            out.findings.append(f)
+    return out
+
+
+def unsupported_finding(item: RelatedItem, questions: Sequence[int]) -> Finding:
+    rule = decide(item.tick, Stated.NOT_MENTIONED)
+    asked = ", ".join(f"Q{n}" for n in questions)
+    where = f"{asked} {'asks' if len(questions) == 1 else 'ask'} about it" if questions else "no answer names it"
+    return _finding(
+        "FB601",
+        rule.severity or Severity.INFO,
+        message=rule.render(where=where),
+        line=None,
+        question=questions[0] if questions else None,
+        questions=tuple(questions),
+        checklist_item=item.text,
+        checked=item.checked,
+        verdict=Verdict.UNSUPPORTED,
+    )
+
+
+# --- the report-level pass ---------------------------------------------------------------------------------------
+
+
+def report_findings(
+    review: ReportReview | None,
+    facts: Sequence[VerifiedFact],
+    asked: Sequence[tuple[RelatedItem, list[int]]],
+    unasked: Sequence[RelatedItem],
+    restore: Callable[[str], str],
+) -> tuple[list[Finding], int]:
+    """Findings of the report-level pass: conflicting facts from two answers, and the listed items settled by the
+    facts (``asked``: ticked items their own questions left unmentioned; ``unasked``: ticked items no question was
+    asked about). Without a review (the pass failed or was not needed) the ``asked`` items stay unsupported."""
+    by_id = {f.id: f for f in facts}
+    found: list[Finding] = []
+    dropped = 0
+    settled: dict[str, tuple[Stated, VerifiedFact]] = {}
+    if review is not None:
+        listed = [i for i, _qs in asked] + list(unasked)
+        for b in review.items:
+            item = match_item(restore(b.item), listed)
+            if item is None:
+                dropped += 1
+                continue
+            stated = Stated(b.status)
+            if stated is Stated.NOT_MENTIONED:
+                continue
+            fact = by_id.get(b.fact.strip())
+            if fact is None:
+                dropped += 1
+                continue
+            settled.setdefault(item.text, (stated, fact))
+        pairs: set[tuple[str, str]] = set()
+        for c in review.contradictions:
+            a, b2 = by_id.get(c.first_fact.strip()), by_id.get(c.second_fact.strip())
+            if a is None or b2 is None or a.question == b2.question:
+                dropped += 1
+                continue
+            if a.question > b2.question:
+                a, b2 = b2, a
+            if (a.id, b2.id) in pairs:
+                continue
+            pairs.add((a.id, b2.id))
+            found.append(
+                _finding(
+                    "FB604",
+                    Severity.WARNING,
+                    message=f"Q{a.question} and Q{b2.question} disagree: {cap(restore(c.explanation))}",
+                    line=a.line,
+                    question=a.question,
+                    questions=(a.question, b2.question),
+                    verdict=Verdict.INTERNAL,
+                    evidence=(a.quote, b2.quote),
+                )
+            )
+    for item, qs in asked:
+        if item.text in settled:
+            stated, fact = settled[item.text]
+            st = Statement(item, fact.question, stated, fact.quote, fact.line)
+            f = _item_finding(item, stated, [st])
+            if f is not None:
+                found.append(f)
+        else:
+            found.append(unsupported_finding(item, qs))
+    for item in unasked:
+        if item.text in settled:
+            stated, fact = settled[item.text]
+            f = _item_finding(item, stated, [Statement(item, fact.question, stated, fact.quote, fact.line)])
+            if f is not None:
+                found.append(f)
+    return found, dropped
+
+
+# --- one finding per problem, suggestions ranked ------------------------------------------------------------------
+
+
+def merge_with_offline(rule: list[Finding], llm: list[Finding]) -> tuple[list[Finding], list[Finding]]:
+    """Fold LLM findings that repeat an offline one into it (shown once, saying both found it).
+
+    On a checklist item the offline finding is kept whatever the LLM says (its verdicts were measured without a
+    single false alarm on the labelled reports); a cross-answer LLM contradiction between the same two questions as
+    an offline FB503 is folded into that one.
+    """
+    offline_items = {
+        f.checklist_item: i
+        for i, f in enumerate(rule)
+        if f.category is Category.CONSISTENCY
+        and f.checklist_item
+        and f.verdict in (Verdict.CONTRADICTED, Verdict.UNSUPPORTED)
+    }
+    offline_pairs = {
+        frozenset(f.questions): i for i, f in enumerate(rule) if f.verdict is Verdict.INTERNAL and len(f.questions) >= 2
+    }
+    rule = list(rule)
+    kept: list[Finding] = []
+    both: set[int] = set()
+    for f in llm:
+        i: int | None = None
+        if f.code == "FB601" and f.checklist_item in offline_items:
+            i = offline_items[f.checklist_item]
+            if rule[i].verdict is f.verdict:
+                both.add(i)
+        elif f.code == "FB604" and len(f.questions) == 2 and frozenset(f.questions) in offline_pairs:
+            i = offline_pairs[frozenset(f.questions)]
+            both.add(i)
+        if i is None:
+            kept.append(f)
+    for i in both:
+        rule[i] = rule[i].model_copy(update={"message": f"{rule[i].message} {BOTH}"})
+    return rule, kept
+
+
+def rank_suggestions(findings: list[Finding]) -> list[Finding]:
+    """Number the suggestions of one report 1, 2, ... best first (importance, then the model's order, then the
+    question order)."""
+    sugg = [f for f in findings if f.code == "FB603"]
+    order = sorted(sugg, key=lambda f: (f.rank if f.rank is not None else 999, f.question or 0, f.line or 0))
+    ranks = {id(f): r for r, f in enumerate(order, start=1)}
+    return [f.model_copy(update={"rank": ranks[id(f)]}) if id(f) in ranks else f for f in findings]
