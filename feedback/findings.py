@@ -92,6 +92,7 @@ class Finding:
             "verdict": self.verdict.value if self.verdict is not None else None,
             "confidence": self.confidence,
             "evidence": list(self.evidence),
+            "rank": self.rank,
         }
 
 

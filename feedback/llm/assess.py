@@ -11,7 +11,7 @@ findings that repeat an offline finding are folded into it, and suggestions are 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from feedback.findings import Category, Finding, Severity, Source, Verdict
@@ -388,7 +388,7 @@ def merge_with_offline(rule: list[Finding], llm: list[Finding]) -> tuple[list[Fi
         if i is None:
             kept.append(f)
     for i in both:
-        rule[i] = rule[i].model_copy(update={"message": f"{rule[i].message} {BOTH}"})
+        rule[i] = replace(rule[i], message=f"{rule[i].message} {BOTH}")
     return rule, kept
 
 
@@ -398,4 +398,4 @@ def rank_suggestions(findings: list[Finding]) -> list[Finding]:
     sugg = [f for f in findings if f.code == "FB603"]
     order = sorted(sugg, key=lambda f: (f.rank if f.rank is not None else 999, f.question or 0, f.line or 0))
     ranks = {id(f): r for r, f in enumerate(order, start=1)}
-    return [f.model_copy(update={"rank": ranks[id(f)]}) if id(f) in ranks else f for f in findings]
+    return [replace(f, rank=ranks[id(f)]) if id(f) in ranks else f for f in findings]
