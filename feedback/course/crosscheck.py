@@ -42,11 +42,9 @@ def across_groups(outcomes: Sequence[Outcome], options: Options) -> Wanted:
         return Wanted()
     by_slug = {o.entry.slug: o for o in done}
     per_report = [
-        (o.entry.slug, o.entry.group or o.entry.slug, [similar.Sketch.from_list(s) for s in o.sketches]) for o in done
+        (o.entry.slug, o.entry.group or o.entry.name, [similar.Sketch.from_list(s) for s in o.sketches]) for o in done
     ]
-    found = similar.find_matches(per_report, lambda slug: read_report(by_slug[slug].entry.path))
-    groups = {o.entry.slug: o.entry.group or o.entry.name for o in done}
-    return Wanted(findings=similar.findings_by_report(found, groups))
+    return Wanted(findings=similar.find_similar(per_report, lambda slug: read_report(by_slug[slug].entry.path)))
 
 
 def finding_from_dict(d: dict[str, Any]) -> Finding:

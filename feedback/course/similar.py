@@ -1,10 +1,11 @@
-"""Answers copied between groups: per question, pairs of answers from different groups that are near-duplicates.
+"""Answers copied between groups: per question, answers from different groups that are near-duplicates.
 
 Each answer is reduced to a small sketch in the worker that checked it: the smallest ``K`` hashes of its word
 3-shingles, after removing every shingle of the question's own prompt (so template text and the prompt's example
-never count) and skipping answers too short to tell copying from coincidence. Sketches sharing enough hashes are
-candidates; a candidate pair is confirmed on the full texts (shingle overlap, and rapidfuzz's similarity for the
-figure shown), so the cost grows with the number of answers, not with the number of pairs.
+never count), and skipping answers too short to tell copying from coincidence. Answers with the same sketch form one
+class (a verbatim copy, or a course that holds the same report many times), so the work grows with the number of
+distinct answers. Classes sharing enough hashes are candidates, confirmed once on the full texts of one answer of
+each: the share of the shorter answer's own 3-word phrases found in the other (its containment), the figure shown.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from feedback.findings import Category, Finding, Severity
 from feedback.report.model import Question, Report
@@ -22,9 +24,11 @@ CODE, CHECK = "FB801", "similar-answer"
 K = 24  # hashes kept per answer
 MIN_SHINGLES = 30  # about 30 words of the group's own text: shorter answers are alike by chance
 MIN_SHARED = 8  # sketch hashes two answers must share to be compared in full
-MAX_POSTING = 40  # a hash found in more answers than this is a stock phrase: it proposes no pairs
-MIN_OVERLAP = 0.5  # confirmed when half of the smaller answer's shingles are in the other
-MIN_RATIO = 80.0  # and rapidfuzz's partial_ratio (the shorter text against its best-matching part of the other)
+MAX_POSTING = 40  # a hash found in more distinct answers than this is a stock phrase: it proposes no pairs
+MIN_OVERLAP = 0.6  # confirmed when 60% of the shorter answer's own 3-word phrases are in the other
+ESTIMATE_FLOOR = 0.4  # candidates whose sketches put the overlap below this are not read again
+NAMED = 3  # other groups named in one finding; the rest are counted
+QUOTE = 120  # characters of an answer quoted
 
 _WORD = re.compile(r"[a-z0-9]+")
 _PLACEHOLDER = re.compile(r"-{2,}\s*question\s*\d+\s*fill\s*here\s*-{2,}", re.IGNORECASE)
@@ -34,30 +38,58 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(_PLACEHOLDER.sub(" ", text).lower())
 
 
-def shingles(words: Sequence[str]) -> set[int]:
-    return {zlib.crc32(" ".join(words[i : i + 3]).encode()) for i in range(len(words) - 2)}
+_WORD_B = re.compile(rb"[a-z0-9]+")
+_PLACEHOLDER_B = re.compile(rb"-{2,}\s*question\s*\d+\s*fill\s*here\s*-{2,}")
+
+
+def shingles(text: str) -> set[int]:
+    """Hashes of the text's word 3-grams. Stable across processes and runs (crc32 of each word, then the hash of
+    the tuple of three ints, which no hash seed changes, cut to 32 bits), so sketches made in different workers
+    compare; the loops run in C (map/zip), which keeps a report's sketches to a few milliseconds."""
+    words = _WORD_B.findall(_PLACEHOLDER_B.sub(b" ", text.lower().encode("utf-8", "replace")))
+    h = list(map(zlib.crc32, words))
+    # 32 bits, so the batch can keep sketches packed as unsigned ints; collisions among an answer's ~150 shingles
+    # are negligible
+    return {x & 0xFFFFFFFF for x in map(hash, zip(h, h[1:], h[2:], strict=False))}
+
+
+@lru_cache(maxsize=1024)
+def _prompt_shingles(prompt: str) -> frozenset[int]:
+    return frozenset(shingles(prompt))
 
 
 def own_shingles(q: Question) -> set[int]:
     """The answer's shingles that are not in the question's prompt (its title, length line and example)."""
-    prompt = shingles(_words(" ".join(ln.text for ln in q.prompt_lines)))
-    return shingles(_words(q.answer.text)) - prompt
+    prompt = _prompt_shingles("\n".join(ln.text for ln in q.prompt_lines))
+    return shingles(q.answer.text) - prompt
+
+
+def _quote(q: Question) -> tuple[int, str]:
+    """The answer's first line of prose (not an image or tag), as the finding's evidence."""
+    for ln in q.answer.lines:
+        text = ln.text.strip()
+        if text.startswith("<") or text.startswith("![") or _PLACEHOLDER.search(text):
+            continue
+        if len(_words(text)) >= 4:
+            return ln.number, text[:QUOTE]
+    return q.answer.first_line or q.line, (q.answer.text.strip().splitlines() or [""])[0][:QUOTE]
 
 
 @dataclass(frozen=True, slots=True)
 class Sketch:
-    """What the course needs to know about one answer to find its near-duplicates."""
+    """What the course needs to know about one answer to find its near-duplicates: all unsigned 32-bit ints."""
 
     question: int
-    line: int
+    line: int  # the line the finding points at (the answer's first line of prose)
+    size: int  # how many own shingles the answer has
     sketch: tuple[int, ...]
 
     def to_list(self) -> list[int]:
-        return [self.question, self.line, *self.sketch]
+        return [self.question, self.line, self.size, *self.sketch]
 
     @classmethod
     def from_list(cls, raw: Sequence[int]) -> Sketch:
-        return cls(int(raw[0]), int(raw[1]), tuple(int(x) for x in raw[2:]))
+        return cls(int(raw[0]), int(raw[1]), int(raw[2]), tuple(int(x) for x in raw[3:]))
 
 
 def sketches(report: Report) -> list[Sketch]:
@@ -68,118 +100,140 @@ def sketches(report: Report) -> list[Sketch]:
         own = own_shingles(q)
         if len(own) < MIN_SHINGLES:
             continue
-        out.append(Sketch(q.number, q.answer.first_line or q.line, tuple(sorted(own)[:K])))
+        out.append(Sketch(q.number, _quote(q)[0], len(own), tuple(sorted(own)[:K])))
     return out
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Candidate:
-    question: int
-    a: str  # report keys (slugs), a < b
-    b: str
-
-
-def candidates(per_report: Iterable[tuple[str, str, Sequence[Sketch]]]) -> list[Candidate]:
-    """Pairs of answers to one question, from reports of different groups, whose sketches share enough hashes."""
-    postings: dict[tuple[int, int], list[tuple[str, str]]] = defaultdict(list)
-    for key, group, sks in per_report:
-        for s in sks:
-            for h in s.sketch:
-                postings[(s.question, h)].append((key, group))
-    shared: dict[tuple[int, str, str], int] = defaultdict(int)
-    for (question, _h), owners in postings.items():
-        if len(owners) < 2 or len(owners) > MAX_POSTING:
-            continue
-        for i, (ka, ga) in enumerate(owners):
-            for kb, gb in owners[i + 1 :]:
-                if ga != gb and ka != kb:
-                    a, b = sorted((ka, kb))
-                    shared[(question, a, b)] += 1
-    return sorted(Candidate(q, a, b) for (q, a, b), n in shared.items() if n >= MIN_SHARED)
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    """A confirmed pair: the two answers' first lines and quotes, and how alike they are (0-100)."""
-
-    question: int
-    a: str
-    b: str
-    line_a: int
-    line_b: int
-    quote_a: str
-    quote_b: str
-    similarity: float
-
-
-def _quote(q: Question) -> tuple[int, str]:
-    for ln in q.answer.lines:
-        text = ln.text.strip()
-        if text.startswith(("![", "<img", "<")) or _PLACEHOLDER.search(text):
-            continue
-        if len(_words(text)) >= 4:
-            return ln.number, text[:120]
-    return q.answer.first_line or q.line, (q.answer.text.strip().splitlines() or [""])[0][:120]
-
-
-def confirm(candidate: Candidate, ra: Report, rb: Report) -> Match | None:
-    """Compare the two answers in full; None when they are not near-duplicates after all."""
-    from rapidfuzz import fuzz
-
-    qa, qb = ra.question(candidate.question), rb.question(candidate.question)
-    if qa is None or qb is None:
-        return None
-    sa, sb = own_shingles(qa), own_shingles(qb)
-    if min(len(sa), len(sb)) < MIN_SHINGLES or len(sa & sb) < MIN_OVERLAP * min(len(sa), len(sb)):
-        return None
-    ratio = fuzz.partial_ratio(" ".join(_words(qa.answer.text)), " ".join(_words(qb.answer.text)))
-    if ratio < MIN_RATIO:
-        return None
-    (la, ta), (lb, tb) = _quote(qa), _quote(qb)
-    return Match(candidate.question, candidate.a, candidate.b, la, lb, ta, tb, round(ratio, 1))
-
-
-def find_matches(per_report: Sequence[tuple[str, str, Sequence[Sketch]]], load: Callable[[str], Report]) -> list[Match]:
-    """Confirmed near-duplicate answers across groups; ``load`` parses a report again, for candidates only."""
-    found: list[Match] = []
-    loaded: dict[str, Report] = {}
-    for cand in candidates(per_report):
-        for key in (cand.a, cand.b):
-            if key not in loaded:
-                loaded[key] = load(key)
-        match = confirm(cand, loaded[cand.a], loaded[cand.b])
-        if match is not None:
-            found.append(match)
-    return found
-
-
-def findings_by_report(matches: Iterable[Match], groups: dict[str, str]) -> dict[str, list[Finding]]:
-    """Each confirmed pair as one finding in each of the two reports, quoting both answers."""
-    out: dict[str, list[Finding]] = defaultdict(list)
-    for m in matches:
-        for me, other, line, mine, theirs in (
-            (m.a, m.b, m.line_a, m.quote_a, m.quote_b),
-            (m.b, m.a, m.line_b, m.quote_b, m.quote_a),
-        ):
-            out[me].append(
-                Finding(
-                    code=CODE,
-                    check=CHECK,
-                    category=Category.ANSWER,
-                    severity=Severity.WARNING,
-                    message=(
-                        f"Question {m.question}'s answer is nearly the same as group {groups.get(other, other)}'s "
-                        f'(similarity {m.similarity:.0f}%): "{theirs[:80]}"'
-                    ),
-                    line=line,
-                    question=m.question,
-                    questions=(m.question,),
-                    evidence=(mine,),
-                )
-            )
-    return {k: sorted(v, key=lambda f: (f.question or 0, f.message)) for k, v in out.items()}
 
 
 def sketch_lists(report: Report) -> list[list[int]]:
     """The report's sketches as plain lists, as the batch keeps them on disk beside its cache key."""
     return [s.to_list() for s in sketches(report)]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    key: str  # the report's key in the batch (its slug)
+    group: str
+    sketch: Sketch
+
+
+def estimated_containment(a: Sketch, b: Sketch) -> float:
+    """The share of the smaller answer's shingles in the other, estimated from the two sketches alone (bottom-k of
+    the union gives the Jaccard index; the sizes turn it into containment)."""
+    union = sorted(set(a.sketch) | set(b.sketch))[:K]
+    if not union:
+        return 0.0
+    both = set(a.sketch) & set(b.sketch)
+    jaccard = sum(1 for h in union if h in both) / len(union)
+    return jaccard * (a.size + b.size) / ((1 + jaccard) * min(a.size, b.size))
+
+
+def similarity(qa: Question, qb: Question) -> float | None:
+    """The share (0-100) of the shorter answer's own 3-word phrases found in the other; None below the bar."""
+    sa, sb = own_shingles(qa), own_shingles(qb)
+    shorter = min(len(sa), len(sb))
+    if shorter < MIN_SHINGLES:
+        return None
+    share = len(sa & sb) / shorter
+    return round(100 * share, 1) if share >= MIN_OVERLAP else None
+
+
+def find_similar(
+    per_report: Iterable[tuple[str, str, Sequence[Sketch]]], load: Callable[[str], Report]
+) -> dict[str, list[Finding]]:
+    """Per report key, one finding for each of its answers that is nearly the same as other groups' answers."""
+    classes: dict[tuple[int, tuple[int, ...]], list[Answer]] = defaultdict(list)
+    for key, group, sks in per_report:
+        for s in sks:
+            classes[(s.question, s.sketch)].append(Answer(key, group, s))
+    ids = list(classes)
+    postings: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for i, (question, sketch) in enumerate(ids):
+        for h in sketch:
+            postings[(question, h)].append(i)
+    shared: dict[tuple[int, int], int] = defaultdict(int)
+    for holders in postings.values():
+        if 2 <= len(holders) <= MAX_POSTING:
+            for n, a in enumerate(holders):
+                for b in holders[n + 1 :]:
+                    shared[(a, b)] += 1
+
+    reports: dict[str, Report] = {}
+
+    def question_of(answer: Answer) -> Question | None:
+        if answer.key not in reports:
+            reports[answer.key] = load(answer.key)
+        return reports[answer.key].question(answer.sketch.question)
+
+    def compare(x: Answer, y: Answer) -> float | None:
+        qx, qy = question_of(x), question_of(y)
+        return similarity(qx, qy) if qx is not None and qy is not None else None
+
+    # pairs of classes found alike, with the similarity of one answer of each; a class alike with itself when its
+    # answers (same sketch) come from more than one group
+    alike: list[tuple[int, int, float]] = []
+    for i, class_key in enumerate(ids):
+        same = classes[class_key]
+        other = next((m for m in same[1:] if m.group != same[0].group), None)
+        if other is not None and (sim := compare(same[0], other)) is not None:
+            alike.append((i, i, sim))
+    for (a, b), n in sorted(shared.items()):
+        x, y = classes[ids[a]][0], classes[ids[b]][0]
+        if n < MIN_SHARED or estimated_containment(x.sketch, y.sketch) < ESTIMATE_FLOOR:
+            continue
+        if (sim := compare(x, y)) is not None:
+            alike.append((a, b, sim))
+
+    partners: dict[tuple[str, int], dict[str, tuple[float, Answer]]] = defaultdict(dict)
+    for a, b, sim in alike:
+        for x in classes[ids[a]]:
+            for y in classes[ids[b]]:
+                if x.group == y.group:
+                    continue
+                for me, them in ((x, y), (y, x)):
+                    best = partners[(me.key, me.sketch.question)]
+                    if them.group not in best or best[them.group][0] < sim:
+                        best[them.group] = (sim, them)
+    by_answer = {(a.key, a.sketch.question): a for answers in classes.values() for a in answers}
+
+    def quote(answer: Answer) -> str:
+        q = question_of(answer)
+        return _quote(q)[1] if q is not None else ""
+
+    out: dict[str, list[Finding]] = defaultdict(list)
+    for (key, question), found in sorted(partners.items()):
+        me = by_answer[(key, question)]
+        others = sorted(found.values(), key=_order)
+        out[key].append(_finding(me, quote(me), others, quote(others[0][1])))
+    return dict(out)
+
+
+def _order(item: tuple[float, Answer]) -> tuple[float, str]:
+    return (-item[0], item[1].group)
+
+
+def _finding(me: Answer, mine: str, others: list[tuple[float, Answer]], theirs: str) -> Finding:
+    q = me.sketch.question
+    top_sim, top = others[0]
+    if len(others) == 1:
+        message = (
+            f"Question {q}'s answer is nearly the same as group {top.group}'s ({top_sim:.0f}% of the shorter "
+            f'answer\'s wording is in the other): "{theirs[:80]}"'
+        )
+    else:
+        named = ", ".join(f"{a.group} ({s:.0f}%)" for s, a in others[:NAMED])
+        more = f" and {len(others) - NAMED} more" if len(others) > NAMED else ""
+        message = (
+            f"Question {q}'s answer is nearly the same as the answers of {len(others)} other groups (share of "
+            f'wording in common): {named}{more}; e.g. "{theirs[:80]}"'
+        )
+    return Finding(
+        code=CODE,
+        check=CHECK,
+        category=Category.ANSWER,
+        severity=Severity.WARNING,
+        message=message,
+        line=me.sketch.line,
+        question=q,
+        questions=(q,),
+        evidence=(mine,) if mine else (),
+    )
