@@ -146,16 +146,23 @@ def find_similar(
         for s in sks:
             classes[(s.question, s.sketch)].append(Answer(key, group, s))
     ids = list(classes)
-    postings: dict[tuple[int, int], list[int]] = defaultdict(list)
+    postings: dict[int, dict[int, list[int]]] = defaultdict(dict)  # question -> hash -> classes holding it
     for i, (question, sketch) in enumerate(ids):
+        per_question = postings[question]
         for h in sketch:
-            postings[(question, h)].append(i)
+            holders = per_question.get(h)
+            if holders is None:
+                per_question[h] = [i]
+            else:
+                holders.append(i)
     shared: dict[tuple[int, int], int] = defaultdict(int)
-    for holders in postings.values():
-        if 2 <= len(holders) <= MAX_POSTING:
-            for n, a in enumerate(holders):
-                for b in holders[n + 1 :]:
-                    shared[(a, b)] += 1
+    for per_question in postings.values():
+        for holders in per_question.values():
+            if 2 <= len(holders) <= MAX_POSTING:
+                for n, a in enumerate(holders):
+                    for b in holders[n + 1 :]:
+                        shared[(a, b)] += 1
+    candidates = sorted(pair for pair, n in shared.items() if n >= MIN_SHARED)
 
     reports: dict[str, Report] = {}
 
@@ -176,9 +183,9 @@ def find_similar(
         other = next((m for m in same[1:] if m.group != same[0].group), None)
         if other is not None and (sim := compare(same[0], other)) is not None:
             alike.append((i, i, sim))
-    for (a, b), n in sorted(shared.items()):
+    for a, b in candidates:
         x, y = classes[ids[a]][0], classes[ids[b]][0]
-        if n < MIN_SHARED or estimated_containment(x.sketch, y.sketch) < ESTIMATE_FLOOR:
+        if estimated_containment(x.sketch, y.sketch) < ESTIMATE_FLOOR:
             continue
         if (sim := compare(x, y)) is not None:
             alike.append((a, b, sim))
