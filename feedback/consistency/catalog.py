@@ -6,9 +6,13 @@ comments at the top of that file for the meaning of every key.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 import re._constants as sre_constants
 import re._parser as sre_parse
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -207,11 +211,11 @@ def _ignores_case(parsed: Any) -> bool:
     return False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Pattern:
-    """One evidence pattern and what makes it fast to run."""
+    """One evidence pattern and what makes it fast to run; compiled on first use (most never run on a report)."""
 
-    rx: re.Pattern[str]
+    source: str  # the pattern, without a leading \b taken off
     boundary: bool  # a leading \b was taken off: checked by hand after each match
     gate: frozenset[str] | None  # lower-cased literals one of which every match contains
     leads: tuple[str, ...] | None  # literals every match starts with (their positions are the only ones tried)
@@ -219,6 +223,13 @@ class Pattern:
     back: int = 0  # how far before an anchor's start a match may start
     reach: int = 0  # how far past its start matching may look
     literal: str | None = None  # the pattern is this plain string: its matches are its occurrences
+    _rx: re.Pattern[str] | None = None
+
+    @property
+    def rx(self) -> re.Pattern[str]:
+        if self._rx is None:
+            self._rx = re.compile(self.source)
+        return self._rx
 
     def literals(self) -> set[str]:
         return {
@@ -246,7 +257,7 @@ class Terms:
         memo = memo if memo is not None else Memo(text)
         out: list[tuple[int, int]] = []
         for p in self.patterns:
-            key = (p.rx.pattern, p.boundary)
+            key = (p.source, p.boundary)
             found = memo.matches.get(key)
             if found is None:
                 found = memo.matches[key] = _run(p, text, memo)
@@ -396,30 +407,54 @@ def _required(seq: Any, lower: bool = True) -> frozenset[str] | None:
     return best
 
 
-def _terms(where: str, patterns: Any) -> Terms | None:
+# What _analyse found out about each pattern, in a form JSON keeps: see _load's cache.
+Analysis = dict[str, list[Any]]
+
+
+def _terms(where: str, patterns: Any, analysis: Analysis) -> Terms | None:
     if patterns is None:
         return None
     if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
         raise ConfigError(f"{where}: expected a list of regular expressions")
     out = []
     for p in patterns:
-        boundary = p.startswith("\\b") and not p.startswith("\\b(")
-        body = p[2:] if boundary else p
-        try:
-            rx = re.compile(body)
-            parsed = sre_parse.parse(body)
-        except re.error as exc:
-            raise ConfigError(f"{where}: bad regular expression {p!r} ({exc})") from exc
-        req, lead = _required(parsed), _leading(parsed)
-        leads = tuple(sorted(lead)) if lead and min(map(len, lead)) >= 2 and lead.isdisjoint({""}) else None
-        # a plain literal start is scanned fast by the regex engine itself; lead positions help the others
-        if leads is not None and body.startswith(leads[0]) and len(leads) == 1:
-            leads = None
-        gate = req if req and min(map(len, req)) >= 2 else None
-        plain = all(op is sre_constants.LITERAL for op, _av in parsed) and not _ignores_case(parsed)
-        literal = "".join(chr(av) for _op, av in parsed) if plain and len(parsed) else None
-        out.append(Pattern(rx, boundary, gate, leads, *_window(parsed), literal=literal))
+        if p not in analysis:
+            analysis[p] = _analyse(where, p)
+        body, boundary, gate, leads, anchors, back, reach, literal = analysis[p]
+        out.append(
+            Pattern(
+                body,
+                boundary,
+                frozenset(gate) if gate is not None else None,
+                tuple(leads) if leads is not None else None,
+                frozenset(anchors) if anchors is not None else None,
+                back,
+                reach,
+                literal,
+            )
+        )
     return Terms(tuple(out)) if out else None
+
+
+def _analyse(where: str, p: str) -> list[Any]:
+    """How to run pattern ``p`` fast: [body, boundary, gate, leads, anchors, back, reach, literal] (see Pattern)."""
+    boundary = p.startswith("\\b") and not p.startswith("\\b(")
+    body = p[2:] if boundary else p
+    try:
+        re.compile(body)
+        parsed = sre_parse.parse(body)
+    except re.error as exc:
+        raise ConfigError(f"{where}: bad regular expression {p!r} ({exc})") from exc
+    req, lead = _required(parsed), _leading(parsed)
+    leads = sorted(lead) if lead and min(map(len, lead)) >= 2 and lead.isdisjoint({""}) else None
+    # a plain literal start is scanned fast by the regex engine itself; lead positions help the others
+    if leads is not None and body.startswith(leads[0]) and len(leads) == 1:
+        leads = None
+    gate = sorted(req) if req and min(map(len, req)) >= 2 else None
+    plain = all(op is sre_constants.LITERAL for op, _av in parsed) and not _ignores_case(parsed)
+    literal = "".join(chr(av) for _op, av in parsed) if plain and len(parsed) else None
+    anchors, back, reach = _window(parsed)
+    return [body, boundary, gate, leads, sorted(anchors) if anchors else None, back, reach, literal]
 
 
 def _window(parsed: Any) -> tuple[frozenset[str] | None, int, int]:
@@ -442,7 +477,7 @@ def _flag(where: str, raw: dict[str, Any], key: str, default: bool) -> bool:
     return value
 
 
-def _topic(path: Path, index: int, raw: Any) -> Topic:
+def _topic(path: Path, index: int, raw: Any, analysis: Analysis) -> Topic:
     where = f"{path.name}: topic {index + 1}"
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: expected a table")
@@ -450,7 +485,7 @@ def _topic(path: Path, index: int, raw: Any) -> Topic:
     if not isinstance(tid, str) or not tid or not isinstance(name, str):
         raise ConfigError(f"{where}: needs a string 'id' (and 'name')")
     where = f"{path.name}: topic {tid!r}"
-    terms = _terms(f"{where}.terms", raw.get("terms"))
+    terms = _terms(f"{where}.terms", raw.get("terms"), analysis)
     if terms is None:
         raise ConfigError(f"{where}: needs at least one pattern in 'terms'")
     unknown = set(raw) - {
@@ -465,10 +500,10 @@ def _topic(path: Path, index: int, raw: Any) -> Topic:
         items=_compile(f"{where}.items", raw.get("items", [])),
         questions=_compile(f"{where}.questions", raw.get("questions", [])),
         terms=terms,
-        strong=_terms(f"{where}.strong", raw.get("strong")) or terms,
-        local=_terms(f"{where}.local", raw.get("local")),
-        negative=_terms(f"{where}.negative", raw.get("negative")),
-        context=_terms(f"{where}.context", raw.get("context")),
+        strong=_terms(f"{where}.strong", raw.get("strong"), analysis) or terms,
+        local=_terms(f"{where}.local", raw.get("local"), analysis),
+        negative=_terms(f"{where}.negative", raw.get("negative"), analysis),
+        context=_terms(f"{where}.context", raw.get("context"), analysis),
         ticked=_flag(where, raw, "ticked", True),
         unticked=_flag(where, raw, "unticked", True),
         unsupported=_flag(where, raw, "unsupported", False),
@@ -476,18 +511,70 @@ def _topic(path: Path, index: int, raw: Any) -> Topic:
     )
 
 
+def _cache_file(raw: bytes) -> Path | None:
+    """Where a loaded catalog's parsed TOML and pattern analysis are kept between runs, keyed by the catalog's bytes,
+    this module's code and the Python version (so any change to them is a new file); None without a home."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no home directory to speak of
+            return None
+    h = hashlib.sha256(raw)
+    h.update(Path(__file__).read_bytes())
+    h.update(sys.version.encode())
+    return Path(base) / "feedback" / f"catalog-{h.hexdigest()[:32]}.json"
+
+
+def _read_cache(cache: Path | None) -> tuple[dict[str, Any], Analysis] | None:
+    if cache is None:
+        return None
+    try:
+        kept = json.loads(cache.read_bytes())
+        return kept["data"], kept["analysis"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_cache(cache: Path | None, data: dict[str, Any], analysis: Analysis) -> None:
+    if cache is None:
+        return
+    try:  # a start-up shortcut only: any failure just means the next run analyses the patterns again
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"data": data, "analysis": analysis}), encoding="utf-8")
+        os.replace(tmp, cache)
+    except (OSError, TypeError, ValueError):
+        pass
+
+
 @lru_cache(maxsize=8)
 def _load(path: Path, mtime_ns: int) -> Catalog:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read catalog ({exc.strerror or exc})") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not a valid TOML catalog ({exc})") from exc
+    cache = _cache_file(raw)
+    kept = _read_cache(cache)
+    if kept is not None:
+        data, analysis = kept
+    else:
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not a valid TOML catalog ({exc})") from exc
+        analysis = {}
+    catalog = _build(path, data, analysis)
+    if kept is None:
+        _write_cache(cache, data, analysis)
+    return catalog
+
+
+def _build(path: Path, data: dict[str, Any], analysis: Analysis) -> Catalog:
     raw_topics = data.get("topic")
     if not isinstance(raw_topics, list) or not raw_topics:
         raise ConfigError(f"{path}: a catalog needs at least one [[topic]] table")
-    topics = tuple(_topic(path, i, t) for i, t in enumerate(raw_topics))
+    topics = tuple(_topic(path, i, t, analysis) for i, t in enumerate(raw_topics))
     ids = [t.id for t in topics]
     if len(set(ids)) != len(ids):
         raise ConfigError(f"{path}: duplicate topic ids")
