@@ -164,6 +164,12 @@ def rules(
     print(f"{c.code} {c.name}: {c.summary}")
     print(f"  stage: {c.stage}, category: {c.category}, severity: {c.severity}")
     print(f"  select or ignore it with --select/--ignore {c.code} (or {c.name}, or a prefix such as {c.code[:3]})")
+    from feedback.checks.cases import examples
+
+    for label, case in zip(("fails", "passes"), examples(c.name), strict=True):
+        if case is not None:
+            body = "".join(f"    | {line}\n" for line in case.report.splitlines())
+            print(f"\n  {label} ({case.name}):\n{body}", end="")
     return ExitCode.OK
 
 

@@ -158,3 +158,25 @@ def test_xdg_config_home_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyP
     with pytest.raises(ConfigError, match="did you mean 'model'"):
         (tmp_path / "xdg" / "feedback" / "config.toml").write_text('Model = "mine"\n')
         load_settings()
+
+
+def test_an_llm_setup_error_degrades_like_an_endpoint_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], clean_env: None
+) -> None:
+    """A missing prompt file: the deterministic findings are still printed, the reason shown; batch says it too."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FEEDBACK_PROMPTS_DIR", str(tmp_path / "no-prompts"))
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("FEEDBACK_CACHE_DIR", str(tmp_path / "cache"))
+    for args in (["review", str(EXAMPLE), "--format", "json"], ["review", str(EXAMPLE), "--estimate", "-f", "json"]):
+        assert main(args) == 1  # the example's errors decide the exit code, as after an endpoint failure
+        out, err = capsys.readouterr()
+        data = json.loads(out)
+        assert any(f["code"] == "FB201" for f in data["findings"])
+        assert data["llm"]["status"] == "failed" and "cannot read prompt file" in data["llm"]["message"]
+        assert err.startswith("feedback: warning: LLM review not run: ") and err.count("\n") == 1
+    (tmp_path / "course" / "g1").mkdir(parents=True)
+    (tmp_path / "course" / "g1" / "report.md").write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    assert main(["batch", "course", "--out", "out", "--llm", "-j", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "feedback: warning: LLM review failed: " in err and "cannot read prompt file" in err

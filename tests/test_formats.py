@@ -153,4 +153,6 @@ def test_rules_in_code_order_with_real_severities(capsys: pytest.CaptureFixture[
     assert " llm " not in out and re.search(r"FB603\s+llm-suggestion\s+answer\s+info", out)
     code, out, _ = run(capsys, "rules", "missing-images")
     assert code == 0 and out.startswith("FB301 missing-images:") and "severity: error" in out
+    # one failing and one passing example, from the rule's own test cases
+    assert "\n  fails (" in out and "\n  passes (" in out and out.index("fails (") < out.index("passes (")
     assert run(capsys, "rules", "FB999")[0] == 2

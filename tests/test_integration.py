@@ -110,6 +110,8 @@ def test_the_installed_wheel_runs_the_llm_path_from_another_directory(installed:
         assert batch.returncode == 0 and batch.stderr == "", batch.stderr
         with (work / "out" / "summary.csv").open(encoding="utf-8-sig") as fh:
             assert [row["llm_status"] for row in csv.DictReader(fh)] == ["ok"]
+    explained = run([feedback, "rules", "FB201"], work)  # the pass/fail examples ship in the wheel
+    assert explained.returncode == 0 and "fails (" in explained.stdout and "passes (" in explained.stdout
     version = run([installed / "python", "-m", "feedback", "--version"], work)
     assert version.returncode == 0 and version.stdout.startswith("feedback ")
 

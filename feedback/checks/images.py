@@ -31,10 +31,16 @@ def missing_images(ctx: Context) -> Iterator[Hit]:
         n = len(q.answer.images)
         if q.answered and q.min_images and n < q.min_images:
             linked = sum(1 for lk in q.answer.links if _is_image_path(lk.href))
-            hint = f" ({linked} image file(s) given as plain links: add '!' in front)" if linked else ""
-            want = f"{q.min_images}" if q.min_images == q.max_images else f"{q.min_images}-{q.max_images}"
+            files = "1 image file given as a plain link" if linked == 1 else f"{linked} image files given as links"
+            hint = f" ({files}: add '!' in front)" if linked else ""
+            if q.max_images is None:
+                want = f"at least {q.min_images} image{'s' if q.min_images > 1 else ''}"
+            elif q.min_images == q.max_images:
+                want = f"{q.min_images} image{'s' if q.min_images > 1 else ''}"
+            else:
+                want = f"{q.min_images}-{q.max_images} images"
             yield Hit(
-                f"Question {q.number} asks for {want} image(s); the answer has {n}{hint}.",
+                f"Question {q.number} asks for {want}; the answer has {n}{hint}.",
                 line=q.answer.first_line,
                 question=q.number,
             )
@@ -46,7 +52,8 @@ def too_many_images(ctx: Context) -> Iterator[Hit]:
         n = len(q.answer.images)
         if q.max_images is not None and n > q.max_images:
             yield Hit(
-                f"Question {q.number} asks for at most {q.max_images} image(s); the answer has {n}.",
+                f"Question {q.number} asks for at most {q.max_images} image{'s' if q.max_images != 1 else ''}; "
+                f"the answer has {n}.",
                 line=q.answer.images[q.max_images].line,
                 question=q.number,
             )
