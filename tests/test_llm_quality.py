@@ -1,0 +1,49 @@
+"""The capable-model run kept in benchmarks/llm_runs/ replays and meets its floors; a stale run fails clearly.
+
+A run answers one prompt version (its folder's name). Changing a prompt file changes the version, and the kept run
+no longer matches: the test then fails and says how to make a new run. With no run kept at all it skips.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks.llm_quality import CORPUS, RUNS, score
+from feedback.llm.prompts import load_prompts
+
+# Minimums for the kept run (the issue's targets where the run meets them; otherwise the measured figure, so a
+# regression still fails). Keyed by label part, then figure; "max:" figures are upper bounds.
+FLOORS: dict[str, dict[str, float]] = {}
+
+
+def test_the_kept_run_matches_the_prompts_and_meets_its_floors(capsys: pytest.CaptureFixture[str]) -> None:
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus {CORPUS} not found")
+    version = load_prompts().version
+    run = RUNS / version
+    kept = sorted(d.name for d in RUNS.iterdir() if (d / "responses-question.jsonl").is_file()) if RUNS.is_dir() else []
+    if not (run / "responses-question.jsonl").is_file():
+        if kept:
+            pytest.fail(
+                f"the prompts changed: they are now version {version}, and the kept LLM quality run answered "
+                f"{', '.join(kept)}. Its responses are stale; make a new run (README, 'Measuring the LLM review': "
+                "export, answer with a capable model, assemble, score --write) and replace the old folder."
+            )
+        with capsys.disabled():
+            print(f"\nskip: no LLM quality run is kept in {RUNS} (prompt version {version})")
+        pytest.skip(f"no LLM quality run kept for prompt version {version}")
+    scores = score(run)
+    recorded = json.loads((run / "scores.json").read_text(encoding="utf-8"))
+    assert set(scores) == set(recorded), "the label parts changed since the run was scored"
+    for part, figs in scores.items():
+        assert figs["answered"] == figs["requests"], (
+            f"{part}: {figs['requests'] - figs['answered']} requests have no response in the run: the reports or "
+            "the consistency engine's related items changed the requests; re-export the missing ones and answer them"
+        )
+        for name, floor in FLOORS.get(part, {}).items():
+            key = name.removeprefix("max:")
+            value = figs[key]
+            ok = value <= floor if name.startswith("max:") else value >= floor
+            assert ok, f"{part}: {key} = {value}, floor {floor} (recorded: {recorded[part].get(key)})"
