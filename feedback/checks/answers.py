@@ -153,3 +153,49 @@ def _course_cut(q: Question) -> tuple[int, int] | None:
         if col >= 0:
             return ln.number, col
     return None
+
+
+GROUP_PROMPT_RE = re.compile(r"\bgroup\s*(?:number|no\.?|id)\b", re.I)
+MEMBER_PROMPT_RE = re.compile(r"\b(?:study|student|matriculation)\s*(?:numbers?|ids?|no\.?)\b", re.I)
+# "see question 1", "#12": a number that refers to something else is not an identifier
+REFERENCE_RE = re.compile(r"\b(?:questions?|q|section|page|figure|fig\.?|line|step|week|module|m)\s*#?\d+\b|#\d+", re.I)
+GROUP_ID_RE = re.compile(r"(?<![\w.])\d{1,4}(?![\w.])")
+MEMBER_ID_RE = re.compile(r"\b[sS]\d{5,7}\b|(?<![\w.])\d{5,9}(?![\w.])")
+POINTER_RE = re.compile(
+    r"\b(?:see|refer to|as (?:stated|written|mentioned|listed|given)|same as|found in|listed in|given in|in the "
+    r"(?:readme|cover|front page|title|header|table|top)|above|below)\b",
+    re.I,
+)
+NO_ID_RE = re.compile(r"\b(?:n/?a|nan|none|not applicable|not found|unknown|no group|tbd)\b", re.I)
+
+
+@rule(
+    "FB206",
+    "group-info",
+    Category.ANSWER,
+    Severity.WARNING,
+    "The prompt asks for a group number or study numbers and the answer gives none, or points elsewhere.",
+)
+def group_info(ctx: Context) -> Iterator[Hit]:
+    for q in ctx.report.questions:
+        if not q.answered or image_only(q):
+            continue
+        title = q.title or q.prompt
+        members = MEMBER_PROMPT_RE.search(title) is not None
+        if not members and not GROUP_PROMPT_RE.search(title):
+            continue
+        text = REFERENCE_RE.sub(" ", PLACEHOLDER_RE.sub(" ", q.answer.text))
+        found = (MEMBER_ID_RE if members else GROUP_ID_RE).search(text)
+        if found and not NO_ID_RE.search(text):  # "Error 404: group number not found"
+            continue
+        what = "the study numbers of the members" if members else "the group number"
+        pointer = POINTER_RE.search(text)
+        how = "points elsewhere instead" if pointer else "does not give it"
+        shown = next((ln for ln in q.answer.lines if WORD_RE.search(ln.text)), None)
+        yield Hit(
+            f"Question {q.number} asks for {what}; the answer {how}. Write {what} here, so the report can be "
+            "matched to the group.",
+            line=shown.number if shown else q.answer.first_line,
+            question=q.number,
+            evidence=(shown.text.strip()[:120],) if shown else (),
+        )
