@@ -400,11 +400,17 @@ def met(name: str, value: Any) -> str:
     return f"  (target {'≤' if name in AT_MOST else '≥'} {TARGETS[name]}: {'met' if ok else 'NOT met'})"
 
 
-def score(run: Path, labels: Path = LABELS, corpus: Path = CORPUS, verbose: bool = False) -> dict[str, Any]:
+def score(
+    run: Path,
+    labels: Path = LABELS,
+    corpus: Path = CORPUS,
+    verbose: bool = False,
+    parts: tuple[str, ...] = PARTS,
+) -> dict[str, Any]:
     """Replay the run and score each part of the labels; the figures per part, and the replay's bookkeeping."""
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for part in PARTS:
+        for part in parts:
             files = sorted((labels / part).glob("*.toml"))
             named = [(f, tomllib.loads(f.read_text(encoding="utf-8"))) for f in files]
             pairs = [(corpus / str(d.get("report", f.with_suffix(".md").name)), d) for f, d in named]
@@ -446,8 +452,15 @@ def cmd_score(args: argparse.Namespace) -> int:
     if not (run / "responses-question.jsonl").is_file():
         print(f"llm_quality: no responses in {run} (prompt version {load_prompts().version})")
         return 0
-    scores = score(run, args.labels, args.corpus, args.verbose)
+    if args.llm_backing_clears_unsupported:
+        import feedback.llm.assess as assess
+
+        assess.LLM_BACKING_CLEARS_UNSUPPORTED = True
+    scores = score(run, args.labels, args.corpus, args.verbose, tuple(args.part or PARTS))
     print_scores(scores, run)
+    if args.write and (args.part or args.llm_backing_clears_unsupported):
+        print("llm_quality: --write needs every part and the default disagreement policy", file=sys.stderr)
+        return 2
     if args.write:
         (run / "scores.json").write_text(json.dumps(scores, indent=1) + "\n", encoding="utf-8")
         print(f"\nwrote {run / 'scores.json'}")
@@ -475,7 +488,13 @@ def main(argv: list[str] | None = None) -> int:
     sc.add_argument("--labels", type=Path, default=LABELS)
     sc.add_argument("--corpus", type=Path, default=CORPUS)
     sc.add_argument("--write", action="store_true", help="write scores.json into the run folder")
-    sc.add_argument("-v", "--verbose", action="store_true")
+    sc.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms (tuning part only)")
+    sc.add_argument("--part", choices=PARTS, action="append", help="score only this label part (repeatable)")
+    sc.add_argument(
+        "--llm-backing-clears-unsupported",
+        action="store_true",
+        help="the other disagreement policy: an item the LLM quotes as done loses its offline 'unsupported'",
+    )
     args = ap.parse_args(argv)
     if args.cmd in ("export", "score") and not args.corpus.is_dir():
         print(f"skip: corpus {args.corpus} not found")

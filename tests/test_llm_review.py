@@ -22,7 +22,7 @@ from feedback.llm.fake import FakeChatClient, reply
 from feedback.llm.prompts import load_prompts
 from feedback.llm.review import estimate, plan, review_results
 from feedback.llm.verify import QuoteIndex, normalise
-from feedback.pipeline import LLM_CHECK_NAMES, LLM_CODES, Options, Result, check_text
+from feedback.pipeline import LLM_CHECK_NAMES, LLM_CODES, Options, Result, check_file, check_text
 from feedback.report import parse
 from feedback.report.model import ChecklistItem, Question, Report
 from feedback.settings import ENABLE_HINT, Settings
@@ -554,3 +554,27 @@ def test_evidence_is_the_reports_own_text_not_the_models_rendering() -> None:
     assert exact == "we did **not** use `DVC` in the end;\nthe data_files stayed in a “shared” folder"
     assert exact in "\n".join(report.lines)
     assert index.exact("No, we did not use DVC in the end", q) == "No, we did **not** use `DVC` in the end"
+
+
+def test_disagreement_the_offline_unsupported_stands_unless_the_policy_lets_llm_backing_clear_it(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import feedback.llm.assess as assess
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "report.md"
+    hydra = "Use Hydra to load configurations and manage hyperparameters (M11)"
+
+    def respond(req: ChatRequest) -> ChatResponse:
+        if question_of(req) != 5:
+            return reply(EMPTY)
+        return reply(review(items=[{"item": hydra, "status": "done", "quote": "We used a simple argparser."}]))
+
+    def unsupported(clears: bool) -> list[Any]:
+        monkeypatch.setattr(assess, "LLM_BACKING_CLEARS_UNSUPPORTED", clears)
+        nocache = settings.model_copy(update={"use_cache": False})
+        [res] = review_results([check_file(example)], nocache, client=FakeChatClient([respond] * 6))
+        return [f for f in res.findings if f.checklist_item == hydra]
+
+    [kept] = unsupported(False)
+    assert (kept.source, kept.verdict) == ("rule", "unsupported")
+    assert unsupported(True) == []

@@ -235,6 +235,7 @@ def _item_finding(item: RelatedItem, rule_stated: Stated, statements: Sequence[S
 class ItemsOutcome:
     findings: list[Finding]
     unbacked: list[tuple[RelatedItem, list[int]]]  # ticked items every answer asked about left unmentioned
+    backed: set[str] = field(default_factory=set)  # items some answer says were done (or partly), with a quote
 
 
 def item_findings(per_question: Sequence[QuestionFacts]) -> ItemsOutcome:
@@ -253,6 +254,8 @@ def item_findings(per_question: Sequence[QuestionFacts]) -> ItemsOutcome:
         if len(verified) < len(sts) and all(s.stated is Stated.NOT_MENTIONED for s in verified):
             continue  # the model said something it could not quote: no verdict either way
         stated = strongest(s.stated for s in verified)
+        if stated in (Stated.DONE, Stated.PARTLY):
+            out.backed.add(text)
         rule = decide(item.tick, stated)
         if rule.outcome is Outcome.UNSUPPORTED:
             out.unbacked.append((item, sorted({s.question for s in sts})))
@@ -289,6 +292,7 @@ def report_findings(
     asked: Sequence[tuple[RelatedItem, list[int]]],
     unasked: Sequence[RelatedItem],
     restore: Callable[[str], str],
+    backed: set[str] | None = None,
 ) -> tuple[list[Finding], int]:
     """Findings of the report-level pass: conflicting facts from two answers, and the listed items settled by the
     facts (``asked``: ticked items their own questions left unmentioned; ``unasked``: ticked items no question was
@@ -312,6 +316,8 @@ def report_findings(
                 dropped += 1
                 continue
             settled.setdefault(item.text, (stated, fact))
+            if backed is not None and stated in (Stated.DONE, Stated.PARTLY):
+                backed.add(item.text)
         pairs: set[tuple[str, str]] = set()
         for c in review.contradictions:
             a, b2 = by_id.get(c.first_fact.strip()), by_id.get(c.second_fact.strip())
@@ -356,13 +362,23 @@ def report_findings(
 # --- one finding per problem, suggestions ranked ------------------------------------------------------------------
 
 
-def merge_with_offline(rule: list[Finding], llm: list[Finding]) -> tuple[list[Finding], list[Finding]]:
+# When the LLM quotes an answer saying a ticked item was done and the offline engine calls it unsupported: False
+# keeps the offline finding (the default, chosen by measurement on the tuning labels: see README), True drops it.
+LLM_BACKING_CLEARS_UNSUPPORTED = False
+
+
+def merge_with_offline(
+    rule: list[Finding], llm: list[Finding], backed: set[str] | None = None
+) -> tuple[list[Finding], list[Finding]]:
     """Fold LLM findings that repeat an offline one into it (shown once, saying both found it).
 
-    On a checklist item the offline finding is kept whatever the LLM says (its verdicts were measured without a
-    single false alarm on the labelled reports); a cross-answer LLM contradiction between the same two questions as
-    an offline FB503 is folded into that one.
+    On a checklist item the offline finding is kept whatever the LLM says; only with
+    ``LLM_BACKING_CLEARS_UNSUPPORTED`` does an item the LLM found backed (``backed``: quoted as done) lose its
+    offline "unsupported". A cross-answer LLM contradiction between the same two questions as an offline FB503 is
+    folded into that one.
     """
+    if LLM_BACKING_CLEARS_UNSUPPORTED and backed:
+        rule = [f for f in rule if not (f.verdict is Verdict.UNSUPPORTED and f.checklist_item in backed)]
     offline_items = {
         f.checklist_item: i
         for i, f in enumerate(rule)

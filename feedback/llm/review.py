@@ -678,16 +678,18 @@ async def review_results_async(
         phase = phases.get(i)
         if phase is not None:
             report_review = by_report.get(i)
+            settled_done: set[str] = set()
             report_new, dropped = report_findings(
                 report_review if isinstance(report_review, ReportReview) else None,
                 phase.facts,
                 phase.items.unbacked,
                 phase.unasked,
                 Redactor(r.report).restore,
+                settled_done,
             )
             st.dropped_unverified += phase.dropped + dropped
             found = [f for qf in phase.per_question for f in qf.findings] + phase.items.findings + report_new
-            rule, new = merge_with_offline(rule, rank_suggestions(found))
+            rule, new = merge_with_offline(rule, rank_suggestions(found), phase.items.backed | settled_done)
             new = [f for f in new if options is None or options.wants(f)]
         if st.failed_questions:
             st.status = "failed" if reviewed[i] == 0 else "partial"
