@@ -11,9 +11,11 @@ from feedback.report.model import Question
 from feedback.report.parse import PLACEHOLDER_RE, strip_placeholders
 
 # what is not words: images (also wrapped in a link), HTML tags and comments, links, bare URLs
+# no piece can run past the next opener of its own kind ([, <, <!--), so the scan is linear on any line
 MEDIA_RE = re.compile(
-    r"\[!\[[^\]]*\]\([^)]*\)\]\([^)]*\)|!\[[^\]]*\]\((?:<[^>]*>|[^)]*)\)|<!--.*?-->|<[^>\n]+>"
-    r"|\[[^\]]*\]\((?:<[^>]*>|[^)]*)\)|\bhttps?://\S+",
+    r"\[!\[[^\[\]]*+\]\([^()]*+\)\]\([^()]*+\)|!\[[^\[\]]*+\]\((?:<[^<>]*+>|[^()\[\]]*+)\)"
+    r"|<!--(?:(?!<!--).)*?-->|<[^<>\n]++>"
+    r"|\[[^\[\]]*+\]\((?:<[^<>]*+>|[^()\[\]]*+)\)|\bhttps?://\S++",
     re.S,
 )
 WORD_RE = re.compile(r"[^\W_]")

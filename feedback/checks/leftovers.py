@@ -38,8 +38,8 @@ CODE_DECORATORS = frozenset(
     "cached_property wraps app router pytest fixture patch validator field_validator model_validator override "
     "overload torch jit hydra task flow step bentoml api".split()
 )
-HTML_COMMENT_RE = re.compile(r"<!--(.*?)-->")
-EMPTY_LINK_RE = re.compile(r"(?<!!)\[([^\]]+)\]\(\s*\)")
+HTML_COMMENT_RE = re.compile(r"<!--((?:(?!<!--).)*?)-->")  # stops at the next opener: linear
+EMPTY_LINK_RE = re.compile(r"(?<!!)\[([^\[\]]++)\]\(\s*+\)")
 
 
 # cheap, over-inclusive gates run once per answer: only answers that pass one are scanned line by line

@@ -1,33 +1,47 @@
-"""Prompt-injection rule: answers that address the reviewer instead of the reader.
+"""Prompt-injection rule: report text that addresses the reviewer instead of the reader.
 
-Such text is flagged deterministically, before any LLM sees it; the LLM stage additionally keeps answers inside
-randomised data delimiters and never accepts a verdict without a verified quote.
+Every line of the report is scanned, not only the answers: the question's prompt block, checklist items and HTML
+comments reach the LLM prompt too (inside the data block). Text is normalised before matching so that disguises do
+not help: NFKC (fullwidth letters, ligatures), invisible characters (zero-width, soft hyphen, bidi controls)
+removed, look-alike Cyrillic and Greek letters mapped to Latin, case folded, and the lines of a question joined so
+a phrase split over lines is still one phrase. Runs that look like base64 are decoded and scanned as well.
+
+Every pattern is linear on any input: no pattern can start inside a run it would then re-scan (look-behind
+guards), and repeats that could backtrack are possessive.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import bisect
 import re
+import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from feedback.checks.registry import Context, Hit, rule
 from feedback.findings import Category, Severity
+from feedback.report.model import Report
 
 INJECTION_RE = re.compile(
-    r"(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+)?(?:previous|prior|above|earlier|your|other)"
-    r"\s+(?:instructions?|prompts?|rules?|guidelines?)"
-    r"|\b(?:you\s+are\s+now|act\s+as|pretend\s+to\s+be)\s+(?:an?\s+|the\s+)?(?:ai|assistant|reviewer|grader|examiner)"
-    r"|\b(?:dear|attention|note\s+to\s+(?:the\s+)?)\s*(?:ai|llm|chatgpt|gpt|language\s+model|reviewer\s+model|grader)\b"
-    r"|\bmark\s+(?:all|every|each)\s+(?:of\s+the\s+)?(?:claims?|items?|answers?|questions?)\s+as\b"
-    r"|\b(?:give|award)\s+(?:us|this\s+(?:report|group))\s+(?:full|maximum|top)\s+(?:marks|points|score)"
-    r"|\bsystem\s+prompt\b|\bnew\s+instructions\s*:"
-    r"|</?\s*(?:system|assistant|instructions?|untrusted[_-]?data|answer[_-]?data)\s*>"
-    r"|\"(?:verdict|claims|supported)\"\s*:\s*[\"\[{tf]"
-    r"|^\s*(?:={3,}|<{3,}|>{3,}|#{3,}\s*end)\s*(?:end|begin)?\s*(?:of\s+)?(?:answer|data|input|report)\b",
-    re.I | re.M,
+    r"\b(?:ignore|disregard|forget|override)\s++(?:(?:all|any|the)\s++)?"
+    r"(?:previous|prior|above|earlier|your|other)\s++(?:instructions?|prompts?|rules?|guidelines?)\b"
+    r"|\b(?:you\s++are\s++now|act\s++as|pretend\s++to\s++be)\s++(?:(?:an?|the)\s++)?"
+    r"(?:ai|assistant|reviewer|grader|examiner)\b"
+    r"|\b(?:dear|attention|note\s++to\s++(?:the\s++)?)\s*+(?:ai|llm|chatgpt|gpt|language\s++model|reviewer\s++model"
+    r"|grader)\b"
+    r"|\bmark\s++(?:all|every|each)\s++(?:of\s++the\s++)?(?:claims?|items?|answers?|questions?)\s++as\b"
+    r"|\b(?:give|award)\s++(?:us|this\s++(?:report|group))\s++(?:full|maximum|top)\s++(?:marks|points|score)"
+    r"|\bsystem\s++prompt\b|\bnew\s++instructions\s*+:"
+    r"|</?\s*+(?:system|assistant|developer|instructions?|untrusted[_-]?data|answer[_-]?data)\s*+>"
+    r"|\"(?:verdict|claims|supported)\"\s*+:\s*+[\"\[{tf]"
+    r"|\"role\"\s*+:\s*+\"(?:system|assistant|developer)\""
+    r"|(?<![=<>#])(?:={3,}+|<{3,}+|>{3,}+|#{3,}+\s*+end)\s*+(?:(?:end|begin)\b\s*+)?(?:of\s++)?"
+    r"(?:answer|data|input|report)\b",
 )
 
-
-# every INJECTION_RE match contains one of these (lower case): a literal test is far cheaper than the regex
+# every INJECTION_RE match contains one of these (after normalisation): a literal test is far cheaper than the regex
 GATE = (
     "ignore",
     "disregard",
@@ -45,17 +59,133 @@ GATE = (
     "marks",
     "points",
     "score",
-    "system prompt",
+    "system",
     "instructions",
     "<",
     '"verdict"',
     '"claims"',
     '"supported"',
+    '"role"',
     "===",
-    "<<<",
     ">>>",
     "###",
 )
+
+_LOOKALIKES = str.maketrans(
+    "аеорсухіјѕԁԛԝАВЕКМНОРСТХІЈЅοαειρνκτυΑΒΕΗΙΚΜΝΟΡΤΧΥΖ",
+    "aeopcyxijsdqwABEKMHOPCTXIJSoaeipvktuABEHIKMNOPTXYZ",
+)
+BASE64_RE = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{24,}+={0,2}+")
+MAX_EVIDENCE = 160
+
+
+def invisible(ch: str) -> bool:
+    """Format characters a reader cannot see (zero-width, soft hyphen, bidi controls, BOM)."""
+    return unicodedata.category(ch) == "Cf"
+
+
+def normalise(text: str) -> str:
+    """What a model reads, disguises removed: NFKC, invisible characters dropped, look-alikes mapped, case folded."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+        text = "".join(ch for ch in text if not invisible(ch)).translate(_LOOKALIKES)
+    return text.casefold()
+
+
+def decoded_base64(text: str) -> Iterator[tuple[str, str]]:
+    """``(run, decoded text)`` for each base64-looking run of ``text`` that decodes to readable UTF-8."""
+    if len(text) < 24:
+        return
+    for m in BASE64_RE.finditer(text):
+        run = m.group(0)
+        try:
+            raw = base64.b64decode(run + "=" * (-len(run) % 4), validate=True)
+            decoded = raw.decode("utf-8")
+        except (binascii.Error, ValueError):
+            continue
+        printable = sum(ch.isprintable() or ch in "\n\t" for ch in decoded)
+        if decoded and printable >= 0.9 * len(decoded):
+            yield run, decoded
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """Consecutive report lines scanned as one text: one question's lines, or the lines outside any question."""
+
+    question: int | None
+    numbers: tuple[int, ...]  # the line numbers, in order
+
+
+def _blocks(report: Report) -> list[Block]:
+    owner: dict[int, int] = {}
+    for q in report.questions:
+        for n in range(q.line, q.end_line + 1):
+            owner.setdefault(n, q.number)
+    blocks: list[Block] = []
+    current: list[int] = []
+    current_q: int | None = None
+    for n in range(1, len(report.lines) + 1):
+        number = owner.get(n)
+        if current and number != current_q:
+            blocks.append(Block(current_q, tuple(current)))
+            current = []
+        current_q = number
+        current.append(n)
+    if current:
+        blocks.append(Block(current_q, tuple(current)))
+    return blocks
+
+
+def _evidence(line: str) -> str:
+    """A verbatim piece of the line (the line itself, stripped, or its start when it is very long)."""
+    text = line.strip()
+    return text if len(text) <= MAX_EVIDENCE else text[:MAX_EVIDENCE]
+
+
+def _shown(match: str) -> str:
+    text = " ".join(match.split())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _scan_block(report: Report, block: Block) -> Iterator[tuple[int, str, str]]:
+    """``(line, what matched, how it was hidden)`` once per line of the block."""
+    lines = [report.lines[n - 1] for n in block.numbers]
+    normal = [normalise(ln) for ln in lines]
+    starts: list[int] = []
+    pos = 0
+    for text in normal:
+        starts.append(pos)
+        pos += len(text) + 1
+    joined = " ".join(normal)
+    found: set[int] = set()
+    if any(k in joined for k in GATE):
+        for m in INJECTION_RE.finditer(joined):
+            i = bisect.bisect_right(starts, m.start()) - 1
+            if i in found:
+                continue
+            found.add(i)
+            hidden = "" if normal[i] == lines[i].casefold() else "disguised"
+            yield block.numbers[i], m.group(0), hidden
+    for i, line in enumerate(lines):
+        if i in found:
+            continue
+        for _run, decoded in decoded_base64(line):
+            text = normalise(decoded)
+            hit = INJECTION_RE.search(text) if any(k in text for k in GATE) else None
+            if hit:
+                found.add(i)
+                yield block.numbers[i], hit.group(0), "base64"
+                break
+
+
+HOW = {"": "", "disguised": " (disguised with invisible or look-alike characters)", "base64": " (base64-encoded)"}
+
+
+def scan(report: Report) -> Iterator[tuple[int | None, int, str, str]]:
+    """``(question, line, what matched, how it was hidden)`` for every injection attempt in the report."""
+    for block in _blocks(report):
+        for line, text, how in _scan_block(report, block):
+            yield block.question, line, text, how
 
 
 @rule(
@@ -63,20 +193,15 @@ GATE = (
     "prompt-injection",
     Category.ANSWER,
     Severity.WARNING,
-    "An answer addresses the reviewing model (instructions, fake verdicts or fake delimiters).",
+    "Report text addresses the reviewing model (instructions, fake verdicts, fake delimiters), disguised or not.",
 )
 def prompt_injection(ctx: Context) -> Iterator[Hit]:
-    for q in ctx.report.questions:
-        text = q.answer.text.lower()
-        if not any(k in text for k in GATE) or not INJECTION_RE.search(text):
-            continue  # cheap literal gate, then one search per answer; lines only when something matched
-        for ln in q.answer.lines:
-            m = INJECTION_RE.search(ln.text)
-            if m:
-                yield Hit(
-                    f"Question {q.number} contains text aimed at an automated reviewer ({m.group(0).strip()!r}); "
-                    "it is treated as data and flagged for the TA.",
-                    line=ln.number,
-                    question=q.number,
-                    evidence=(m.group(0).strip(),),
-                )
+    for question, line, text, how in scan(ctx.report):
+        where = f"Question {question}" if question is not None else "The report (outside the answers)"
+        yield Hit(
+            f"{where} contains text aimed at an automated reviewer ({_shown(text)!r}){HOW[how]}; "
+            "it is treated as data and flagged for the TA.",
+            line=line,
+            question=question,
+            evidence=(_evidence(ctx.report.lines[line - 1]),),
+        )

@@ -319,10 +319,14 @@ class Topic:
     internal: bool
 
     def matches_item(self, item: ChecklistItem) -> bool:
-        return self.items is not None and self.items.search(item_wording(item.text)) is not None
+        # a real item is a line or two: the first MAX_ITEM characters decide (a 100 KB "item" costs no more)
+        return self.items is not None and self.items.search(item_wording(item.text[:MAX_ITEM])) is not None
 
     def asks(self, question: Question) -> bool:
         return self.questions is not None and self.questions.search(question.title) is not None
+
+
+MAX_ITEM = 1_000
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,10 +12,10 @@ import re
 from feedback.report.model import Question, Report
 
 STUDY_RE = re.compile(r"\b[sS]\d{6}\b")
-EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)++\b")
 CAP = r"(?:[A-ZÀ-ÖØ-Þ][^\W\d_]+(?:[-'’][^\W\d_]+)*)"
 NAME_RUN_RE = re.compile(rf"\b{CAP}(?:\s+{CAP}){{1,3}}\b")
-NEXT_TO_ID_RE = re.compile(rf"(?:\b({CAP})\s*[(:,-]?\s*[sS]\d{{6}})|(?:[sS]\d{{6}}\s*[):,-]?\s*({CAP})\b)")
+NEXT_TO_ID_RE = re.compile(rf"(?:\b({CAP})\s*+[(:,-]?\s*+[sS]\d{{6}})|(?:[sS]\d{{6}}\s*+[):,-]?\s*+({CAP})\b)")
 PLACEHOLDER_RE = re.compile(r"\[(?:NAME|STUDENT|EMAIL)_\d+\]")
 
 # Capitalised words that start sentences or name tools, never people.

@@ -10,9 +10,9 @@ import re
 
 from feedback.report.model import Question, Report
 
-LINK_RE = re.compile(r"!?\[([^\]]*)\]\(([^)\s]*)[^)]*\)")
+LINK_RE = re.compile(r"!?\[([^\[\]]*+)\]\(([^()\s]*+)[^()]*+\)")
 LINE_MARK_RE = re.compile(r"(?m)^\s*(?:>\s*)*(?:#{1,6}\s+|[-*+]\s+(?:\[[^\]]*\]\s*)?|\d+[.)]\s+)?")
-DROP_RE = re.compile(r"[*_`~]|<[^>]*>")
+DROP_RE = re.compile(r"[*_`~]|<[^<>]*+>")
 SPACE_RE = re.compile(r"\s+")
 TRANSLATE = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "...", "\u00a0": " "})
 WORD_RE = re.compile(r"[^\W_]+")

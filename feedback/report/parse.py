@@ -28,30 +28,35 @@ from feedback.report.model import (
     Report,
 )
 
-PLACEHOLDER_RE = re.compile(r"-{2,}\s*question\s*\d+\s*fill\s*here\s*-{2,}", re.I)
+# Patterns run on untrusted lines of any length: each starts only at the start of a run it would otherwise re-scan
+# (look-behind) and repeats that could give back characters are possessive, so every search is linear.
+PLACEHOLDER_RE = re.compile(r"(?<!-)-{2,}+\s*+question\s*+\d++\s*+fill\s*+here\s*+-{2,}", re.I)
 # One template era (2025-01-24 .. 2026-01-09) shipped keyboard-mash filler instead of the last placeholder; copies
 # that still hold it have not answered that question. This is the filler's first token, used as a fingerprint.
 FILLER_FINGERPRINT = "fewafewubaofewnafioewnifowf"
-HEADING_RE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*#*[ \t]*$")
-QUESTION_RE = re.compile(r"^\**\s*question\s*(\d+)\b\**\s*[:.)\-–—]?\s*(.*)$", re.I)
+# the closing #s are stripped in code (_heading_text): a lazy text followed by optional runs backtracks on long lines
+HEADING_RE = re.compile(r"^ {0,3}(#{1,6}+)(?:[ \t]++(.*+)|#*+[ \t]*+)$")
+QUESTION_RE = re.compile(r"^\**+\s*+question\s*+(\d++)\b\**+\s*+[:.)\-–—]?+\s*+(.*+)$", re.I)
 BACKTICK_FENCE_RE = re.compile(r"^ {0,3}(`{3,})[^`]*$")
 TILDE_FENCE_RE = re.compile(r"^ {0,3}(~{3,}).*$")
 QUOTE_RE = re.compile(r"^\s{0,3}>\s?")
-ANSWER_MARKER_RE = re.compile(r"^\s*(?:\*\*|__)?\s*answers?\s*(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*", re.I)
+QUOTES_RE = re.compile(r"(?:\s{0,3}>\s?)*+")
+ANSWER_MARKER_RE = re.compile(r"^\s*+(?:\*\*|__)?+\s*+answers?\s*+(?:\*\*|__)?+\s*+:\s*+(?:\*\*|__)?+\s*+", re.I)
 ITEM_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<bullet>[*+-][ \t]+)?\[(?P<mark>[^\[\]]{0,6})\](?!\()[ \t]*(?P<text>.*)$")
 BULLET_RE = re.compile(r"^[ \t]*(?:[*+-]|\d+[.)])[ \t]+")
-MODULE_RE = re.compile(r"\((M\d+(?:\s*[+,/&]\s*M\d+)*)\)\s*\.?\s*$")
-LENGTH_RE = re.compile(r"answer\s+length\s*:?\s*\**\s*(\d+)\s*(?:-|–|to)\s*(\d+)\s*words?", re.I)
-IMG_RANGE_RE = re.compile(r"(\d+)\s*(?:-|–|to)\s*(\d+)\s*(?:images?|screenshots?|figures?|pictures?)", re.I)
+MODULE_RE = re.compile(r"\((M\d++(?:\s*+[+,/&]\s*+M\d++)*+)\)\s*+\.?\s*+$")
+LENGTH_RE = re.compile(r"answer\s++length\s*+:?\s*+\**+\s*+(\d++)\s*+(?:-|–|to)\s*+(\d++)\s*+words?", re.I)
+IMG_RANGE_RE = re.compile(r"(?<!\d)(\d++)\s*+(?:-|–|to)\s*+(\d++)\s*+(?:images?|screenshots?|figures?|pictures?)", re.I)
 IMG_COUNT_RE = re.compile(
-    r"\b(?:upload|insert|include|add)\s+(one|two|three|a|an|\d+)\s+(?:\w+\s+)?(?:images?|screenshots?|figures?)",
+    r"\b(?:upload|insert|include|add)\s++(one|two|three|a|an|\d++)\s++(?:\w++\s++)?(?:images?|screenshots?|figures?)",
     re.I,
 )
-HTML_IMG_RE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.I)
-_BRACKETED = r"\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*(<[^>\n]*>|[^\s)]*)"
+# a tag ends at the next < or >, so each <img scan stops where the next one starts
+HTML_IMG_RE = re.compile(r"<img\b[^<>]*?\bsrc\s*+=\s*+(?:\"([^\"]*+)\"|'([^']*+)'|([^\s>]++))", re.I)
+_BRACKETED = r"\[(?:[^\[\]]|\[[^\[\]]*+\])*+\]\(\s*+(<[^<>\n]*+>|[^\s)]*+)"
 MD_IMAGE_RAW_RE = re.compile(r"!" + _BRACKETED)
 MD_LINK_RAW_RE = re.compile(r"(?<!!)" + _BRACKETED)
-CODE_IMAGE_RE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)>\s]*)")
+CODE_IMAGE_RE = re.compile(r"!\[[^\[\]]*+\]\(\s*+<?([^)>\s]*+)")
 FRONT_MATTER_KEY_RE = re.compile(r"^([A-Za-z0-9_-]+)\s*:\s*(.*)$")
 CHECKLIST_HEADING_RE = re.compile(r"checklist", re.I)
 
@@ -226,15 +231,18 @@ def _fence_mask(lines: Sequence[str], start: int) -> list[bool]:
 
 
 def _unquote(text: str) -> str:
-    while True:
-        m = QUOTE_RE.match(text)
-        if not m:
-            return text
-        text = text[m.end() :]
+    """``text`` without its leading ``>`` markers (all of them: ``> > text`` -> ``text``), in one linear match."""
+    m = QUOTES_RE.match(text)
+    return text[m.end() :] if m else text
 
 
 def _is_quoted(text: str) -> bool:
     return QUOTE_RE.match(text) is not None
+
+
+def _heading_text(text: str | None) -> str:
+    """A heading's text without its closing sequence of #s (``### Question 3 ##`` -> ``Question 3``)."""
+    return (text or "").rstrip(" \t").rstrip("#").strip()
 
 
 def _headings(
@@ -247,7 +255,7 @@ def _headings(
             continue
         m = HEADING_RE.match(raw)
         if m:
-            out.append((i + 1, len(m.group(1)), (m.group(2) or "").strip()))
+            out.append((i + 1, len(m.group(1)), _heading_text(m.group(2))))
     return out
 
 
@@ -435,18 +443,27 @@ def course_word_count(text: str) -> int:
     return len(strip_placeholders(text).split())
 
 
-_DASH_WRAP_RE = re.compile(r"^\s*`*\s*-{2,}\s*(.*?)\s*-{2,}\s*`*\s*$")
 _NOISE_RE = re.compile(r"^[\s\-*_>`#|=~.]*$")
 # "(anyone)", "(daniel)": who-writes-this notes left in place of an answer
 ASSIGNMENT_NOTE_RE = re.compile(r"^\s*[(\[]\s*[\w@.,/& -]{1,30}\s*[)\]]\s*$")
 
 
+def _dash_wrapped(text: str) -> str | None:
+    """The text of a line wrapped in dashes (``--- Group 7 ---``, optionally in backticks), else None."""
+    s = text.strip().strip("`").strip()
+    inner = s.strip("-")
+    lead, trail = len(s) - len(s.lstrip("-")), len(s) - len(s.rstrip("-"))
+    if inner == "":
+        return "" if len(s) >= 4 else None
+    return inner.strip() if lead >= 2 and trail >= 2 else None
+
+
 def _has_content(lines: Sequence[Line]) -> bool:
     for ln in lines:
         t = strip_placeholders(ln.text)
-        m = _DASH_WRAP_RE.match(t)
-        if m:
-            t = m.group(1)
+        inner = _dash_wrapped(t)
+        if inner is not None:
+            t = inner
         if not _NOISE_RE.match(t) and not ASSIGNMENT_NOTE_RE.match(t):
             return True
     return False
@@ -468,6 +485,9 @@ def requirements(prompt: str) -> tuple[int | None, int | None, int | None, int |
             n = NUMBER_WORDS.get(word) or int(word)
             min_i, max_i = n, n
     return min_w, max_w, min_i, max_i
+
+
+MAX_INLINE = 5_000  # characters of one line handed to markdown-it (no report line comes near it)
 
 
 @lru_cache(maxsize=1)
@@ -582,11 +602,17 @@ def _media(lines: Sequence[Line], fenced: set[int]) -> tuple[list[Image], list[L
             continue
         raw_images = [m.group(1).strip("<>") for m in MD_IMAGE_RAW_RE.finditer(text)]
         raw_links = [m.group(1).strip("<>") for m in MD_LINK_RAW_RE.finditer(text)]
-        for kind, target, label in _inline(text):
+        if len(text) > MAX_INLINE and _plain_inline(text) is None:
+            # markdown-it's link parsing is quadratic on such a line: the raw targets only
+            pieces = [("image", r, "") for r in raw_images] + [("link", r, "") for r in raw_links]
+        else:
+            pieces = _inline(text)
+        next_image, next_link = iter(raw_images), iter(raw_links)
+        for kind, target, label in pieces:
             if kind == "image":
-                images.append(Image(ln.number, target, "markdown", label, raw_images.pop(0) if raw_images else ""))
+                images.append(Image(ln.number, target, "markdown", label, next(next_image, "")))
             else:
-                links.append(Link(ln.number, target, label, raw_links.pop(0) if raw_links else ""))
+                links.append(Link(ln.number, target, label, next(next_link, "")))
     return images, links
 
 
