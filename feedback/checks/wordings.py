@@ -23,6 +23,7 @@ DATA = Path(__file__).with_name("checklist_wordings.txt")
 TAG_RE = re.compile(r"\(\s*M\d+(?:\s*[+,/&]\s*M\d+)*\s*\)", re.I)
 FILLER_RE = re.compile(r"[\s.,;:*_~\-–—]+")
 MIN_WORDS = 3  # a known wording shorter than this is not trusted as a prefix
+MAX_WORDS = 80  # words in the longest item wording of any template
 
 
 def _norm(tokens: Sequence[str]) -> str:
@@ -63,11 +64,12 @@ def appended_remark(text: str, extra: Iterable[str] = ()) -> str | None:
 
     if not words or hit(words):
         return None
-    for k in range(len(words) - 1, MIN_WORDS - 1, -1):
+    longest = min(len(words) - 1, MAX_WORDS)  # no known wording is longer: a 100 KB item costs no more than a line
+    for k in range(longest, MIN_WORDS - 1, -1):
         if hit(words[:k]):
             remark = " ".join(words[k:])
             return remark if FILLER_RE.sub("", remark) else None
-    for k in range(1, len(words) - MIN_WORDS + 1):
+    for k in range(max(1, len(words) - MAX_WORDS), len(words) - MIN_WORDS + 1):
         if hit(words[k:]):
             remark = " ".join(words[:k])
             return remark if FILLER_RE.sub("", remark) else None
