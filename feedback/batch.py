@@ -308,7 +308,7 @@ class Worker:
         """The batch's options, with the report's own blank template when its CSV row names one."""
         if entry.template is None:
             return self.options
-        return replace(self.options, template=_blank(str(entry.template)))
+        return replace(self.options, template=_blank(str(entry.template), _version(entry.template)))
 
     def key(self, entry: Entry) -> str:
         h = hashlib.sha256()
@@ -397,6 +397,18 @@ class Worker:
             return Outcome(entry, error=f"internal error: {type(exc).__name__}: {exc}"), None, ""
 
 
+def default_jobs() -> int:
+    """Worker processes when --jobs is not given: the cores nobody else is using. Measured side by side with
+    benchmarks/speed_compare.py on a 2-core machine kept busy by other work, two workers were no faster than one
+    (same CPU time, more waiting), so a busy machine gets one and an idle one gets a worker per core."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = 0.0
+    return max(1, min(cores, cores - round(load)))
+
+
 _WORKER: list[Worker] = []  # the worker of this process, set once by _start_worker
 
 
@@ -408,9 +420,18 @@ def _check_in_worker(entry: Entry) -> tuple[Outcome, Result | None, str]:
     return _WORKER[0].check(entry)
 
 
+def _version(path: Path) -> tuple[int, int]:
+    try:
+        st = path.stat()
+    except OSError:
+        return (0, 0)  # reading it gives the one-line error
+    return (st.st_mtime_ns, st.st_size)
+
+
 @cache
-def _blank(path: str) -> Report:
-    """A blank template read once per process (a course uses a few, for hundreds of reports)."""
+def _blank(path: str, version: tuple[int, int]) -> Report:
+    """A blank template read once per process and file version (a course uses a few, for hundreds of reports; a
+    batch run in the same process as an earlier one after the blank changed reads it again)."""
     try:
         return read_report(Path(path))
     except FeedbackError as exc:
@@ -621,7 +642,7 @@ def run_batch(
     out: Path,
     options: Options | None = None,
     *,
-    jobs: int = 2,
+    jobs: int | None = None,
     llm: bool = False,
     model: str | None = None,
     progress: bool | None = None,
@@ -633,5 +654,7 @@ def run_batch(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"{out}: cannot create output folder ({exc.strerror or exc})") from exc
-    runner = Runner(out, options or Options(), jobs=jobs, review=review, llm_key=llm_key, llm_notice=notice)
+    runner = Runner(
+        out, options or Options(), jobs=jobs or default_jobs(), review=review, llm_key=llm_key, llm_notice=notice
+    )
     return runner.run(entries, progress), notice

@@ -190,8 +190,11 @@ def batch(
     template: Template = None,
     catalog: Catalog = None,
     jobs: Annotated[
-        int, typer.Option("--jobs", "-j", metavar="N", min=1, help="Reports checked at the same time.")
-    ] = 2,
+        int | None,
+        typer.Option(
+            "--jobs", "-j", metavar="N", min=1, help="Reports checked at the same time (default: the idle cores)."
+        ),
+    ] = None,
     llm: Annotated[
         bool, typer.Option("--llm", "--review", help="Also run the LLM review (needs an endpoint).")
     ] = False,
@@ -226,7 +229,7 @@ def batch(
     ] = "live",
 ) -> int:
     """Check many reports: per-report HTML/Markdown/JSON pages, findings.csv, summary.csv and index.html."""
-    from feedback.batch import run_batch
+    from feedback.batch import default_jobs, run_batch
 
     options = _prepare(select, ignore, template, catalog).options
     sel, ign = options.select, options.ignore
@@ -239,7 +242,19 @@ def batch(
         if catalog is not None:
             raise UsageError("--catalog is not supported with --via batch-api or the file exchange yet")
         cmd = Command(
-            source, out, via, collect, status, export_requests, imports, requeue, sel, ign, template, model, jobs
+            source,
+            out,
+            via,
+            collect,
+            status,
+            export_requests,
+            imports,
+            requeue,
+            sel,
+            ign,
+            template,
+            model,
+            jobs or default_jobs(),
         )
         done = run_command(cmd)
         for line in done.errors:
