@@ -123,4 +123,9 @@ def strongest(statuses: Iterable[Stated]) -> Stated:
 def short(text: str, n: int = 90) -> str:
     """Quotes in messages are cut at ``n`` characters (the whole quote stays in the evidence)."""
     text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+    if len(text) <= n:
+        return text
+    cut = text[: n - 1]
+    if text[n - 1].isalnum() and " " in cut:  # never cut inside a word ("one instanc…")
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + "…"

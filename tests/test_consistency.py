@@ -443,3 +443,12 @@ def test_partial_ticks_are_contradicted_only_by_a_plain_not_done() -> None:
     assert ticked is not None and ticked.message.startswith("Ticked, but Q12")
     for f in analyse(parse(partial)):
         assert not (f.checklist_item or "").startswith("Put the data") or "Ticked, but" not in f.message
+
+
+def test_quotes_in_messages_are_cut_between_words() -> None:
+    from feedback.verdicts import short
+
+    text = "We had one instance running all the time on the engine and later a second instance for the big runs"
+    cut = short(text, 40)
+    assert cut.endswith("…") and text.startswith(cut[:-1]) and text[len(cut) - 1] == " "
+    assert short("short enough", 40) == "short enough"

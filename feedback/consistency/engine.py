@@ -367,7 +367,9 @@ def _ticked_state(report: Report, topic: Topic, ev: Evidence) -> TopicState:
     if negs and not claims:
         own = [m for m in negs if m.own]
         conf = 0.85 if own else 0.7
-        picked = tuple((own or negs)[:MAX_QUOTES])
+        # the plainest denial first ("No, we did not use DVC" over "we did not use DVC for the models")
+        ranked = sorted(own or negs, key=lambda m: not _plain_denial(m, ev))
+        picked = tuple(ranked[:MAX_QUOTES])
         return TopicState(Stated.NOT_DONE, conf, picked, any(_plain_denial(m, ev) for m in picked))
     settled = _answer_says_no(topic, ev)
     if settled:
@@ -535,10 +537,6 @@ def _unsupported(
         qs or asked,
         line=item.line,
     )
-
-
-def _short(text: str, n: int = 90) -> str:
-    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
 
 
 def _finding(
