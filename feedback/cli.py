@@ -303,7 +303,9 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return exc.exit_code
     except typer.TyperException as exc:  # usage errors from the argument parser
-        if exc.format_message():  # bare `feedback` has printed the help already
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `feedback` or a bare command: its help, plainly
+            print(exc.format_message(), file=sys.stderr)
+        elif exc.format_message():
             print(f"feedback: error: {exc.format_message()}", file=sys.stderr)
         return ExitCode.USAGE
     except (typer.Abort, KeyboardInterrupt):

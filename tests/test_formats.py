@@ -136,6 +136,10 @@ def test_help_shows_plain_metavars(capsys: pytest.CaptureFixture[str]) -> None:
     assert "REPORT..." in out and "--exit-zero / --no-exit-zero" in out
     for noise in ("<bool>", "<list[", "{REPORT", "<path>"):
         assert noise not in out
+    code, out, err = run(
+        capsys,
+    )
+    assert code == 2 and err.startswith("Usage: feedback [OPTIONS] COMMAND") and "error" not in err.splitlines()[0]
 
 
 def test_exit_zero_with_a_value_says_it_is_a_flag(
