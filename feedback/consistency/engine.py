@@ -383,7 +383,7 @@ def _ticked_state(report: Report, topic: Topic, ev: Evidence) -> TopicState:
         return TopicState(Stated.PLANNED_ONLY if planned else Stated.NOT_DONE, 0.65, tuple(in_denied[:MAX_QUOTES]))
     if topic.unsupported and _own_answered(report, topic, ev):
         return TopicState(Stated.NOT_MENTIONED, 0.5 if soft else 0.7, tuple(soft[:MAX_QUOTES]))
-    if topic.unsupported and topic.questions is None and not soft and _complete(report, ev):
+    if topic.unsupported and topic.questions is None and not ms and _complete(report, ev):
         # no question asks about it, but a complete report never names it at all
         return TopicState(Stated.NOT_MENTIONED, 0.4, ())
     return TopicState(None, 0.0, ())
