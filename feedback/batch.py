@@ -399,8 +399,9 @@ class Worker:
 
 def default_jobs() -> int:
     """Worker processes when --jobs is not given: the cores nobody else is using. Measured side by side with
-    benchmarks/speed_compare.py on a 2-core machine kept busy by other work, two workers were no faster than one
-    (same CPU time, more waiting), so a busy machine gets one and an idle one gets a worker per core."""
+    benchmarks/speed_compare.py on a 2-core machine kept busy by other work, two workers were not reliably faster
+    than one (0.87x and 1.14x the wall time in two runs, the same CPU time), so a busy machine gets one and an idle
+    one a worker per core."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     try:
         load = os.getloadavg()[0]
