@@ -32,7 +32,7 @@ def main() -> int:
         print("no reports found")
         return 0
 
-    from feedback.batch import run_batch
+    from feedback.course.runner import run_batch
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -35,10 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.consistency_eval import find_item  # noqa: E402
+from feedback.course.batch_api import custom_id  # noqa: E402
 from feedback.findings import Category, Finding, Verdict, shown_findings  # noqa: E402
 from feedback.llm import tokens  # noqa: E402
 from feedback.llm.assess import BOTH  # noqa: E402
-from feedback.llm.batch_api import custom_id  # noqa: E402
 from feedback.llm.cache import ResponseCache  # noqa: E402
 from feedback.llm.prompts import PromptSet, load_prompts  # noqa: E402
 from feedback.llm.review import (  # noqa: E402

@@ -229,15 +229,15 @@ def batch(
     ] = "live",
 ) -> int:
     """Check many reports: per-report HTML/Markdown/JSON pages, findings.csv, summary.csv and index.html."""
-    from feedback.batch import default_jobs, run_batch
+    from feedback.course.runner import default_jobs, run_batch
 
     options = _prepare(select, ignore, template, catalog).options
     sel, ign = options.select, options.ignore
     imports = tuple(import_responses or ())
-    # the Batch API path or the file exchange (Command.wanted in feedback/llm/batch_api.py); only it, or --llm,
+    # the Batch API path or the file exchange (Command.wanted in feedback/course/batch_api.py); only it, or --llm,
     # imports the LLM stack
     if via != "live" or collect or status or export_requests or imports:
-        from feedback.llm.batch_api import Command, run_command
+        from feedback.course.batch_api import Command, run_command
 
         if catalog is not None:
             raise UsageError("--catalog is not supported with --via batch-api or the file exchange yet")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from feedback.batch import LLM_CHUNK, Runner, discover, make_reviewer
 from feedback.cli import main
+from feedback.course.runner import LLM_CHUNK, Runner, discover, make_reviewer
 from feedback.errors import InputError, LLMError
 from feedback.pipeline import LLMStatus, Options, Result
 from feedback.render.csv import FINDING_COLUMNS, SUMMARY_COLUMNS

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from feedback.cli import main
+from feedback.course.batch_api import MANIFEST_FILE, STATE_FILE, collect, part_paths, split, submit
 from feedback.errors import UsageError
-from feedback.llm.batch_api import MANIFEST_FILE, STATE_FILE, collect, part_paths, split, submit
 from feedback.llm.client import ChatRequest, ChatResponse
 from feedback.llm.fake import FakeChatClient, reply
 from feedback.llm.review import DELIM_RE, review_results

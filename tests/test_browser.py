@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from feedback.batch import Runner, discover
 from feedback.cli import main
+from feedback.course.runner import Runner, discover
 from feedback.pipeline import Options, Result
 from tests.conftest import ROOT
 from tests.test_render import SCRIPT, llm_finding, make_report

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from feedback.batch import run_batch
+from feedback.course.runner import run_batch
 from tests.conftest import CORPUS
 
 PROMPT = """### Question {n}

@@ -15,7 +15,7 @@ from feedback.findings import Category, Finding, Severity, Source, Verdict, matc
 from feedback.report import read_report
 
 if TYPE_CHECKING:
-    from feedback.batch import Outcome
+    from feedback.course.runner import Outcome
     from feedback.pipeline import Options, Result
 
 COURSE_CODES = frozenset({similar.CODE})

@@ -195,7 +195,7 @@ def call_deadline(settings: Settings) -> float:
 
 
 class BatchClient(Protocol):
-    """Files and batches of the OpenAI Batch API, as :mod:`feedback.llm.batch_api` uses them."""
+    """Files and batches of the OpenAI Batch API, as :mod:`feedback.course.batch_api` uses them."""
 
     def upload(self, name: str, data: bytes) -> str: ...
 

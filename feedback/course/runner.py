@@ -261,7 +261,7 @@ def _atomic_text(path: Path) -> Iterator[Any]:
 def code_fingerprint() -> str:
     """A hash of the tool's own code and templates: outputs cached by an older version are not reused."""
     h = hashlib.sha256()
-    pkg = Path(__file__).resolve().parent
+    pkg = Path(__file__).resolve().parent.parent  # the whole feedback package, not only this folder
     for f in sorted(pkg.rglob("*")):
         if f.suffix in (".py", ".j2", ".toml") and "__pycache__" not in f.parts:
             h.update(f.relative_to(pkg).as_posix().encode())

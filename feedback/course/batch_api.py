@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from feedback.batch import BatchSummary, Entry, Runner, discover, write_atomic
+from feedback.course.runner import BatchSummary, Entry, Runner, discover, write_atomic
 from feedback.errors import FeedbackError, InputError, LLMError, LLMOutputInvalid, UsageError
 from feedback.llm.cache import ResponseCache
 from feedback.llm.client import BatchClient, ChatResponse, Mode, make_batch_client
