@@ -218,22 +218,30 @@ def test_a_fact_id_the_pass_invents_is_dropped(related: None, settings: Settings
 
 
 def test_a_ticked_item_no_answer_backs_is_unsupported_unless_a_fact_elsewhere_backs_it(
-    related: None, settings: Settings
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    nothing = {"item": DEPLOY_ITEM, "status": "not-mentioned", "quote": ""}
-    fact = [
-        {"what": "Docker image of the API", "status": "done", "quote": "Jane Doe built the API and the Docker image"}
-    ]
+    api = "Create a FastAPI application that serves the model (M22)"
+    text = REPORT.replace("* [ ] Check how robust", f"* [x] {api}\n* [ ] Check how robust")
+    monkeypatch.setattr(
+        feedback.consistency,
+        "related_items",
+        lambda report, q: [i for i in report.checklist if i.checked] if q.number == 3 else [],
+    )
+    # the model finds neither item in Q3; the catalog lets silence count against the API item only (a deployment
+    # item's silence is left alone: the answer may well describe it in words no one can list)
+    nothing = [{"item": i, "status": "not-mentioned", "quote": ""} for i in (DEPLOY_ITEM, api)]
+    fact = [{"what": "the API and its Docker image", "status": "done", "quote": "Jane Doe built the API"}]
 
     def run(backing: dict[str, Any]) -> list[Any]:
-        client = fake({3: [reply(review(items=[nothing]))], 4: [reply(review(facts=fact))], 0: [reply(backing)]})
-        [res] = review_results(results(offline=False), settings.model_copy(update={"use_cache": False}), client=client)
+        client = fake({3: [reply(review(items=nothing))], 4: [reply(review(facts=fact))], 0: [reply(backing)]})
+        nocache = settings.model_copy(update={"use_cache": False})
+        [res] = review_results([check_text(text, Options(consistency=False))], nocache, client=client)
         return llm_findings(res)
 
-    [f] = run({"contradictions": [], "items": [{"item": DEPLOY_ITEM, "status": "not-mentioned", "fact": ""}]})
-    assert (f.verdict, f.severity, f.evidence) == ("unsupported", "info", ())
+    [f] = run({"contradictions": [], "items": [{"item": api, "status": "not-mentioned", "fact": ""}]})
+    assert (f.checklist_item, f.verdict, f.severity, f.evidence) == (api, "unsupported", "info", ())
     assert f.message == "Ticked, but no answer says it was done (Q3 asks about it)."
-    assert run({"contradictions": [], "items": [{"item": DEPLOY_ITEM, "status": "done", "fact": "F4.1"}]}) == []
+    assert run({"contradictions": [], "items": [{"item": api, "status": "done", "fact": "F4.1"}]}) == []
 
 
 def test_an_llm_verdict_the_offline_engine_also_gives_is_shown_once(related: None, settings: Settings) -> None:

@@ -42,6 +42,9 @@ class RelatedItem:
     text: str
     checked: bool
     partial: bool = False
+    # whether silence about it may be called "unsupported": the topic catalog switches that off for items too vague
+    # to expect an answer to name ("revisit the project description", "upload the code to GitHub")
+    may_be_unsupported: bool = True
 
     @property
     def tick(self) -> Tick:
@@ -258,7 +261,8 @@ def item_findings(per_question: Sequence[QuestionFacts]) -> ItemsOutcome:
             out.backed.add(text)
         rule = decide(item.tick, stated)
         if rule.outcome is Outcome.UNSUPPORTED:
-            out.unbacked.append((item, sorted({s.question for s in sts})))
+            if item.may_be_unsupported:
+                out.unbacked.append((item, sorted({s.question for s in sts})))
             continue
         f = _item_finding(item, stated, [s for s in verified if s.stated is stated])
         if f is not None:
@@ -372,10 +376,10 @@ def merge_with_offline(
 ) -> tuple[list[Finding], list[Finding]]:
     """Fold LLM findings that repeat an offline one into it (shown once, saying both found it).
 
-    On a checklist item the offline finding is kept whatever the LLM says; only with
-    ``LLM_BACKING_CLEARS_UNSUPPORTED`` does an item the LLM found backed (``backed``: quoted as done) lose its
-    offline "unsupported". A cross-answer LLM contradiction between the same two questions as an offline FB503 is
-    folded into that one.
+    On a checklist item the offline finding is kept, except that an LLM "contradicted" (a quoted denial) replaces
+    an offline "unsupported" (mere silence): evidence beats absence. Only with ``LLM_BACKING_CLEARS_UNSUPPORTED``
+    does an item the LLM found backed (``backed``: quoted as done) lose its offline "unsupported". A cross-answer
+    LLM contradiction between the same two questions as an offline FB503 is folded into that one.
     """
     if LLM_BACKING_CLEARS_UNSUPPORTED and backed:
         rule = [f for f in rule if not (f.verdict is Verdict.UNSUPPORTED and f.checklist_item in backed)]
@@ -392,12 +396,16 @@ def merge_with_offline(
     rule = list(rule)
     kept: list[Finding] = []
     both: set[int] = set()
+    replaced: set[int] = set()
     for f in llm:
         i: int | None = None
         if f.code == "FB601" and f.checklist_item in offline_items:
             i = offline_items[f.checklist_item]
             if rule[i].verdict is f.verdict:
                 both.add(i)
+            elif rule[i].verdict is Verdict.UNSUPPORTED and f.verdict is Verdict.CONTRADICTED:
+                replaced.add(i)
+                i = None
         elif f.code == "FB604" and len(f.questions) == 2 and frozenset(f.questions) in offline_pairs:
             i = offline_pairs[frozenset(f.questions)]
             both.add(i)
@@ -405,7 +413,7 @@ def merge_with_offline(
             kept.append(f)
     for i in both:
         rule[i] = replace(rule[i], message=f"{rule[i].message} {BOTH}")
-    return rule, kept
+    return [f for i, f in enumerate(rule) if i not in replaced], kept
 
 
 def rank_suggestions(findings: list[Finding]) -> list[Finding]:

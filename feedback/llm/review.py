@@ -55,7 +55,7 @@ from feedback.llm.redact import Redactor
 from feedback.llm.schema import REPORT_SCHEMA_NAME, SCHEMA_NAME, QuestionReview, ReportReview, json_schema
 from feedback.llm.verify import QuoteIndex
 from feedback.pipeline import LLMStatus, Options, Result
-from feedback.report.model import Mark, Question, Report
+from feedback.report.model import ChecklistItem, Mark, Question, Report
 from feedback.settings import ENABLE_HINT, Settings
 
 DELIM_RE = re.compile(r"<<<ANSWER-[0-9a-f]{16}>>>")
@@ -75,11 +75,14 @@ def related_items(report: Report, question: Question) -> list[RelatedItem]:
     fn = getattr(consistency, "related_items", None)
     if fn is None:
         return []
+    catalog = consistency.load_catalog(None)
     out = []
     for item in fn(report, question):
         text = getattr(item, "text", None) or str(item)
         partial = getattr(item, "state", None) is Mark.PARTIAL
-        out.append(RelatedItem(text=text, checked=bool(getattr(item, "checked", True)), partial=partial))
+        vague = isinstance(item, ChecklistItem) and not any(t.unsupported for t in catalog.topics_for_item(item))
+        checked = bool(getattr(item, "checked", True))
+        out.append(RelatedItem(text=text, checked=checked, partial=partial, may_be_unsupported=not vague))
     return out
 
 
