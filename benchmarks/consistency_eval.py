@@ -62,6 +62,8 @@ class Tally:
     answers: int = 0
     answers_hit: int = 0
     unmatched_labels: int = 0
+    # contradicted labels by the item's tick ("unticked, none ticked": a checklist with no tick at all)
+    by_tick: dict[str, list[int]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -136,6 +138,12 @@ def score(label_file: Path, corpus: Path, catalog: Any, tally: Tally, verbose: b
         got = by_item.get(item.text)
         verdict = ITEM_CODES[got.code] if got else None
         if label == "contradicted":
+            tick = item.state.value
+            if not item.checked and not any(i.checked for i in report.checklist):
+                tick += ", none ticked"
+            counts = tally.by_tick.setdefault(tick, [0, 0])
+            counts[0] += 1
+            counts[1] += verdict == "contradicted"
             tally.contradicted += 1
             tally.contradicted_hit += verdict == "contradicted"
             tally.contradicted_any += verdict is not None
@@ -203,6 +211,8 @@ def print_part(name: str, tally: Tally) -> None:
     print(f"== {name}: {tally.files} labelled reports (unmatched label items: {tally.unmatched_labels})")
     print(f"recall, contradicted (verdict contradicted): {ratio(tally.contradicted_hit, tally.contradicted)}")
     print(f"recall, contradicted (any finding):          {ratio(tally.contradicted_any, tally.contradicted)}")
+    for tick, (n, hit) in sorted(tally.by_tick.items()):
+        print(f"  of which {tick + ':':<24}         {ratio(hit, n)}")
     print(f"recall, unsupported (verdict unsupported):   {ratio(tally.unsupported_hit, tally.unsupported)}")
     print(f"recall, unsupported (any finding):           {ratio(tally.unsupported_any, tally.unsupported)}")
     print(f"false alarms on consistent items:            {ratio(tally.false_alarms, tally.consistent)}")
