@@ -414,6 +414,10 @@ def score(
             files = sorted((labels / part).glob("*.toml"))
             named = [(f, tomllib.loads(f.read_text(encoding="utf-8"))) for f in files]
             pairs = [(corpus / str(d.get("report", f.with_suffix(".md").name)), d) for f, d in named]
+            listed = run / "reports.txt"  # only the reports the run answered
+            if listed.is_file():
+                names = set(listed.read_text(encoding="utf-8").split())
+                pairs = [(p, d) for p, d in pairs if p.name in names]
             pairs = [(p, d) for p, d in pairs if p.is_file()]
             if not pairs:
                 continue
@@ -452,13 +456,13 @@ def cmd_score(args: argparse.Namespace) -> int:
     if not (run / "responses-question.jsonl").is_file():
         print(f"llm_quality: no responses in {run} (prompt version {load_prompts().version})")
         return 0
-    if args.llm_backing_clears_unsupported:
+    if args.keep_offline_unsupported:
         import feedback.llm.assess as assess
 
-        assess.LLM_BACKING_CLEARS_UNSUPPORTED = True
+        assess.LLM_BACKING_CLEARS_UNSUPPORTED = False
     scores = score(run, args.labels, args.corpus, args.verbose, tuple(args.part or PARTS))
     print_scores(scores, run)
-    if args.write and (args.part or args.llm_backing_clears_unsupported):
+    if args.write and (args.part or args.keep_offline_unsupported):
         print("llm_quality: --write needs every part and the default disagreement policy", file=sys.stderr)
         return 2
     if args.write:
@@ -491,9 +495,9 @@ def main(argv: list[str] | None = None) -> int:
     sc.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms (tuning part only)")
     sc.add_argument("--part", choices=PARTS, action="append", help="score only this label part (repeatable)")
     sc.add_argument(
-        "--llm-backing-clears-unsupported",
+        "--keep-offline-unsupported",
         action="store_true",
-        help="the other disagreement policy: an item the LLM quotes as done loses its offline 'unsupported'",
+        help="the other disagreement policy: an item the LLM quotes as done keeps its offline 'unsupported'",
     )
     args = ap.parse_args(argv)
     if args.cmd in ("export", "score") and not args.corpus.is_dir():

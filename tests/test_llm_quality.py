@@ -13,9 +13,31 @@ import pytest
 from benchmarks.llm_quality import CORPUS, RUNS, score
 from feedback.llm.prompts import load_prompts
 
-# Minimums for the kept run (the targets where the run meets them; otherwise the measured figure, so a
-# regression still fails). Keyed by label part, then figure; "max:" figures are upper bounds.
-FLOORS: dict[str, dict[str, float]] = {}
+# The kept run's own figures (scores.json), as floors: a change that makes the replayed run worse fails. Most of the
+# issue's targets are not met by this run (README, Measuring the LLM review). "max:" figures are upper bounds.
+FLOORS: dict[str, dict[str, float]] = {
+    "heldout": {
+        "contradicted_recall": 0.878,
+        "unsupported_recall": 0.857,
+        "consistency_confirmed": 0.75,
+        "missing_part_recall": 1.0,
+        "max:false_alarm_rate": 0.043,
+        "max:unconfirmed_missing_max": 11,
+        "max:shown_median": 37.0,
+        "max:token_ratio_max": 2.29,
+        "internal_recall": 0.3,
+    },
+    "tuning": {
+        "contradicted_recall": 0.8,
+        "unsupported_recall": 0.667,
+        "consistency_confirmed": 0.5,
+        "missing_part_recall": 1.0,
+        "max:false_alarm_rate": 0.026,
+        "max:unconfirmed_missing_max": 2,
+        "max:shown_median": 25,
+        "max:token_ratio_max": 2.74,
+    },
+}
 
 
 def test_the_kept_run_matches_the_prompts_and_meets_its_floors(capsys: pytest.CaptureFixture[str]) -> None:

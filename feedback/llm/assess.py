@@ -366,9 +366,10 @@ def report_findings(
 # --- one finding per problem, suggestions ranked ------------------------------------------------------------------
 
 
-# When the LLM quotes an answer saying a ticked item was done and the offline engine calls it unsupported: False
-# keeps the offline finding (the default, chosen by measurement on the tuning labels: see README), True drops it.
-LLM_BACKING_CLEARS_UNSUPPORTED = False
+# When the LLM quotes an answer saying a ticked item was done and the offline engine calls it unsupported: True
+# drops the offline finding (chosen by measurement on the tuning labels: fewer false alarms, same recall; README),
+# False keeps it.
+LLM_BACKING_CLEARS_UNSUPPORTED = True
 
 
 def merge_with_offline(
