@@ -23,10 +23,10 @@ from feedback.report.model import Question, Report
 CODE, CHECK = "FB801", "similar-answer"
 K = 24  # hashes kept per answer
 MIN_SHINGLES = 30  # about 30 words of the group's own text: shorter answers are alike by chance
-MIN_SHARED = 8  # sketch hashes two answers must share to be compared in full
+MIN_SHARED = 12  # sketch hashes (of 24) two answers must share to be compared in full
 MAX_POSTING = 40  # a hash found in more distinct answers than this is a stock phrase: it proposes no pairs
 MIN_OVERLAP = 0.6  # confirmed when 60% of the shorter answer's own 3-word phrases are in the other
-ESTIMATE_FLOOR = 0.4  # candidates whose sketches put the overlap below this are not read again
+ESTIMATE_FLOOR = 0.45  # candidates whose sketches put the overlap below this are not read again
 NAMED = 3  # other groups named in one finding; the rest are counted
 QUOTE = 120  # characters of an answer quoted
 
