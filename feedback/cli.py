@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from feedback.console import eprint
 from feedback.entry import ExitCode, run_check
 from feedback.entry import check_all as _check_all
 from feedback.entry import finish as _finish
@@ -137,7 +138,7 @@ def _llm_stage(results: list[Result], settings: Settings, options: Options, esti
             return estimate_results(results, settings)
         return review_results(results, settings, options=options)
     except FeedbackError as exc:
-        print(f"feedback: warning: LLM review not run: {exc}", file=sys.stderr)
+        eprint(f"feedback: warning: LLM review not run: {exc}")
         for r in results:
             r.llm = LLMStatus(status="failed", message=f"not run: {exc}", model=settings.model)
         return results
@@ -258,19 +259,19 @@ def batch(
         )
         done = run_command(cmd)
         for line in done.errors:
-            print(f"feedback: {line}", file=sys.stderr)
+            eprint(f"feedback: {line}")
         print("\n".join(done.lines))
         return done.exit_code
     if source is None or out is None:
         raise UsageError("give INPUT and --out DIR")
     summary, notice = run_batch(source, out, options, jobs=jobs, llm=llm, model=model)
     if notice:
-        print(f"feedback: LLM review {notice}", file=sys.stderr)
+        eprint(f"feedback: LLM review {notice}")
     for why in summary.llm_errors:
-        print(f"feedback: warning: LLM review failed: {why}", file=sys.stderr)
+        eprint(f"feedback: warning: LLM review failed: {why}")
     for o in summary.failed:
         error = o.error if o.error.startswith(str(o.entry.path)) else f"{o.entry.name}: {o.error}"
-        print(f"feedback: error: {error}", file=sys.stderr)
+        eprint(f"feedback: error: {error}")
     print(
         f"{len(summary.outcomes)} reports ({summary.cached} unchanged, {len(summary.failed)} failed): "
         f"{out / 'index.html'}"
@@ -304,15 +305,15 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except typer.TyperException as exc:  # usage errors from the argument parser
         if type(exc).__name__ == "NoArgsIsHelpError":  # bare `feedback` or a bare command: its help, plainly
-            print(exc.format_message(), file=sys.stderr)
+            eprint(exc.format_message())
         elif exc.format_message():
-            print(f"feedback: error: {exc.format_message()}", file=sys.stderr)
+            eprint(f"feedback: error: {exc.format_message()}")
         return ExitCode.USAGE
     except (typer.Abort, KeyboardInterrupt):
-        print("feedback: interrupted", file=sys.stderr)
+        eprint("feedback: interrupted")
         return 130
     except FeedbackError as exc:
-        print(f"feedback: error: {exc}", file=sys.stderr)
+        eprint(f"feedback: error: {exc}")
         return ExitCode.USAGE
     return int(rv or 0)
 

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import difflib
 import os
-import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from feedback.console import eprint
 from feedback.errors import ConfigError
 
 REPORT_KEYS = ("select", "ignore", "template", "format", "exit-zero")
@@ -196,4 +196,4 @@ def load_config(start: Path | None = None, *, user_file: Path | None = None) -> 
 
 def warn(warnings: tuple[str, ...]) -> None:
     for line in warnings:
-        print(f"feedback: warning: {line}", file=sys.stderr)
+        eprint(f"feedback: warning: {line}")

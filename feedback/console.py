@@ -16,14 +16,25 @@ _ESCAPE_RE = re.compile(
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
     r"|\x1b[@-Z\\-_]?"
     r"|\x9b[0-?]*[ -/]*[@-~]?"
-    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+    r"|\r(?!\n)|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 )
 _warned: set[str] = set()
 
 
 def clean(text: str) -> str:
-    """``text`` without terminal escape sequences or control characters (tabs and newlines kept)."""
+    """``text`` without terminal escape sequences or control characters (tabs, newlines and CRLF kept)."""
     return _ESCAPE_RE.sub("", text)
+
+
+def eprint(message: str) -> None:
+    """One message on stderr, cleaned: messages carry report paths and text, which may hold escapes."""
+    print(clean(message), file=sys.stderr)
+
+
+def out(text: str, human: bool) -> None:
+    """Rendered output on stdout: cleaned when it is meant for a person (text formats) or stdout is a terminal;
+    machine formats written to a pipe or a file keep the report's text exactly."""
+    sys.stdout.write(clean(text) if human or sys.stdout.isatty() else text)
 
 
 def warn(message: str) -> None:

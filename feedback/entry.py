@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from feedback.config import LoadedConfig, load_config, warn
+from feedback.console import eprint, out
 from feedback.errors import ConfigError, FeedbackError, UsageError
 
 if TYPE_CHECKING:
@@ -35,9 +36,12 @@ def split_values(values: list[str] | None) -> tuple[str, ...]:
     return tuple(v.strip() for raw in values or () for v in raw.split(",") if v.strip())
 
 
-def emit(text: str, output: Path | None) -> None:
+HUMAN_FORMATS = ("text", "concise", "github")
+
+
+def emit(text: str, output: Path | None, fmt: str = "text") -> None:
     if output is None:
-        sys.stdout.write(text)
+        out(text, human=fmt in HUMAN_FORMATS)
         return
     try:
         output.write_text(text, encoding="utf-8")
@@ -102,7 +106,7 @@ def check_all(reports: list[Path], options: Options) -> tuple[list[Result], bool
             hint = ""
             if str(path).lower() in BOOL_WORDS and not path.exists():
                 hint = " (flags such as --exit-zero and --quiet take no value)"
-            print(f"feedback: error: {exc}{hint}", file=sys.stderr)
+            eprint(f"feedback: error: {exc}{hint}")
             failed = True
     return results, failed
 
@@ -118,7 +122,7 @@ def _step_summary(results: list[Result]) -> None:
         with open(path, "a", encoding="utf-8") as fh:
             fh.write(step_summary(results))
     except OSError as exc:
-        print(f"feedback: warning: cannot write GITHUB_STEP_SUMMARY {path} ({exc.strerror or exc})", file=sys.stderr)
+        eprint(f"feedback: warning: cannot write GITHUB_STEP_SUMMARY {path} ({exc.strerror or exc})")
 
 
 def finish(results: list[Result], failed: bool, run: Run, output: Path | None, quiet: bool) -> int:
@@ -129,7 +133,7 @@ def finish(results: list[Result], failed: bool, run: Run, output: Path | None, q
         for r in results:
             r.findings = [f for f in r.findings if fix_first_rank(f.severity, f.verdict) is not None]
     if results:
-        emit(render.get(run.fmt)(results), output)
+        emit(render.get(run.fmt)(results), output, run.fmt)
         _step_summary(results)
     if failed:
         return ExitCode.USAGE
@@ -203,10 +207,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             rv = _fast_check(args[1:])
         except FeedbackError as exc:
-            print(f"feedback: error: {exc}", file=sys.stderr)
+            eprint(f"feedback: error: {exc}")
             return ExitCode.USAGE
         except KeyboardInterrupt:
-            print("feedback: interrupted", file=sys.stderr)
+            eprint("feedback: interrupted")
             return 130
         if rv is not None:
             return rv

@@ -15,6 +15,7 @@ from urllib.parse import quote, unquote
 
 import jinja2
 
+from feedback.console import clean
 from feedback.findings import Severity, hidden_suggestions
 from feedback.pipeline import Result
 from feedback.render.json import result_to_dict
@@ -204,11 +205,24 @@ def environment(html: bool) -> jinja2.Environment:
         trim_blocks=False,
     )
     env.filters["md"] = md_escape
+    env.filters["md_code"] = md_code
     env.filters["plural"] = plural
     return env
 
 
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\[]`*_!"} | {"<": "&lt;", "|": "\\|"})
+
+
 def md_escape(value: object) -> str:
-    """Report text inside Markdown: one line, and no raw HTML when the draft is rendered (shown as typed)."""
-    text = " ".join(str(value).split())
-    return text.replace("<", "&lt;").replace("|", "\\|")
+    """Report text inside Markdown: one line, shown as typed. No raw HTML, and no link or image can form from it
+    (brackets escaped), so ``[x](javascript:...)``, ``data:`` links and external images in a report stay text."""
+    text = " ".join(clean(str(value)).split())
+    return text.translate(_MD_SPECIAL)
+
+
+def md_code(value: object) -> str:
+    """A path or name as a Markdown code span that its own backticks cannot close."""
+    text = " ".join(clean(str(value)).split())
+    longest = max((len(run) for run in re.findall(r"`++", text)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {text} {fence}" if longest else f"{fence}{text}{fence}"
