@@ -11,6 +11,10 @@ class InputError(FeedbackError):
     """A report or option file that cannot be read or decoded."""
 
 
+class WriteError(FeedbackError):
+    """An output file or folder that cannot be written (read-only, a file in the way, a name too long)."""
+
+
 class UsageError(FeedbackError):
     """Bad command-line usage: unknown codes, incompatible options."""
 

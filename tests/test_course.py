@@ -161,3 +161,26 @@ def test_corpus_course(tmp_path: Path) -> None:
         if f["code"] == "FB801"
     ]
     assert sorted(similar) == [("MagnusBeng2__dtu_mlops_group_61", 25), ("MikkelGodsk__dtu_mlops_exam_project", 25)]
+
+
+def test_output_that_cannot_be_written_is_named_as_such(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file where the pages folder should be fails each report with a write error naming the output (not 'cannot
+    read' the report); a folder where a course CSV should be is a one-line error, exit 2, no traceback."""
+    from feedback.cli import main
+
+    src = tmp_path / "course"
+    (src / "alpha").mkdir(parents=True)
+    (src / "alpha" / "README.md").write_text(_report(COPIED, OWN[0]), encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "reports").write_text("in the way", encoding="utf-8")
+    summary, _ = run_batch(str(src), out, jobs=1, progress=False)
+    [failed] = summary.failed
+    assert "cannot write" in failed.error and str(out / "reports") in failed.error
+    assert "cannot read" not in failed.error
+
+    other = tmp_path / "other"
+    (other / "findings.csv").mkdir(parents=True)
+    assert main(["batch", str(src), "--out", str(other)]) == 2
+    err = capsys.readouterr().err
+    assert f"{other / 'findings.csv'}: cannot write" in err and "Traceback" not in err

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from feedback.course.similar import sketch_lists as course_sketches
-from feedback.errors import FeedbackError, InputError
+from feedback.errors import FeedbackError, InputError, WriteError
 from feedback.findings import Finding
 from feedback.pipeline import Options, Result, check_file
 from feedback.report import Report, read_report
@@ -230,14 +230,21 @@ def _with_slugs(entries: list[Entry]) -> list[Entry]:
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write via a temporary file in the same folder and rename, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write via a temporary file in the same folder and rename, so readers never see half a file. A failure is a
+    :class:`WriteError` naming the output, never taken for a problem with the report being checked."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp")
+    except OSError as exc:
+        raise WriteError(f"{path}: cannot write ({exc.strerror or exc})") from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise WriteError(f"{path}: cannot write ({exc.strerror or exc})") from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -246,12 +253,18 @@ def write_atomic(path: Path, data: str | bytes) -> None:
 @contextmanager
 def _atomic_text(path: Path) -> Iterator[Any]:
     """A text file written in pieces under a temporary name and renamed into place when complete."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp")
+    except OSError as exc:
+        raise WriteError(f"{path}: cannot write ({exc.strerror or exc})") from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             yield fh
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise WriteError(f"{path}: cannot write ({exc.strerror or exc})") from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
