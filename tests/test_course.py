@@ -184,3 +184,26 @@ def test_output_that_cannot_be_written_is_named_as_such(tmp_path: Path, capsys: 
     assert main(["batch", str(src), "--out", str(other)]) == 2
     err = capsys.readouterr().err
     assert f"{other / 'findings.csv'}: cannot write" in err and "Traceback" not in err
+
+
+def test_damaged_cache_entries_are_checked_again(tmp_path: Path) -> None:
+    """A key file that is not UTF-8 and a page of the wrong shape are cache misses: the report is checked again and
+    its files rebuilt, instead of failing on every rerun."""
+    src = tmp_path / "course"
+    (src / "alpha").mkdir(parents=True)
+    (src / "alpha" / "README.md").write_text(_report(COPIED, OWN[0]), encoding="utf-8")
+    out = tmp_path / "out"
+    first, _ = run_batch(str(src), out, jobs=1, progress=False)
+    [slug] = [o.entry.slug for o in first.outcomes]
+    page = out / "reports" / f"{slug}.json"
+    good = page.read_bytes()
+    for damage in (
+        lambda: page.write_text('{"x": 1}', encoding="utf-8"),
+        lambda: (out / ".cache" / f"{slug}.key").write_bytes(b"\xff\xfe"),
+    ):
+        damage()
+        summary, _ = run_batch(str(src), out, jobs=1, progress=False)
+        assert not summary.failed and summary.cached == 0
+        assert page.read_bytes() == good
+    again, _ = run_batch(str(src), out, jobs=1, progress=False)
+    assert again.cached == 1

@@ -250,6 +250,21 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         raise
 
 
+_FINDING_KEYS = frozenset({"code", "check", "category", "severity", "source", "message", "questions", "evidence"})
+
+
+def _page_shape(data: object) -> bool:
+    """True when a cached JSON page has the shape the course pages read (anything else is checked again)."""
+    if not isinstance(data, dict):
+        return False
+    parts = (data.get("report"), data.get("llm"), data.get("findings"), data.get("questions"), data.get("checklist"))
+    if not (isinstance(parts[0], dict) and isinstance(parts[1], dict)):
+        return False
+    if not all(isinstance(p, list) for p in parts[2:]):
+        return False
+    return all(isinstance(f, dict) and f.keys() >= _FINDING_KEYS for f in data["findings"])
+
+
 @contextmanager
 def _atomic_text(path: Path) -> Iterator[Any]:
     """A text file written in pieces under a temporary name and renamed into place when complete."""
@@ -337,15 +352,15 @@ class Worker:
     def cached(self, entry: Entry, key: str) -> dict[str, Any] | None:
         key_file = self.out / ".cache" / f"{entry.slug}.key"
         pages = [self.pages / f"{entry.slug}.{ext}" for ext in ("json", "html", "md")]
-        if not key_file.is_file() or key_file.read_text(encoding="utf-8") != key:
-            return None
-        if not all(p.is_file() for p in pages):
-            return None
-        try:
-            data: dict[str, Any] = json.loads(pages[0].read_text(encoding="utf-8"))
+        try:  # a damaged key file or page (bytes that are not UTF-8, JSON of another shape) is a cache miss
+            if not key_file.is_file() or key_file.read_bytes() != key.encode("utf-8"):
+                return None
+            if not all(p.is_file() for p in pages):
+                return None
+            data = json.loads(pages[0].read_bytes())
         except (OSError, ValueError):
             return None
-        return data
+        return data if _page_shape(data) else None
 
     def write(self, entry: Entry, result: Result, key: str) -> dict[str, Any]:
         data = self._write_pages(entry, result)
