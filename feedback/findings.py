@@ -75,6 +75,27 @@ class Finding:
         q = self.question if self.question is not None else (min(self.questions) if self.questions else -1)
         return (q, self.line or 0, self.severity.rank, self.code)
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Finding:
+        """A finding read back from its JSON shape (:meth:`to_dict`), e.g. from a saved report page."""
+        return cls(
+            code=d["code"],
+            check=d["check"],
+            category=Category(d["category"]),
+            severity=Severity(d["severity"]),
+            message=d["message"],
+            source=Source(d.get("source", "rule")),
+            line=d.get("line"),
+            question=d.get("question"),
+            questions=tuple(d.get("questions") or ()),
+            checklist_item=d.get("checklist_item"),
+            checked=d.get("checked"),
+            verdict=Verdict(d["verdict"]) if d.get("verdict") else None,
+            confidence=d.get("confidence"),
+            evidence=tuple(d.get("evidence") or ()),
+            rank=d.get("rank"),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of a finding (keys in the documented order)."""
         return {

@@ -207,3 +207,25 @@ def test_damaged_cache_entries_are_checked_again(tmp_path: Path) -> None:
         assert page.read_bytes() == good
     again, _ = run_batch(str(src), out, jobs=1, progress=False)
     assert again.cached == 1
+
+
+def test_a_saved_finding_reads_back_whole() -> None:
+    """Pages rewritten for course findings restore the saved ones from JSON: every field, the LLM's rank included."""
+    from feedback.findings import Category, Finding, Severity, Source, Verdict
+
+    f = Finding(
+        code="FB603",
+        check="llm-suggestion",
+        category=Category.ANSWER,
+        severity=Severity.INFO,
+        message="Say which cache.",
+        source=Source.LLM,
+        line=12,
+        question=4,
+        questions=(4,),
+        verdict=Verdict.MISSING_PART,
+        confidence=0.5,
+        evidence=("we cache",),
+        rank=2,
+    )
+    assert Finding.from_dict(json.loads(json.dumps(f.to_dict()))) == f

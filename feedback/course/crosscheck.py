@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from feedback.course import similar
-from feedback.findings import Category, Finding, Severity, Source, Verdict, matches, sort_findings
+from feedback.findings import Category, Finding, Severity, sort_findings
 from feedback.report import read_report
 
 if TYPE_CHECKING:
@@ -47,35 +47,12 @@ def across_groups(outcomes: Sequence[Outcome], options: Options) -> Wanted:
     return Wanted(findings=similar.find_similar(per_report, lambda slug: read_report(by_slug[slug].entry.path)))
 
 
-def finding_from_dict(d: dict[str, Any]) -> Finding:
-    """A finding as saved in a report's JSON page, read back."""
-    return Finding(
-        code=d["code"],
-        check=d["check"],
-        category=Category(d["category"]),
-        severity=Severity(d["severity"]),
-        source=Source(d.get("source", "rule")),
-        message=d["message"],
-        line=d.get("line"),
-        question=d.get("question"),
-        questions=tuple(d.get("questions") or ()),
-        checklist_item=d.get("checklist_item"),
-        checked=d.get("checked"),
-        verdict=Verdict(d["verdict"]) if d.get("verdict") else None,
-        confidence=d.get("confidence"),
-        evidence=tuple(d.get("evidence") or ()),
-    )
-
-
 def restore(result: Result, data: dict[str, Any], extra: list[Finding], codes: frozenset[str]) -> None:
     """Give a freshly parsed result the findings and LLM status saved in ``data``, course findings replaced."""
-    kept = [finding_from_dict(f) for f in data.get("findings", []) if f.get("code") not in codes]
+    kept = [Finding.from_dict(f) for f in data.get("findings", []) if f.get("code") not in codes]
     result.findings = sort_findings(kept + list(extra))
     llm = data.get("llm") or {}
     for name in ("status", "message", "model", "prompt_version", "calls", "cached", "dropped_unverified"):
         if name in llm:
             setattr(result.llm, name, llm[name])
     result.llm.failed_questions = {int(k): v for k, v in (llm.get("failed_questions") or {}).items()}
-
-
-__all__ = ["COURSE_CODES", "Wanted", "across_groups", "finding_from_dict", "matches", "restore"]

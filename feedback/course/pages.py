@@ -182,10 +182,7 @@ class Course:
         return out
 
     def filters(self) -> dict[str, list[tuple[str, str]]]:
-        codes: dict[str, str] = {}
-        for r in self.rows:
-            for c in r.codes:
-                codes.setdefault(c, "")
+        codes = {c for r in self.rows for c in r.codes}
         names = _check_names()
         return {
             "code": [(c, f"{c} {names.get(c, '')}".strip()) for c in sorted(codes)],

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from feedback.course.similar import sketch_lists as course_sketches
 from feedback.errors import FeedbackError, InputError, WriteError
@@ -230,24 +230,9 @@ def _with_slugs(entries: list[Entry]) -> list[Entry]:
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write via a temporary file in the same folder and rename, so readers never see half a file. A failure is a
-    :class:`WriteError` naming the output, never taken for a problem with the report being checked."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp")
-    except OSError as exc:
-        raise WriteError(f"{path}: cannot write ({exc.strerror or exc})") from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise WriteError(f"{path}: cannot write ({exc.strerror or exc})") from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write via a temporary file in the same folder and rename, so readers never see half a file."""
+    with _atomic(path, "wb") as fh:
+        fh.write(data.encode("utf-8") if isinstance(data, str) else data)
 
 
 _FINDING_KEYS = frozenset({"code", "check", "category", "severity", "source", "message", "questions", "evidence"})
@@ -266,15 +251,17 @@ def _page_shape(data: object) -> bool:
 
 
 @contextmanager
-def _atomic_text(path: Path) -> Iterator[Any]:
-    """A text file written in pieces under a temporary name and renamed into place when complete."""
+def _atomic(path: Path, mode: str = "w") -> Iterator[Any]:
+    """A file written (in pieces, if need be) under a temporary name in the same folder and renamed into place when
+    complete. A failure is a :class:`WriteError` naming the output, never taken for a problem with a report."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp")
     except OSError as exc:
         raise WriteError(f"{path}: cannot write ({exc.strerror or exc})") from exc
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        fh: IO[Any] = os.fdopen(fd, mode) if "b" in mode else os.fdopen(fd, mode, encoding="utf-8", newline="")
+        with fh:
             yield fh
         os.replace(tmp, path)
     except OSError as exc:
@@ -619,7 +606,7 @@ def write_summaries(summary: BatchSummary) -> None:
     course = Course()
     # findings.csv is written as the reports are read (one page in memory at a time); UTF-8 with a byte-order
     # mark so spreadsheet programs pick the right encoding
-    with _atomic_text(summary.out / "findings.csv") as fh:
+    with _atomic(summary.out / "findings.csv") as fh:
         fh.write("\ufeff")
         findings = csv.writer(fh, quoting=csv.QUOTE_MINIMAL)
         findings.writerow(FINDING_COLUMNS)

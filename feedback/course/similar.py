@@ -19,6 +19,7 @@ from functools import lru_cache
 
 from feedback.findings import Category, Finding, Severity
 from feedback.report.model import Question, Report
+from feedback.report.parse import PLACEHOLDER_RE, strip_placeholders
 
 CODE, CHECK = "FB801", "similar-answer"
 K = 24  # hashes kept per answer
@@ -30,23 +31,14 @@ ESTIMATE_FLOOR = 0.45  # candidates whose sketches put the overlap below this ar
 NAMED = 3  # other groups named in one finding; the rest are counted
 QUOTE = 120  # characters of an answer quoted
 
-_WORD = re.compile(r"[a-z0-9]+")
-_PLACEHOLDER = re.compile(r"-{2,}\s*question\s*\d+\s*fill\s*here\s*-{2,}", re.IGNORECASE)
-
-
-def _words(text: str) -> list[str]:
-    return _WORD.findall(_PLACEHOLDER.sub(" ", text).lower())
-
-
 _WORD_B = re.compile(rb"[a-z0-9]+")
-_PLACEHOLDER_B = re.compile(rb"-{2,}\s*question\s*\d+\s*fill\s*here\s*-{2,}")
 
 
 def shingles(text: str) -> set[int]:
     """Hashes of the text's word 3-grams. Stable across processes and runs (crc32 of each word, then the hash of
     the tuple of three ints, which no hash seed changes, cut to 32 bits), so sketches made in different workers
     compare; the loops run in C (map/zip), which keeps a report's sketches to a few milliseconds."""
-    words = _WORD_B.findall(_PLACEHOLDER_B.sub(b" ", text.lower().encode("utf-8", "replace")))
+    words = _WORD_B.findall(strip_placeholders(text).lower().encode("utf-8", "replace"))
     h = list(map(zlib.crc32, words))
     # 32 bits, so the batch can keep sketches packed as unsigned ints; collisions among an answer's ~150 shingles
     # are negligible
@@ -68,9 +60,9 @@ def _quote(q: Question) -> tuple[int, str]:
     """The answer's first line of prose (not an image or tag), as the finding's evidence."""
     for ln in q.answer.lines:
         text = ln.text.strip()
-        if text.startswith("<") or text.startswith("![") or _PLACEHOLDER.search(text):
+        if text.startswith("<") or text.startswith("![") or PLACEHOLDER_RE.search(text):
             continue
-        if len(_words(text)) >= 4:
+        if len(text.split()) >= 4:
             return ln.number, text[:QUOTE]
     return q.answer.first_line or q.line, (q.answer.text.strip().splitlines() or [""])[0][:QUOTE]
 
