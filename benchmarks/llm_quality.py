@@ -354,6 +354,8 @@ def score_report(result: Result, label: dict[str, Any], jobs_tokens: int, tally:
         tally.confirmed += any(_same_pair(f, want) for want in pairs)
         if verbose and not any(_same_pair(f, want) for want in pairs):
             tally.notes.append(f"{name}: unconfirmed internal {f.questions}: {f.message[:120]}")
+    if label.get("answers_labelled", True) is False:  # an older label file: answers were never labelled
+        return
     wanted = {int(e["question"]) for e in label.get("answer", []) if e.get("kind") == "missing-part"}
     missing = [f for f in shown if f.verdict is Verdict.MISSING_PART]
     tally.missing += len(wanted)
