@@ -8,6 +8,13 @@ leftovers (`[[leftover]]` lines against the leftover findings) and on labelled e
 that are verbatim pieces of one report line and the engine's time. Reads the reports from ../shared/corpus; prints a
 skip message and exits 0 when it is absent.
 
+Last, the **unticked variant** of the tuning part: every tuning report with all its checklist items unticked (in
+memory), scored against labels derived from the real ones, to judge the engine on checklists nobody ticked without
+looking at held-out reports. A ticked item labelled consistent with a quote (the answers show it done) becomes
+"unticked but described as done" (contradicted); a ticked item labelled contradicted or unsupported becomes
+consistent (not done, or nothing said); a ticked item labelled consistent without a quote is counted apart (the
+label does not say whether it was done); partial items are left out; unticked items keep their labels.
+
 `-v` lists every miss and false alarm of the tuning part only: held-out details are never printed, so nobody tunes
 on them by accident.
 
@@ -20,7 +27,7 @@ import argparse
 import sys
 import time
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +38,7 @@ from feedback.consistency import analyse, load_catalog  # noqa: E402
 from feedback.findings import Category, Finding  # noqa: E402
 from feedback.pipeline import Options, check_report  # noqa: E402
 from feedback.report import read_report  # noqa: E402
-from feedback.report.model import ChecklistItem, Report  # noqa: E402
+from feedback.report.model import ChecklistItem, Mark, Report  # noqa: E402
 
 ITEM_CODES = {"FB501": "contradicted", "FB502": "unsupported"}
 LABELS = ("contradicted", "unsupported", "consistent")
@@ -203,6 +210,59 @@ def score(label_file: Path, corpus: Path, catalog: Any, tally: Tally, verbose: b
             tally.notes.append(f"{path.name}: answer missed: Q{entry.get('question')} {entry.get('kind')}")
 
 
+@dataclass
+class Unticked:
+    """The unticked variant's counts (see the module docstring)."""
+
+    files: int = 0
+    done: int = 0
+    done_hit: int = 0
+    not_done: int = 0
+    not_done_hit: int = 0
+    unclear: int = 0
+    unclear_hit: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def score_unticked(label_file: Path, corpus: Path, catalog: Any, tally: Unticked, verbose: bool) -> None:
+    try:
+        data = tomllib.loads(label_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return
+    path = corpus / str(data.get("report", label_file.with_suffix(".md").name))
+    if not path.is_file():
+        return
+    tally.files += 1
+    report = read_report(path)
+    bare = replace(report, checklist=tuple(replace(i, state=Mark.UNCHECKED, mark=" ") for i in report.checklist))
+    found = {f.checklist_item: f for f in analyse(bare, catalog) if f.code in ITEM_CODES}
+    for entry in data.get("item", []):
+        item = find_item(report, str(entry.get("item")))
+        label = entry.get("label")
+        if item is None or item.state is Mark.PARTIAL or label not in LABELS:
+            continue
+        if item.checked:
+            expect = "unclear" if label == "consistent" and not entry.get("quotes") else label == "consistent"
+        else:
+            expect = label == "contradicted"
+        got = found.get(item.text)
+        if expect == "unclear":
+            tally.unclear += 1
+            tally.unclear_hit += got is not None
+        elif expect:
+            tally.done += 1
+            tally.done_hit += got is not None
+        else:
+            tally.not_done += 1
+            tally.not_done_hit += got is not None
+        if verbose and expect is not (got is not None) and not (expect == "unclear" and got is None):
+            tally.notes.append(
+                f"unticked variant {path.name}: [{'done' if expect is True else expect or 'not done'} → "
+                f"{'finding' if got else 'none'}] {item.text[:60]!r}"
+                + (f"\n      engine: {got.evidence[0][:100]!r}" if got else "")
+            )
+
+
 def ratio(a: int, b: int) -> str:
     return f"{a}/{b} = {a / b:.2f}" if b else f"{a}/0 = n/a"
 
@@ -258,6 +318,12 @@ def main(argv: list[str] | None = None) -> int:
             score(lf, args.corpus, catalog, tally, args.verbose and name != "heldout")
         tallies.append((name, tally))
 
+    variant = Unticked()
+    for name, files in parts:
+        if name == "tuning":
+            for lf in files:
+                score_unticked(lf, args.corpus, catalog, variant, args.verbose)
+
     reports = [read_report(p) for p in sorted(args.corpus.glob("*.md"))]
     t0, c0 = time.perf_counter(), time.process_time()
     all_findings = [(r, analyse(r, catalog)) for r in reports]
@@ -273,8 +339,15 @@ def main(argv: list[str] | None = None) -> int:
     for _name, tally in tallies:
         for note in tally.notes:
             print(note)
+    for note in variant.notes:
+        print(note)
     for name, tally in tallies:
         print_part(name, tally)
+    if variant.files:
+        print(f"== tuning, every item unticked (labels derived): {variant.files} reports")
+        print(f"recall, items the answers show done:         {ratio(variant.done_hit, variant.done)}")
+        print(f"false alarms on items not done:              {ratio(variant.not_done_hit, variant.not_done)}")
+        print(f"findings on items labelled without a quote:  {ratio(variant.unclear_hit, variant.unclear)}")
     print("== all corpus reports")
     print(f"verbatim evidence quotes:                    {ratio(ok, total)}")
     print(

@@ -14,6 +14,10 @@ The stated statuses, strongest evidence of doing first:
 
 An unticked item that the answers say was not done (or never mention) is consistent: an honest "we did not manage
 to set up monitoring" is never a finding.
+
+A checklist nobody ticked (``untouched``) is judged item by item like any other: an item the answers describe as
+done is contradicted, but as information (the one "nothing is ticked" warning, FB106, carries the problem; the items
+tell the group what to tick).
 """
 
 from __future__ import annotations
@@ -73,6 +77,7 @@ _NOT_DONE = 'Ticked, but {where} says {what} was not done: "{quote}"'
 _PLANNED = 'Ticked, but {where} describes {what} only as a plan or a possibility: "{quote}"'
 _UNSUPPORTED = "Ticked, but no answer says {what} was done ({where})."
 _UNTICKED_DONE = 'Not ticked, but {where} describes it: "{quote}"; tick it or fix the answer.'
+_UNTOUCHED_DONE = 'Not ticked (no item of the checklist is), but {where} describes it: "{quote}"; tick what you did.'
 _PARTIAL_NOT_DONE = 'Marked partly done, but {where} says {what} was not done at all: "{quote}"'
 
 TABLE: dict[tuple[Tick, Stated], Rule] = {
@@ -109,9 +114,16 @@ def tick_of_item(item: ChecklistItem) -> Tick:
     return tick_of(item.checked, item.state is Mark.PARTIAL)
 
 
-def decide(tick: Tick, stated: Stated) -> Rule:
-    """The cell for one item: what the tick and the stated status together mean."""
-    return TABLE[tick, stated]
+UNTOUCHED_DONE = Rule(Outcome.CONTRADICTED, Severity.INFO, _UNTOUCHED_DONE)
+
+
+def decide(tick: Tick, stated: Stated, *, untouched: bool = False) -> Rule:
+    """The cell for one item: what the tick and the stated status together mean. ``untouched``: no item of the
+    checklist is ticked, so an unticked item described as done is information, not a warning of its own."""
+    rule = TABLE[tick, stated]
+    if untouched and tick is Tick.UNTICKED and rule.outcome is Outcome.CONTRADICTED:
+        return UNTOUCHED_DONE
+    return rule
 
 
 def strongest(statuses: Iterable[Stated]) -> Stated:

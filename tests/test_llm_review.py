@@ -174,6 +174,9 @@ def test_tick_and_status_go_through_the_verdict_table(
     )
     [res] = review_results([check_text(text, Options(consistency=False))], settings, client=client)
     assert [f.verdict for f in llm_findings(res)] == ([verdict] if verdict else [])
+    if not checked and verdict:  # nothing in this checklist is ticked: the same cell as offline, as information
+        [f] = llm_findings(res)
+        assert f.severity == "info" and f.message.startswith("Not ticked (no item of the checklist is)")
 
 
 def test_the_report_level_pass_finds_conflicting_facts_and_settles_unasked_items(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from feedback.findings import Verdict
+from feedback.findings import Severity, Verdict
 from feedback.verdicts import TABLE, Outcome, Stated, Tick, decide, strongest, tick_of
 
 
@@ -50,3 +50,15 @@ def test_the_strongest_statement_of_doing_decides_and_ticks_map_to_states() -> N
     assert strongest([Stated.PLANNED_ONLY, Stated.NOT_DONE]) is Stated.NOT_DONE
     assert strongest([]) is Stated.NOT_MENTIONED
     assert (tick_of(True), tick_of(False), tick_of(True, partial=True)) == (Tick.TICKED, Tick.UNTICKED, Tick.PARTIAL)
+
+
+@pytest.mark.parametrize("stated", list(Stated))
+@pytest.mark.parametrize("tick", list(Tick))
+def test_an_untouched_checklist_changes_only_the_severity_of_unticked_done(tick: Tick, stated: Stated) -> None:
+    plain, untouched = decide(tick, stated), decide(tick, stated, untouched=True)
+    assert untouched.outcome is plain.outcome
+    if (tick, stated) == (Tick.UNTICKED, Stated.DONE):
+        assert (plain.severity, untouched.severity) == (Severity.WARNING, Severity.INFO)
+        assert "no item of the checklist is" in untouched.render(where="Q5", quote="we used DVC")
+    else:
+        assert untouched is plain

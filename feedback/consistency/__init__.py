@@ -17,7 +17,10 @@ from feedback.report.model import ChecklistItem, Question, Report
 CONSISTENCY_CHECKS: tuple[tuple[str, str], ...] = (CONTRADICTED, UNSUPPORTED, INTERNAL)
 # severity and one-line summary of each, for `feedback rules`
 CONSISTENCY_SUMMARIES: dict[str, tuple[str, str]] = {
-    CONTRADICTED[0]: ("warning", "A checklist item an answer contradicts (ticked but not done, or done but unticked)."),
+    CONTRADICTED[0]: (
+        "warning/info",
+        "A checklist item an answer contradicts (ticked but not done, or done but unticked; info if none is ticked).",
+    ),
     UNSUPPORTED[0]: ("warning/info", "A ticked item whose own answered question never mentions it."),
     INTERNAL[0]: ("warning/info", "Two answers contradict each other about one topic."),
 }

@@ -473,12 +473,12 @@ def _item_finding(report: Report, item: ChecklistItem, topics: tuple[Topic, ...]
         if len(unsupported) == len(states) and all(r.outcome is Outcome.UNSUPPORTED for r in unsupported):
             return _unsupported(report, item, states, ev, unsupported[0].severity or Severity.INFO)
         return None
-    if not all(t.unticked for t in topics) or not any(i.checked for i in report.checklist):
-        return None  # a checklist nobody ticked says nothing item by item (FB106 reports it)
+    if not all(t.unticked for t in topics):
+        return None  # a topic too vague to say an unticked item was done
     found = [_unticked_state(t, ev) for t in topics]
     if not all(s.stated is Stated.DONE for s in found):
         return None
-    rule = decide(tick, Stated.DONE)
+    rule = decide(tick, Stated.DONE, untouched=not any(i.checked for i in report.checklist))
     if rule.outcome is not Outcome.CONTRADICTED:
         return None
     conf = min(s.confidence for s in found)
@@ -629,13 +629,9 @@ def _internal(report: Report, catalog: Catalog, ev: Evidence) -> list[Finding]:
 
 
 def analyse_report(report: Report, catalog: Catalog) -> list[Finding]:
-    any_ticked = any(i.checked for i in report.checklist)
     # only the topics that can give a verdict on this report: the rest would be read for nothing
     on_items = {
-        t.id
-        for i in report.checklist
-        for t in catalog.topics_for_item(i)
-        if (t.ticked if i.checked else t.unticked and any_ticked)
+        t.id for i in report.checklist for t in catalog.topics_for_item(i) if (t.ticked if i.checked else t.unticked)
     }
     needed = tuple(t for t in catalog.topics if t.internal or t.id in on_items)
     ev = gather(report, catalog, needed)

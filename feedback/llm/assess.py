@@ -45,6 +45,7 @@ class RelatedItem:
     # whether silence about it may be called "unsupported": the topic catalog switches that off for items too vague
     # to expect an answer to name ("revisit the project description", "upload the code to GitHub")
     may_be_unsupported: bool = True
+    untouched: bool = False  # no item of the report's checklist is ticked (see feedback.verdicts.decide)
 
     @property
     def tick(self) -> Tick:
@@ -216,7 +217,7 @@ def _where(statements: Sequence[Statement]) -> str:
 
 
 def _item_finding(item: RelatedItem, rule_stated: Stated, statements: Sequence[Statement]) -> Finding | None:
-    rule = decide(item.tick, rule_stated)
+    rule = decide(item.tick, rule_stated, untouched=item.untouched)
     if rule.outcome is not Outcome.CONTRADICTED or not statements:
         return None
     quotes = tuple(dict.fromkeys(s.quote for s in statements if s.quote))[:3]
@@ -259,7 +260,7 @@ def item_findings(per_question: Sequence[QuestionFacts]) -> ItemsOutcome:
         stated = strongest(s.stated for s in verified)
         if stated in (Stated.DONE, Stated.PARTLY):
             out.backed.add(text)
-        rule = decide(item.tick, stated)
+        rule = decide(item.tick, stated, untouched=item.untouched)
         if rule.outcome is Outcome.UNSUPPORTED:
             if item.may_be_unsupported:
                 out.unbacked.append((item, sorted({s.question for s in sts})))
