@@ -4,6 +4,7 @@ Public API: :func:`check_file` / :func:`check_text` run the offline pipeline (pa
 :class:`Finding` is the one result type every stage produces.
 """
 
+from feedback import regex_cache  # noqa: F401  (first: it loads the stored patterns before the others compile)
 from feedback.findings import Category, Finding, Severity, Source, Verdict
 from feedback.pipeline import Result, check_file, check_text
 

@@ -17,9 +17,7 @@ checked here, with a one-line error naming the file and the key.
 
 from __future__ import annotations
 
-import difflib
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,6 +84,8 @@ class LoadedConfig:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # only when there is a file: most checks run with none
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -117,6 +117,8 @@ def _canonical(path: Path, key: str) -> str:
     norm = key.replace("-", "_")
     if norm in _CANONICAL:
         return _CANONICAL[norm]
+    import difflib
+
     close = difflib.get_close_matches(norm, list(_CANONICAL), n=1, cutoff=0.6)
     hint = f"; did you mean {_CANONICAL[close[0]]!r}?" if close else f"; known keys: {', '.join(REPORT_KEYS)}"
     raise ConfigError(f"{path}: unknown key {key!r}{hint}")

@@ -11,15 +11,13 @@ import sys
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from feedback.config import LoadedConfig, load_config, warn
 from feedback.console import eprint, out
 from feedback.errors import ConfigError, FeedbackError, UsageError
 
 if TYPE_CHECKING:
-    import argparse
-
     from feedback.pipeline import Options, Result
 
 
@@ -152,51 +150,73 @@ def run_check(
     quiet: bool = False,
 ) -> int:
     """`feedback check`: the deterministic checks and the offline consistency engine."""
+    from feedback import regex_cache
+
     run = prepare(select, ignore, template, catalog, fmt, exit_zero)
     results, failed = check_all(reports, run.options)
-    return finish(results, failed, run, output, quiet)
+    code = finish(results, failed, run, output, quiet)
+    regex_cache.save()
+    return code
 
 
-class _NotFast(Exception):
-    """The arguments need the full command line."""
+# The options of `feedback check`, as the typer command declares them (a test keeps the two in step): option
+# strings -> (keyword of run_check, what the option does). A table and a small loop instead of argparse, whose
+# import and help formatter (shutil, gettext, locale) are a noticeable part of a one-report process.
+_VALUE, _APPEND, _PATH, _TRUE, _FALSE = "value", "append", "path", "true", "false"
+CHECK_OPTIONS: dict[str, tuple[str, str]] = {
+    "--format": ("fmt", _VALUE),
+    "-f": ("fmt", _VALUE),
+    "--select": ("select", _APPEND),
+    "--ignore": ("ignore", _APPEND),
+    "--template": ("template", _PATH),
+    "--output": ("output", _PATH),
+    "-o": ("output", _PATH),
+    "--exit-zero": ("exit_zero", _TRUE),
+    "--no-exit-zero": ("exit_zero", _FALSE),
+    "--catalog": ("catalog", _PATH),
+    "--quiet": ("quiet", _TRUE),
+    "-q": ("quiet", _TRUE),
+}
 
 
-def check_parser() -> argparse.ArgumentParser:
-    """The options of `feedback check`, as the typer command declares them (a test keeps the two in step)."""
-    import argparse
-
-    class Parser(argparse.ArgumentParser):
-        def error(self, message: str) -> NoReturn:
-            raise _NotFast(message)  # the full command line reports it, in its own words
-
-    p = Parser(prog="feedback check", add_help=False, allow_abbrev=False, exit_on_error=False)
-    p.add_argument("reports", nargs="+", type=Path)
-    p.add_argument("--format", "-f", dest="fmt")
-    p.add_argument("--select", action="append")
-    p.add_argument("--ignore", action="append")
-    p.add_argument("--template", type=Path)
-    p.add_argument("--output", "-o", type=Path)
-    p.add_argument("--exit-zero", dest="exit_zero", action="store_const", const=True)
-    p.add_argument("--no-exit-zero", dest="exit_zero", action="store_const", const=False)
-    p.add_argument("--catalog", type=Path)
-    p.add_argument("--quiet", "-q", action="store_true")
-    return p
+def parse_check_args(args: list[str]) -> dict[str, Any] | None:
+    """Keyword arguments of :func:`run_check` from `check`'s arguments, or None when they need the full command
+    line (help, a bad or unknown option, a missing value, a report name that looks like an option)."""
+    kwargs: dict[str, Any] = {}
+    reports: list[Path] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if not arg.startswith("-") or arg == "-":
+            reports.append(Path(arg))
+            continue
+        name, eq, inline = arg.partition("=")
+        if name not in CHECK_OPTIONS:
+            return None
+        key, kind = CHECK_OPTIONS[name]
+        if kind in (_TRUE, _FALSE):
+            if eq:
+                return None
+            kwargs[key] = kind == _TRUE
+            continue
+        if not eq:
+            if i >= len(args) or args[i].startswith("-"):
+                return None  # the full command line words the error
+            inline, i = args[i], i + 1
+        if kind == _APPEND:
+            kwargs.setdefault(key, []).append(inline)
+        else:
+            kwargs[key] = Path(inline) if kind == _PATH else inline
+    if not reports or any(str(r) == "-" for r in reports):
+        return None
+    return {"reports": reports, **kwargs}
 
 
 def _fast_check(args: list[str]) -> int | None:
-    """Run `check` without typer, or None when the arguments need the full command line (help, errors, options
-    this parser does not know)."""
-    import argparse
-
-    if any(a in ("--help", "-h") or a.startswith("--help") for a in args):
-        return None
-    try:
-        ns, rest = check_parser().parse_known_args(args)
-    except (argparse.ArgumentError, _NotFast):
-        return None
-    if rest or any(str(r).startswith("-") for r in ns.reports):
-        return None
-    return run_check(**vars(ns))
+    """Run `check` without typer, or None when the arguments need the full command line."""
+    kwargs = parse_check_args(args)
+    return None if kwargs is None else run_check(**kwargs)
 
 
 def main(argv: list[str] | None = None) -> int:

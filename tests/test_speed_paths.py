@@ -142,9 +142,29 @@ _PIECES = [
 ]
 
 
-_LABELS = ["a", "b_c", "_x", "x_", "a b", "*a*", "`c`", "a`", "", "é", "a(b)", "x__y", "<b>", "&amp;", "a>b"]
+_LABELS = [
+    "W&B",
+    "a &amp b",
+    "a",
+    "b_c",
+    "_x",
+    "x_",
+    "a b",
+    "*a*",
+    "`c`",
+    "a`",
+    "",
+    "é",
+    "a(b)",
+    "x__y",
+    "<b>",
+    "&amp;",
+    "a>b",
+]
 _TARGETS = ["fig/x.png", "http://h.io/p?a=1#z", "HTTPS://X.io", "a%20b", "a%2", "<a b>", "a<b>.c", "x:y", "a'b", ""]
 _TARGETS += ["a~b*c_d", "a)b", "a(b)c", "a b", "é.png", "a&b", "a`b`", 'x "t"']
+_TARGETS += ["<fig/a b.png>", "< a>", "<a >", "<a  b>", "<a:b>", "<a%20b>", 'x  "t" ', 'x "a)b"', 'x "<b>"', "x 't'"]
+_TARGETS += ['<a b> "t"', 'x "t"x', 'x"t"', 'x "a_b*"', "<>"]
 _LINK = st.builds(
     lambda bang, label, target: f"{bang}[{label}]({target})",
     st.sampled_from(["", "!"]),

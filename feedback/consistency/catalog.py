@@ -13,7 +13,6 @@ import re
 import re._constants as sre_constants
 import re._parser as sre_parse
 import sys
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -563,6 +562,8 @@ def _load(path: Path, mtime_ns: int) -> Catalog:
     if kept is not None:
         data, analysis = kept
     else:
+        import tomllib  # the cached analysis holds the parsed file: only a changed catalog is parsed
+
         try:
             data = tomllib.loads(raw.decode("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -500,10 +500,15 @@ def _markdown() -> object:
 # A line whose links and images are all plain "[text](target)" / "![alt](target)" is read by a small scanner; any
 # other line goes to markdown-it. Plain means: no escape anywhere; no code span, HTML, entity or emphasis mark that
 # could reach into a link; no nested brackets; no title; and a target markdown-it keeps as written (no space, no
-# character it percent-encodes, no scheme other than http(s)). tests/test_speed_paths.py compares the two.
-_IN_LINK = frozenset("`<>&")
+# character it percent-encodes, no scheme other than http(s)), or a target in angle brackets made of letters,
+# digits, spaces and "._/-" (markdown-it percent-encodes the spaces); an optional plain "title"; "&" only on a line
+# with no entity. tests/test_speed_paths.py compares the two.
+_IN_LINK = frozenset("`<>")
 _PLAIN_TEXT = re.compile(r"[^\[\]*]*")
 _PLAIN_TARGET = re.compile(r"(?!<)(?:[A-Za-z0-9;/?:@=+$,\-_.!~*'#<>]|%[0-9A-Fa-f]{2})+")
+_ANGLE_TARGET = re.compile(r"<([A-Za-z0-9._/\-](?:[A-Za-z0-9 ._/\-]*[A-Za-z0-9._/\-])?)>")
+_TITLE = re.compile(r' +"[^"<>`&\[\]]*" *')
+_ENTITY = re.compile(r"&#?[A-Za-z0-9]+;")
 _SCHEME = re.compile(r"(?i)https?://")
 # "_" between two letters or digits ("wandb_dropout_rate") can neither open nor close emphasis in CommonMark
 _LOOSE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9_])_|_(?![A-Za-z0-9_])")
@@ -530,6 +535,8 @@ def _plain_inline(text: str) -> list[tuple[str, str, str]] | None:
     """(kind, target, text) of every link and image of a line, or None when the line is not plain enough."""
     if "\\" in text or "<!" in text or "<?" in text or ("<" in text and _AUTOLINK.search(text)):
         return None
+    if "&" in text and _ENTITY.search(text):
+        return None
     out: list[tuple[str, str, str]] = []
     spans: list[tuple[int, int]] = []
     i = text.find("[")
@@ -538,16 +545,20 @@ def _plain_inline(text: str) -> list[tuple[str, str, str]] | None:
         close = label.end() if label else i + 1
         if close >= len(text) or text[close] != "]" or not text.startswith("(", close + 1):
             return None
-        target = _PLAIN_TARGET.match(text, close + 2)
-        if target is None or not text.startswith(")", target.end()):
+        target = _ANGLE_TARGET.match(text, close + 2) or _PLAIN_TARGET.match(text, close + 2)
+        if target is None:
             return None
-        dest = target.group(0)
+        title = _TITLE.match(text, target.end())
+        after = title.end() if title else target.end()
+        if not text.startswith(")", after):
+            return None
+        dest = target.group(0) if target.re is _PLAIN_TARGET else target.group(1).replace(" ", "%20")
         if "(" in dest or ")" in dest or (":" in dest and not _SCHEME.match(dest)):
             return None
         if "_" in text[i + 1 : close] and _LOOSE_UNDERSCORE.search(text, i + 1, close):
             return None
         image = i > 0 and text[i - 1] == "!"
-        start, end = (i - 1 if image else i), target.end() + 1
+        start, end = (i - 1 if image else i), after + 1
         if not _IN_LINK.isdisjoint(text[start : close + 1]) or "`" in dest or "&" in dest:
             return None  # a code span, entity or HTML inside the text
         if "<" in text[:start] and ">" in text[end:]:

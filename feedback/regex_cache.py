@@ -1,0 +1,111 @@
+"""Compiled regular expressions kept between runs: a start-up shortcut for the command line.
+
+Compiling the few hundred patterns a check uses (the project's rules, the topic catalog, markdown-it's) is most of
+the CPU time of a one-report ``feedback check`` process. Python cannot store a compiled pattern, but what
+``re.compile`` computes before its last step (the pattern's flags, its SRE code and its groups) is plain data:
+:func:`save` writes that, per interpreter version, beside the catalog cache, and :func:`load` builds the patterns
+from it and puts them into the ``re`` module's own cache, so the later ``re.compile`` calls find them. A loaded
+pattern equals the freshly compiled one (``Pattern.__eq__`` compares flags and code; :func:`save` checks it), and
+any mismatch in format or version just means the patterns are compiled as usual.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+try:
+    import _sre
+    from re import _compiler, _parser  # type: ignore[attr-defined]
+except ImportError:  # another Python implementation: nothing to keep
+    _sre = None
+
+_FORMAT = 1
+_MAX_ENTRIES = 2000  # a store past this (many custom catalogs over time) starts again from one run's patterns
+# pattern key -> (flags, code, groups, groupindex, indexgroup): the arguments of _sre.compile after the pattern
+Entry = tuple[int, list[int], int, dict[str, int], tuple[str | None, ...]]
+_known: dict[tuple[str, int], Entry] = {}
+
+
+def _store() -> Path | None:
+    """The cache file for this interpreter (None without a home directory)."""
+    if _sre is None:
+        return None
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:
+            return None
+    tag = f"{sys.implementation.cache_tag}-{sys.hexversion:x}-{_sre.MAGIC}"
+    return Path(base) / "feedback" / f"regex-{tag}.marshal"
+
+
+def load() -> None:
+    """Put every stored pattern into ``re``'s cache (quietly nothing when there is no usable store)."""
+    path = _store()
+    if path is None or _known:
+        return
+    try:
+        kept = marshal.loads(path.read_bytes())
+        if kept[0] != _FORMAT or kept[1] != sys.version:
+            return
+        cache: dict[Any, re.Pattern[Any]] = re._cache  # type: ignore[attr-defined]
+        for (pattern, flags), entry in kept[2].items():
+            cache[str, pattern, flags] = _sre.compile(pattern, *entry)
+            _known[pattern, flags] = entry
+    except (OSError, EOFError, ValueError, TypeError, IndexError, KeyError, RuntimeError, AttributeError):
+        _known.clear()  # a damaged or foreign store: compile as usual, and the next save replaces it
+
+
+def _entry(pattern: str, flags: int) -> Entry | None:
+    """What ``re.compile`` computes for ``pattern`` before building it, when rebuilding from it gives an equal
+    pattern (None otherwise)."""
+    try:
+        parsed = _parser.parse(pattern, flags)
+        code = [int(op) for op in _compiler._code(parsed, flags)]  # named opcodes are int subclasses
+        groupindex = dict(parsed.state.groupdict)
+        indexgroup: list[str | None] = [None] * parsed.state.groups
+        for name, i in groupindex.items():
+            indexgroup[i] = name
+        entry: Entry = (int(flags | parsed.state.flags), code, parsed.state.groups - 1, groupindex, tuple(indexgroup))
+        if _sre.compile(pattern, *entry) != re.compile(pattern, flags):
+            return None
+        return entry
+    except Exception:  # a shortcut only: any surprise means this pattern is not kept
+        return None
+
+
+def save() -> None:
+    """Store the patterns this process compiled that the store lacks (nothing to do on a fully warm run)."""
+    path = _store()
+    if path is None:
+        return
+    cache: dict[Any, re.Pattern[Any]] = re._cache  # type: ignore[attr-defined]
+    new = [
+        (key[1], int(key[2]))
+        for key in list(cache)
+        if isinstance(key, tuple) and len(key) == 3 and key[0] is str and (key[1], int(key[2])) not in _known
+    ]
+    if not new:
+        return
+    if len(_known) + len(new) > _MAX_ENTRIES:
+        _known.clear()
+    for pattern, flags in new:
+        entry = _entry(pattern, flags)
+        if entry is not None:
+            _known[pattern, flags] = entry
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(marshal.dumps((_FORMAT, sys.version, _known)))
+        os.replace(tmp, path)
+    except (OSError, ValueError):
+        pass
+
+
+load()  # on import: the package imports this module before any module that compiles patterns
