@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from feedback.cli import main
-from feedback.pipeline import Result, check_report
+from feedback.pipeline import Result, check_file, check_report, check_text
 from feedback.report import parse
 from tests.conftest import corpus_reports
 
@@ -160,3 +160,76 @@ def test_a_named_pipe_is_refused_not_waited_on(tmp_path: Path, capsys: pytest.Ca
     err = capsys.readouterr().err.splitlines()
     assert err[0].endswith("not a regular file") and err[1].endswith("not a regular file")
     assert err[1].count(str(fifo)) == 1
+
+
+def test_cr_crlf_and_lf_all_end_lines(tmp_path: Path) -> None:
+    body = ["# Title", "### Question 1", "> **Why?**", "> Answer:", "Because.", "### Question 2", "> Answer:", "No."]
+    for newline in ("\r", "\r\n", "\n"):
+        result = check_text(newline.join(body) + newline)
+        assert result.report.lines == tuple(body), repr(newline)
+        assert [(q.number, q.line) for q in result.report.questions] == [(1, 2), (2, 6)]
+        assert not any(f.check == "question-missing" for f in result.findings)
+    mixed = parse("a\rb\r\nc\nd")  # one file, three kinds of line ending
+    assert mixed.lines == ("a", "b", "c", "d") and mixed.crlf
+
+
+def test_invalid_utf8_replaced_on_its_own_line(tmp_path: Path) -> None:
+    path = tmp_path / "r.md"
+    path.write_bytes(
+        "# Café ✅\n\n### Question 1\n> Answer:\nWe used Ærø data ✓.\n\n### Question 2\n> Answer:\n".encode()
+        + b"a stray \xff byte and a cut \xe2\x9c sequence\nlast line \xc3\xa9\n"
+    )
+    result = check_file(path)
+    report = result.report
+    assert report.title == "Café ✅" and "Ærø" in report.lines[4]  # the rest is not re-decoded as Latin-1
+    assert report.lines[8] == "a stray \ufffd byte and a cut \ufffd sequence" and report.lines[9] == "last line é"
+    assert report.encoding_errors == (9,)
+    found = [(f.code, f.line, f.message) for f in result.findings if f.check == "encoding-error"]
+    assert [(c, n) for c, n, _m in found] == [("FB108", 9)]
+    assert "Line 9 holds bytes that are not valid UTF-8" in found[0][2]
+    # CR line endings are counted the same way in the bytes and in the text
+    path.write_bytes(b"# \xc3\xa9\r### Question 1\r> Answer:\rbad \xff\r")
+    assert check_file(path).report.encoding_errors == (4,)
+
+
+def test_a_latin1_file_is_not_an_encoding_error(tmp_path: Path) -> None:
+    path = tmp_path / "r.md"
+    path.write_bytes("# Fugle på Ærø\n### Question 1\n> Answer:\nSå.\n".encode("latin-1"))
+    result = check_file(path)
+    assert result.report.title == "Fugle på Ærø" and not result.report.encoding_errors
+    assert not any(f.check == "encoding-error" for f in result.findings)
+
+
+@pytest.mark.parametrize("where", ["Quest\u200bion 3", "\u200b### Question 3", "Question\u2060 3", "\u202eQuestion 3"])
+def test_invisible_characters_in_a_heading_are_named(where: str) -> None:
+    heading = where if where.startswith("\u200b") else f"### {where}"
+    text = f"### Question 1\n> Answer:\na\n### Question 2\n> Answer:\nb\n{heading}\n> Answer:\nc\n"
+    for tail in ("", "### Question 4\n> Answer:\nd\n"):  # the hidden heading last, or between two others
+        missing = [f for f in check_text(text + tail).findings if f.check == "question-missing"]
+        assert [(f.line, f.question) for f in missing] == [(7, 3)]
+        assert "invisible character (U+" in missing[0].message
+    named = next(f for f in check_text(text).findings if f.check == "question-missing").message
+    char = next(c for c in where if not c.isprintable() or c in "\u200b\u2060\u202e")
+    assert f"U+{ord(char):04X}" in named
+
+
+def test_parser_is_linear_in_questions_per_section() -> None:
+    import gc
+    import time
+
+    def cpu(n: int) -> float:
+        text = "# Title\n## One section\n" + "".join(f"### Question {i}\n> Answer:\nyes\n" for i in range(1, n + 1))
+        gc.collect()
+        gc.disable()  # the collector's passes grow with the objects alive, which is not the parser's doing
+        try:
+            start = time.process_time()
+            report = parse(text)
+            spent = time.process_time() - start
+        finally:
+            gc.enable()
+        assert len(report.questions) == n and report.questions[-1].section == "One section"
+        return spent
+
+    small = min(cpu(4_000) for _ in range(2))
+    # linear: about 4x; the quadratic section search took about 16x (40,000 questions: 47 s)
+    assert cpu(16_000) < 8 * small + 0.2

@@ -13,8 +13,9 @@ from feedback.cli import main
 from feedback.pipeline import Options, check_file, check_text
 
 RULES_DIR = Path(__file__).parent / "rules"
-# rules that need files beside the report or a template: tested below with tmp_path
-SPECIAL = {"image-file-missing", "template-changed"}
+# rules that need files beside the report or a template: tested below with tmp_path; encoding-error needs bytes
+# that are not UTF-8 (tests/test_robustness.py)
+SPECIAL = {"image-file-missing", "template-changed", "encoding-error"}
 
 
 def _cases() -> list[tuple[str, dict[str, Any]]]:

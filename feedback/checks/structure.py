@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 
 from feedback.checks.registry import Context, Hit, rule
 from feedback.findings import Category, Severity
+from feedback.report.model import Report
+from feedback.report.parse import HEADING_RE, QUESTION_RE
 
 CANONICAL_HEADING_RE = re.compile(r"^###\s+Question\s+\d+\s*$")
+# format characters nobody sees (zero-width spaces and joiners, soft hyphen, bidi controls, BOM): Unicode class Cf
+INVISIBLE_RE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
+
+
+def hidden_question_headings(report: Report) -> dict[int, tuple[int, str]]:
+    """Lines that would be '### Question N' headings but for invisible characters: N -> (line, the characters
+    named, e.g. 'U+200B ZERO WIDTH SPACE')."""
+    out: dict[int, tuple[int, str]] = {}
+    for number, text in enumerate(report.lines, start=1):
+        if "#" not in text or not INVISIBLE_RE.search(text):
+            continue
+        heading = HEADING_RE.match(INVISIBLE_RE.sub("", text))
+        q = QUESTION_RE.match((heading.group(2) or "").strip()) if heading else None
+        if q is not None and int(q.group(1)) not in out:
+            chars = dict.fromkeys(INVISIBLE_RE.findall(text))
+            names = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'FORMAT CHARACTER')}" for c in chars)
+            out[int(q.group(1))] = (number, names)
+    return out
 
 
 @rule("FB101", "question-missing", Category.STRUCTURE, Severity.ERROR, "A question number has no heading.")
@@ -21,7 +42,18 @@ def question_missing(ctx: Context) -> Iterator[Hit]:
     if ctx.template is not None:
         expected |= {q.number for q in ctx.template.questions}
     by_number = dict(ctx.report.question_headings)
+    hidden = hidden_question_headings(ctx.report)
+    expected |= hidden.keys()  # the last question's heading hidden too
     for n in sorted(expected - set(numbers)):
+        if n in hidden:
+            line, names = hidden[n]
+            yield Hit(
+                f"Question {n} is missing: its heading on line {line} holds an invisible character ({names}), so "
+                f"it is not read as '### Question {n}'; delete the heading and type it again.",
+                line=line,
+                question=n,
+            )
+            continue
         before = max((m for m in numbers if m < n), default=None)
         after = min((m for m in numbers if m > n), default=None)
         where = f" (expected between question {before} and question {after})" if before and after else ""
@@ -30,6 +62,22 @@ def question_missing(ctx: Context) -> Iterator[Hit]:
             f"Question {n} is missing: no '### Question {n}' heading{where}{hint}.",
             line=by_number.get(after) if after else None,
             question=n,
+        )
+
+
+@rule(
+    "FB108",
+    "encoding-error",
+    Category.STRUCTURE,
+    Severity.WARNING,
+    "A line holds bytes that are not valid UTF-8 (shown as U+FFFD).",
+)
+def encoding_error(ctx: Context) -> Iterator[Hit]:
+    for line in ctx.report.encoding_errors:
+        yield Hit(
+            f"Line {line} holds bytes that are not valid UTF-8 (shown as '\ufffd'); the rest of the file is UTF-8. "
+            "Retype the characters there and save the file as UTF-8.",
+            line=line,
         )
 
 

@@ -142,6 +142,7 @@ class Report:
     questions: tuple[Question, ...]
     question_headings: tuple[tuple[int, int], ...]  # (number, line) of every question heading, duplicates included
     extra_sections: tuple[tuple[int, str], ...] = field(default=())  # headings after the last question
+    encoding_errors: tuple[int, ...] = ()  # lines that held bytes that are not UTF-8 (replaced by U+FFFD)
 
     def question(self, number: int) -> Question | None:
         for q in self.questions:

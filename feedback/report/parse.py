@@ -67,11 +67,13 @@ NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "a": 1, "an": 1}
 
 
 def read_report(path: Path) -> Report:
-    """Read and parse a report file, raising :class:`InputError` with a one-line reason when it cannot be read."""
-    text = decode(read_bytes(path), path)
+    """Read and parse a report file, raising :class:`InputError` with a one-line reason when it cannot be read.
+    Lines holding bytes that are not UTF-8 are kept (the bytes replaced by U+FFFD) and listed in the report."""
+    text, bad_lines = decode_lines(read_bytes(path), path)
     if not text.strip():
         raise InputError(f"{path}: the file is empty")
-    return parse(text, path)
+    report = parse(text, path)
+    return replace(report, encoding_errors=bad_lines) if bad_lines else report
 
 
 def read_bytes(path: Path) -> bytes:
@@ -87,32 +89,72 @@ def read_bytes(path: Path) -> bytes:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
 
 
+LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")  # CRLF, a lone CR (old Mac editors) and LF all end a line
+_BYTE_LINE_BREAK_RE = re.compile(rb"\r\n|\r|\n")
+# a multi-byte UTF-8 sequence: its presence says the file is UTF-8 (Latin-1 text almost never forms one)
+_UTF8_SEQUENCE_RE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
 def decode(data: bytes, path: Path | str = "<input>") -> str:
-    """Decode report bytes: UTF-8 (with or without BOM), UTF-16 with BOM, else Latin-1 when it looks like text."""
+    """Decode report bytes: see :func:`decode_lines` (the lines with bytes that are not UTF-8 are dropped here)."""
+    return decode_lines(data, path)[0]
+
+
+def decode_lines(data: bytes, path: Path | str = "<input>") -> tuple[str, tuple[int, ...]]:
+    """Report bytes as text, and the numbers of the lines that held bytes that are not UTF-8.
+
+    UTF-8 (with or without BOM) and UTF-16 with BOM are decoded as such. A file with some multi-byte UTF-8 and some
+    invalid bytes is UTF-8 with a few damaged lines: each such line is decoded on its own with the bad bytes
+    replaced by U+FFFD, so one stray byte never turns the rest of the file into mojibake. A file with invalid bytes
+    and no multi-byte UTF-8 at all is Latin-1 (an old editor's encoding), decoded as such when it looks like text.
+    """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16")
+            return data.decode("utf-16"), ()
         except UnicodeDecodeError as exc:
             raise InputError(f"{path}: invalid UTF-16 text") from exc
     if b"\x00" in data[:8192]:
         raise InputError(f"{path}: binary file, not a Markdown report")
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), ()
     except UnicodeDecodeError:
-        text = data.decode("latin-1")
-        control = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\t\r\n\f")
-        if control > 8:
-            raise InputError(f"{path}: binary file, not a Markdown report") from None
-        return text
+        pass
+    if _UTF8_SEQUENCE_RE.search(data):
+        return _decode_per_line(data.removeprefix(b"\xef\xbb\xbf"))
+    text = data.decode("latin-1")
+    control = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\t\r\n\f")
+    if control > 8:
+        raise InputError(f"{path}: binary file, not a Markdown report") from None
+    return text, ()
+
+
+def _decode_per_line(data: bytes) -> tuple[str, tuple[int, ...]]:
+    """UTF-8 decoded line by line (lines split as :func:`parse` splits them); bad bytes replaced, lines named."""
+    parts: list[str] = []
+    bad: list[int] = []
+    start, number = 0, 1
+    for m in [*_BYTE_LINE_BREAK_RE.finditer(data), None]:
+        end = m.start() if m is not None else len(data)
+        chunk = data[start:end]
+        try:
+            parts.append(chunk.decode("utf-8"))
+        except UnicodeDecodeError:
+            parts.append(chunk.decode("utf-8", errors="replace"))
+            bad.append(number)
+        if m is None:
+            break
+        parts.append(m.group(0).decode("ascii"))
+        start, number = m.end(), number + 1
+    return "".join(parts), tuple(bad)
 
 
 def parse(text: str, path: Path | None = None) -> Report:
     """Parse report text. Never raises on odd Markdown: whatever is not understood is simply not found."""
     crlf = "\r\n" in text
-    raw_lines = text.split("\n")
+    raw_lines = LINE_BREAK_RE.split(text) if "\r" in text else text.split("\n")
     if len(raw_lines) > 1 and raw_lines[-1] == "":
         raw_lines.pop()  # the newline that ends the last line does not start another one
-    lines = tuple(ln[:-1] if ln.endswith("\r") else ln for ln in raw_lines)
+    lines = tuple(raw_lines)
     fm, fm_range = _front_matter(lines)
     in_fence = _fence_mask(lines, 0 if fm_range is None else fm_range[1])
     headings = _headings(lines, in_fence, fm_range)
@@ -136,12 +178,11 @@ def parse(text: str, path: Path | None = None) -> Report:
     seen: set[int] = set()
     section: str | None = None
     qhead_index = {hi for hi, *_ in qheads}
+    sections = _sections(headings, qhead_index)
     for pos, (hi, number, line, heading, note) in enumerate(qheads):
         level = headings[hi][1]
-        for _ln, lvl, htext in reversed(headings[:hi]):
-            if lvl < level and not QUESTION_RE.match(htext):
-                section = htext
-                break
+        if sections[hi] is not None:  # none above it: the previous question's section
+            section = sections[hi]
         end = len(lines)
         for hj in range(hi + 1, len(headings)):
             # a same-level heading inside an answer ("### Results") stays in it, as sections are one level up
@@ -156,9 +197,10 @@ def parse(text: str, path: Path | None = None) -> Report:
             seen.add(number)
 
     q_ranges = [(q.line, q.end_line) for q in questions]
+    starts = sorted(q_ranges)
     checklist_line = None
     for ln, _level, htext in headings:
-        if CHECKLIST_HEADING_RE.search(htext) and not any(a <= ln <= b for a, b in q_ranges):
+        if CHECKLIST_HEADING_RE.search(htext) and not _inside(starts, ln):
             checklist_line = ln
             break
     checklist = _checklist(lines, in_fence, headings, q_ranges, fm_range)
@@ -182,6 +224,25 @@ def parse(text: str, path: Path | None = None) -> Report:
         question_headings=tuple((n, ln) for _hi, n, ln, _h, _note in qheads),
         extra_sections=tuple(extra),
     )
+
+
+def _sections(headings: Sequence[tuple[int, int, str]], question_heads: set[int]) -> list[str | None]:
+    """Per heading, the nearest heading above it of a lower level that is not a question heading (None if none):
+    the section a question sits in. One pass, keeping the latest such heading of each level."""
+    latest: list[tuple[int, str] | None] = [None] * 8  # by level: (index, text)
+    out: list[str | None] = []
+    for hi, (_ln, level, htext) in enumerate(headings):
+        above = [h for h in latest[1:level] if h is not None]
+        out.append(max(above)[1] if above else None)
+        if hi not in question_heads:
+            latest[level] = (hi, htext)
+    return out
+
+
+def _inside(ranges: Sequence[tuple[int, int]], line: int) -> bool:
+    """Whether ``line`` lies in one of ``ranges`` (sorted, not overlapping)."""
+    k = bisect.bisect_right(ranges, (line, 1 << 62)) - 1
+    return k >= 0 and ranges[k][0] <= line <= ranges[k][1]
 
 
 def _front_matter(lines: Sequence[str]) -> tuple[dict[str, str], tuple[int, int] | None]:
