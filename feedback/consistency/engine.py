@@ -410,6 +410,7 @@ def _unticked_state(topic: Topic, ev: Evidence) -> TopicState:
         # "we cloned it to a VM, though we could not use it for training": with a negation in the sentence, only an
         # explicit success ("we managed with the engine, but ...") still claims the item
         and (not has_negation(m.sentence) or _SUCCESS.search(m.sentence.text) is not None)
+        and (m.sentence.code or not sentence_cues(m.sentence).attempts)  # "we used docker to attempt to ...": tried
         and ((is_past_claim(m.sentence) and reads_as_done(m.sentence, m.rel)) or (m.sentence.code and m.own))
     ]
     if not claims:

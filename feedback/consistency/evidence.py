@@ -190,16 +190,17 @@ def _split_prose(raw: str, start: int, end: int, add: Callable[[int, int, bool],
 
 # Cues that say something was not done. "not" alone is accepted, but only when the topic falls in its scope.
 _NEG_CUE = re.compile(
-    r"\b(?:did ?n[o']t|do ?n[o']t|does ?n[o']t|has ?n[o']t|have ?n[o']t|had ?n[o']t|could ?n[o']t|can ?not|can't|"
-    r"wo ?n't|would ?n[o']t|unable to|not able to|failed to|fail to|never|unsuccessful\w*|without|instead of|"
+    r"\b(?:did ?n[o']?t|do ?n[o']?t|does ?n[o']?t|has ?n[o']?t|have ?n[o']?t|had ?n[o']?t|could ?n[o']?t|"
+    r"can ?not|can't|"
+    r"wo ?n't|would ?n[o']?t|unable to|not able to|failed to|fail to|never|unsuccessful\w*|without|instead of|"
     r"(?:an )?alternatives? to|as opposed to|in place of|"
     r"rather than|none of|neither|nor|no|not yet|but not|opted not|chose not|decided not|skipped|skip|gave up(?: on)?|"
     r"abandoned|dropped|avoided|"
-    r"(?:was|were|is|are) ?n[o']t|(?:did|do|does|have|has|had|could|would) (?:therefore|thus|hence|then|also) not)\b"
+    r"(?:was|were|is|are) ?n[o']?t|(?:did|do|does|have|has|had|could|would) (?:therefore|thus|hence|then|also) not)\b"
 )
 # "did not need / see the need for X": X was not done, but only when X follows closely
 _NEED = re.compile(r"\s+(?:see (?:a|the|any) (?:need|reason)|need(?:ed)?|want(?:ed)?|bother(?:ed)?)\b")
-_COPULA_CUE = re.compile(r"(?:was|were|is|are) ?n[o']t")
+_COPULA_CUE = re.compile(r"(?:was|were|is|are) ?n[o']?t")
 # after "was not" / "is not" only a participle says something was not done ("was not used"; not "is not complex")
 _PARTICIPLE = re.compile(
     r"\s+(?:\w+ly\s+)?(?:\w+ed|able|set|run|done|built|written|made|got|gotten|put|taken|deem|necessary|needed|"
@@ -221,20 +222,20 @@ _NEG_EXEMPT = re.compile(
 )
 # Subject-first negations: "DVC was not used", "the deployment did not work", "X failed".
 _NEG_AFTER = re.compile(
-    r"[^.;]{0,60}?\b(?:(?:(?:was|were|is|are|has|have|had)(?: been)? ?n[o']t(?: been)?|"
+    r"[^.;]{0,60}?\b(?:(?:(?:was|were|is|are|has|have|had)(?: been)? ?n[o']?t(?: been)?|"
     r"(?:was|were|has been|have been) never)"
     r"(?:\s+\w+ly)?\s+(?:used|implemented|set ?up|done|deployed|created|written|added|performed|trained|run|"
     r"tested|included|integrated|configured|completed|finished|successful|utili[sz]ed|applied|conducted|"
     r"reached|achieved|working|functional|possible|(?:deemed |considered |seen as )?(?:necessary|needed|important|"
     r"relevant|a priority|worth))|"
-    r"did ?n[o']t work|failed|never (?:worked|got|ran|succeeded)|did not succeed|was unsuccessful|"
+    r"did ?n[o']?t work|failed|never (?:worked|got|ran|succeeded)|did not succeed|was unsuccessful|"
     r"remained (?:incomplete|unfinished|unsolved|broken)|"
     r"were unsuccessful)\b"
 )
 _NEG_AFTER_EXEMPT = re.compile(r"\s*(?:only|just|always|necessary|needed|perfect|sure|an issue|a problem|too)\b")
 _NO_EXEMPT = re.compile(r"^\s+(?:problems?|issues?|trouble|need|major|other|doubt|matter|more|longer|one|way|idea)\b")
 _HEDGE = re.compile(
-    r"\b(?:would|could(?! ?n[o']t)|should|might|may|in the future|future work|plan(?:ned)? to|we plan|hope to|"
+    r"\b(?:would|could(?! ?n[o']?t)|should|might|may|in the future|future work|plan(?:ned)? to|we plan|hope to|"
     r"if we (?:had|were|have)|had we|would have|would like|want(?:ed)? to|ideally|maybe|perhaps|possibly|"
     r"consider(?:ed|ing)?|potentially|one could|next steps?|going forward|in a future|if (?:time|possible)|"
     r"could have|it is possible to|aim(?:ed)? to|intend(?:ed)? to|is beneficial|would be beneficial|"
@@ -246,7 +247,7 @@ _ATTEMPT = re.compile(
     r"did start|started to|began to|began)\b"
 )
 _CONTRAST = re.compile(
-    r"\b(?:but|however|unfortunately|unsuccessful\w*|failed|did ?n[o']t|could ?n[o']t|couldn't|not able|unable|"
+    r"\b(?:but|however|unfortunately|unsuccessful\w*|failed|did ?n[o']?t|could ?n[o']?t|couldn't|not able|unable|"
     r"without success|never)\b"
 )
 _FIRST_PERSON = re.compile(r"\b(?:we|our|us|i|my|ours)\b")
@@ -261,12 +262,12 @@ _PAST_CLAIM = re.compile(
 )
 # Openers of an answer to a yes/no question that say "no".
 _NO_OPENER = re.compile(
-    r"^\s*(?:no\b|nope\b|not really\b|unfortunately\b|sadly\b|regrettably\b|we did ?n[o']t\b|we have ?n[o']t\b|"
-    r"we were ?n[o']t\b|we were not able\b|we never\b|we could ?n[o']t\b|we couldn't\b|we failed\b|"
+    r"^\s*(?:no\b|nope\b|not really\b|unfortunately\b|sadly\b|regrettably\b|we did ?n[o']?t\b|we have ?n[o']?t\b|"
+    r"we were ?n[o']?t\b|we were not able\b|we never\b|we could ?n[o']?t\b|we couldn't\b|we failed\b|"
     r"we did not manage\b|due to time\b)"
 )
 _NEG_DOING = re.compile(
-    r"\b(?:did ?n[o']t|didn't|have ?n[o']t|were ?n[o']t able|was ?n[o']t able|could ?n[o']t|couldn't|never|"
+    r"\b(?:did ?n[o']?t|didn't|have ?n[o']?t|were ?n[o']?t able|was ?n[o']?t able|could ?n[o']?t|couldn't|never|"
     r"failed to|unable to|unsuccessful)\b"
 )
 _IF_NOT_PROMPT = re.compile(r"\bif (?:not|no)\b", re.I)
@@ -409,8 +410,8 @@ def generic_clause(sentence: Sentence, pos: int) -> bool:
 
 
 _STRICT_NEG = re.compile(
-    r"\b(?:we|i|they|it)\s+(?:\w+\s+)?(?:did ?n[o']t|didn't|never|were ?n[o']t able to|was ?n[o']t able to|"
-    r"could ?n[o']t|couldn't|failed to|were unable to|was unable to|were unsuccessful in|have ?n[o']t|"
+    r"\b(?:we|i|they|it)\s+(?:\w+\s+)?(?:did ?n[o']?t|didn't|never|were ?n[o']?t able to|was ?n[o']?t able to|"
+    r"could ?n[o']?t|couldn't|failed to|were unable to|was unable to|were unsuccessful in|have ?n[o']?t|"
     r"haven't)(?:\s+\S+){0,8}\s*$"
 )
 _TRIED_TO = re.compile(r"\bwe\s+(?:\w+\s+)?(?:tried|attempted)\s+to\s+\w+(?:\s+\S+){0,3}\s*$")
