@@ -123,6 +123,15 @@ open(out, "w").write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
 """
 
 
+# every "Done when" figure of issue 14 this run measured: (what, figure, goal, met)
+GOALS: list[tuple[str, str, str, bool]] = []
+
+
+def goal(what: str, figure: str, target: str, met: bool) -> None:
+    GOALS.append((what, figure, target, met))
+    print(f"   -> goal {target}: {'met' if met else 'NOT met'}")
+
+
 class Version:
     """One version of the tool: where its code is and how its command line is started."""
 
@@ -131,7 +140,14 @@ class Version:
 
     @property
     def env(self) -> dict[str, str]:
-        return {**os.environ, "PYTHONPATH": str(self.src), "OPENAI_API_KEY": ""}
+        # bytecode is written and used, as in an installed package (pip compiles it): a PYTHONDONTWRITEBYTECODE
+        # inherited from the shell would make every run recompile the project's own modules from source
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        return {**env, "PYTHONPATH": str(self.src), "OPENAI_API_KEY": ""}
+
+    def prepare(self) -> None:
+        """Byte-compile the version's package, as an installation does."""
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(self.src / "feedback")], check=False)
 
     def cli(self, *args: str) -> list[str]:
         return [sys.executable, "-m", self.module, *args]
@@ -147,7 +163,10 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
 
 
 def alternate(runs: dict[str, Callable[[], float]], rounds: int) -> dict[str, float]:
-    """Median time of each run, the runs taking turns so that load changes hit all of them alike."""
+    """Median time of each run, the runs taking turns so that load changes hit all of them alike (after one
+    untimed round that fills each version's caches, as any earlier run would have)."""
+    for f in runs.values():
+        f()
     times: dict[str, list[float]] = {k: [] for k in runs}
     for _ in range(rounds):
         for k, f in runs.items():
@@ -180,6 +199,10 @@ def whole_process(cur: Version, base: Version, work: Path, rounds: int) -> None:
             f"   {questions}-question report: current / course-checker script = {med['current'] / med['course']:.2f}x"
             f"   current / {base.name} = {med['current'] / med['base']:.2f}x"
         )
+        ratio = med["current"] / med["course"]
+        goal(
+            f"one {questions}-question report, whole process / course checker", f"{ratio:.2f}x", "<= 0.6x", ratio <= 0.6
+        )
 
 
 def in_process(cur: Version, base: Version, course: int, rounds: int) -> None:
@@ -205,15 +228,20 @@ def in_process(cur: Version, base: Version, course: int, rounds: int) -> None:
     print(f"2. {course} reports in one process (CPU time, median of {len(results['base'])} alternating runs)")
     speedup = med("base", "whole") / med("current", "whole")
     print(f"   whole check (consistency included): {speedup:.1f}x faster than {base.name}")
+    goal(f"{course} reports in one process, {base.name} / current", f"{speedup:.1f}x", ">= 4x", speedup >= 4)
     print(f"   parse + rules only: {med('base', 'structural') / med('current', 'structural'):.1f}x faster")
     for name in ("base", "current"):
         share = 1 - med(name, "structural") / med(name, "whole")
         print(f"   consistency engine share of the whole check, {name}: {share:.0%}")
+    share = 1 - med("current", "structural") / med("current", "whole")
+    goal("consistency share of the whole check (current)", f"{share:.0%}", "<= 35%", share <= 0.35)
     per_char = [statistics.median(float(r["per_char"][i]) for r in results["current"]) for i in range(3)]  # type: ignore[index]
     print(
         "   consistency time per character, answer 4x / 16x longer vs 1x: "
         f"{per_char[1] / per_char[0]:.2f} / {per_char[2] / per_char[0]:.2f} (1.0 = linear)"
     )
+    growth = per_char[2] / per_char[0]
+    goal("consistency time per character, answer 16x longer / 1x", f"{growth:.2f}", "linear (<= 1.5)", growth <= 1.5)
 
 
 def replicate(n: int, dest: Path) -> Path:
@@ -251,11 +279,19 @@ def batch(cur: Version, base: Version, work: Path, n: int) -> None:
         small_run = run(v, small, work / f"small-{v.name}")
         times[v.name] = {"cold": cold[:2], "warm": warm[:2]}
         memory[v.name] = {150: small_run[2], n: cold[2]}
-    for kind in ("cold", "warm"):
+    for kind, target in (("cold", 3.0), ("warm", 5.0)):
         (bw, bc), (cw, cc) = times[base.name][kind], times[cur.name][kind]
         print(f"   {kind}: current is {bw / cw:.1f}x faster than {base.name} in wall time, {bc / cc:.1f}x in CPU time")
+        goal(
+            f"batch of {n}, {kind}, {base.name} / current (wall)",
+            f"{bw / cw:.1f}x",
+            f">= {target:.0f}x",
+            bw / cw >= target,
+        )
     for name, mem in memory.items():
         print(f"   parent peak memory, {name}: {n} reports = 150 reports + {(mem[n] - mem[150]) / 1024:.0f} MiB")
+    grown = (memory[cur.name][n] - memory[cur.name][150]) / 1024
+    goal(f"batch parent peak memory, {n} reports minus 150", f"+{grown:.0f} MiB", "<= +20 MiB", grown <= 20)
 
 
 def main() -> int:
@@ -284,6 +320,8 @@ def main() -> int:
             # work; benchmarks/similar_speed.py times that stage on a course with planted copies
             cur = Version("current", ROOT, "feedback", ("--ignore", "FB801"))
             base = Version(args.base, base_src, "feedback.cli")
+            cur.prepare()
+            base.prepare()
             if not args.only_batch:
                 whole_process(cur, base, work, args.rounds)
                 in_process(cur, base, args.course, args.rounds)
@@ -291,6 +329,15 @@ def main() -> int:
                 batch(cur, base, work, args.batch)
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base_src)], check=False)
+    print(
+        "\nDone when (issue 14), as measured in this run (load average at the end: "
+        f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}):"
+    )
+    for what, figure, target, met in GOALS:
+        print(f"   {'met    ' if met else 'NOT met'}  {what}: {figure} (goal {target})")
+    print(
+        "   (the LLM stub goal is printed by benchmarks/llm_stub_bench.py; findings: benchmarks/findings_identical.py)"
+    )
     return 0
 
 

@@ -11,6 +11,7 @@ any mismatch in format or version just means the patterns are compiled as usual.
 
 from __future__ import annotations
 
+import gc
 import marshal
 import os
 import re
@@ -25,7 +26,6 @@ except ImportError:  # another Python implementation: nothing to keep
     _sre = None
 
 _FORMAT = 1
-_MAX_ENTRIES = 2000  # a store past this (many custom catalogs over time) starts again from one run's patterns
 # pattern key -> (flags, code, groups, groupindex, indexgroup): the arguments of _sre.compile after the pattern
 Entry = tuple[int, list[int], int, dict[str, int], tuple[str | None, ...]]
 _known: dict[tuple[str, int], Entry] = {}
@@ -50,6 +50,8 @@ def load() -> None:
     path = _store()
     if path is None or _known:
         return
+    enabled = gc.isenabled()
+    gc.disable()  # the store is a few thousand small lists: collecting while they are built only costs time
     try:
         kept = marshal.loads(path.read_bytes())
         if kept[0] != _FORMAT or kept[1] != sys.version:
@@ -60,6 +62,9 @@ def load() -> None:
             _known[pattern, flags] = entry
     except (OSError, EOFError, ValueError, TypeError, IndexError, KeyError, RuntimeError, AttributeError):
         _known.clear()  # a damaged or foreign store: compile as usual, and the next save replaces it
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _entry(pattern: str, flags: int) -> Entry | None:
@@ -81,28 +86,27 @@ def _entry(pattern: str, flags: int) -> Entry | None:
 
 
 def save() -> None:
-    """Store the patterns this process compiled that the store lacks (nothing to do on a fully warm run)."""
+    """Replace the store with the patterns this process holds when any of them was compiled here (nothing to do
+    on a warm run). The store follows the latest run rather than growing: a test run or another catalog leaves
+    its patterns only until the next command line run."""
     path = _store()
     if path is None:
         return
     cache: dict[Any, re.Pattern[Any]] = re._cache  # type: ignore[attr-defined]
-    new = [
-        (key[1], int(key[2]))
-        for key in list(cache)
-        if isinstance(key, tuple) and len(key) == 3 and key[0] is str and (key[1], int(key[2])) not in _known
-    ]
-    if not new:
+    keys = [(k[1], int(k[2])) for k in list(cache) if isinstance(k, tuple) and len(k) == 3 and k[0] is str]
+    if all(k in _known for k in keys):
         return
-    if len(_known) + len(new) > _MAX_ENTRIES:
-        _known.clear()
-    for pattern, flags in new:
-        entry = _entry(pattern, flags)
+    kept: dict[tuple[str, int], Entry] = {}
+    for pattern, flags in keys:
+        entry = _known.get((pattern, flags)) or _entry(pattern, flags)
         if entry is not None:
-            _known[pattern, flags] = entry
+            kept[pattern, flags] = entry
+    _known.clear()
+    _known.update(kept)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(marshal.dumps((_FORMAT, sys.version, _known)))
+        tmp.write_bytes(marshal.dumps((_FORMAT, sys.version, kept)))
         os.replace(tmp, path)
     except (OSError, ValueError):
         pass
