@@ -26,6 +26,11 @@ except ImportError:  # another Python implementation: nothing to keep
     _sre = None
 
 _FORMAT = 1
+# re keeps 512 patterns by default; one check of a long report uses more (the catalog's, the checklist wordings'),
+# and a stored pattern pushed out would be compiled again on every run
+_RE_CACHE_SIZE = 4096
+# a process with more patterns than this (a test session, a tool built on the package) leaves the store alone
+_MAX_STORED, _MAX_CODE = 2000, 1_000_000
 # pattern key -> (flags, code, groups, groupindex, indexgroup): the arguments of _sre.compile after the pattern
 Entry = tuple[int, list[int], int, dict[str, int], tuple[str | None, ...]]
 _known: dict[tuple[str, int], Entry] = {}
@@ -50,6 +55,8 @@ def load() -> None:
     path = _store()
     if path is None or _known:
         return
+    if isinstance(getattr(re, "_MAXCACHE", None), int):
+        re._MAXCACHE = max(re._MAXCACHE, _RE_CACHE_SIZE)  # type: ignore[attr-defined]
     enabled = gc.isenabled()
     gc.disable()  # the store is a few thousand small lists: collecting while they are built only costs time
     try:
@@ -87,20 +94,22 @@ def _entry(pattern: str, flags: int) -> Entry | None:
 
 def save() -> None:
     """Replace the store with the patterns this process holds when any of them was compiled here (nothing to do
-    on a warm run). The store follows the latest run rather than growing: a test run or another catalog leaves
-    its patterns only until the next command line run."""
+    on a warm run). The store follows the latest run rather than growing, and a process with very many patterns
+    writes nothing."""
     path = _store()
     if path is None:
         return
     cache: dict[Any, re.Pattern[Any]] = re._cache  # type: ignore[attr-defined]
     keys = [(k[1], int(k[2])) for k in list(cache) if isinstance(k, tuple) and len(k) == 3 and k[0] is str]
-    if all(k in _known for k in keys):
+    if all(k in _known for k in keys) or len(keys) > _MAX_STORED:
         return
     kept: dict[tuple[str, int], Entry] = {}
     for pattern, flags in keys:
         entry = _known.get((pattern, flags)) or _entry(pattern, flags)
         if entry is not None:
             kept[pattern, flags] = entry
+    if sum(len(e[1]) for e in kept.values()) > _MAX_CODE:
+        return
     _known.clear()
     _known.update(kept)
     try:

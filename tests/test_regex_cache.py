@@ -53,3 +53,14 @@ def test_a_damaged_store_is_ignored_and_replaced(tmp_path: Path) -> None:
         assert done.returncode == 0 and done.stderr == "", done.stderr
     assert _run(_SAVE, tmp_path).returncode == 0
     assert _run(_CHECK, tmp_path).returncode == 0
+
+
+def test_a_second_check_finds_every_pattern_stored(tmp_path: Path) -> None:
+    from tests.conftest import FIXTURES
+
+    check = f"from feedback.entry import main\nmain(['check', {str(FIXTURES / 'consistency' / 'contradicted.md')!r}])"
+    assert _run(check, tmp_path).returncode in (0, 1)
+    (store,) = (tmp_path / "feedback").glob("regex-*.marshal")
+    written = store.stat().st_mtime_ns
+    assert _run(check, tmp_path).returncode in (0, 1)
+    assert store.stat().st_mtime_ns == written  # nothing was compiled that the store lacked
