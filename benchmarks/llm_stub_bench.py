@@ -34,10 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
 EXAMPLE = ROOT / "examples" / "report.md"
 REVIEW = {
-    "parts": [{"part": "the reason why", "prompt_quote": "", "answered": False, "quote": ""}],
+    "parts": [{"ask": "named-item", "part": "the reason why", "prompt_quote": "", "answered": False, "quote": ""}],
     "items": [],
     "facts": [],
-    "contradictions": [],
     "suggestions": [],
 }
 

@@ -110,7 +110,7 @@ LLM_CHECKS = (
     ),
     ("FB602", "llm-missing-part", "answer", "The answer skips an explicit part of what the question asks."),
     ("FB603", "llm-suggestion", "answer", "A concrete, ranked improvement tied to a verified quote."),
-    ("FB604", "llm-internal", "answer", "Two statements (in one answer, or in two answers) contradict each other."),
+    ("FB604", "llm-internal", "answer", "Two answers state things that cannot both be true."),
 )
 LLM_SEVERITIES = {"FB601": "warning/info", "FB602": "warning", "FB603": "info", "FB604": "warning"}
 LLM_CODES = tuple(code for code, *_ in LLM_CHECKS)

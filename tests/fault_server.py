@@ -62,8 +62,8 @@ def chat(content: str | dict[str, Any], finish_reason: str = "stop", refusal: st
 def quoting_answer(body: dict[str, Any]) -> Fault:
     """A valid review: one suggestion quoting the first six words of the answer (a quote that verifies)."""
     quote = " ".join(answer_of(body).split()[:6])
-    empty: dict[str, Any] = {"parts": [], "items": [], "facts": [], "contradictions": []}
-    suggestion = {"quote": quote, "suggestion": "Say how you measured it.", "importance": "medium"}
+    empty: dict[str, Any] = {"parts": [], "items": [], "facts": []}
+    suggestion = {"prompt_quote": "", "quote": quote, "suggestion": "Say how you measured it.", "importance": "medium"}
     return chat({**empty, "suggestions": [suggestion]})
 
 
@@ -80,11 +80,11 @@ def question_of(body: dict[str, Any]) -> int:
 
 
 def answer_of(body: dict[str, Any]) -> str:
-    """The answer: the part after ``[answer]`` of the data block between the delimiters of the first user message."""
+    """The answer: the part after ``Answer:`` of the data block between the delimiters of the first user message."""
     user = next(m["content"] for m in body["messages"] if m["role"] == "user")
     found = DELIM_RE.findall(user)
-    block = user.split(found[0])[2] if found else ""
-    return block.split("\n[answer]\n", 1)[-1].strip()
+    block = user.split(found[0])[1] if found else ""
+    return block.split("\nAnswer:\n", 1)[-1].strip()
 
 
 @dataclass(slots=True)

@@ -36,16 +36,27 @@ def scripted(user_message: str) -> dict[str, Any]:
     """A valid review: one missing part, one suggestion quoting the answer, one quoting text that is not there."""
     m = ANSWER_RE.search(user_message)
     assert m, "the answer is between the two delimiter lines"
-    first_line = m.group(2).splitlines()[0]
-    asked = user_message.splitlines()[1][:30]  # the first words of the question's prompt
+    first_line = m.group(2).split("\nAnswer:\n", 1)[1].splitlines()[0]
+    [asked] = [ln[10:40] for ln in user_message.splitlines() if ln.startswith("Question: ")]  # its first words
     return {
-        "parts": [{"part": "the exact command", "prompt_quote": asked, "answered": False, "quote": ""}],
+        "parts": [
+            {"ask": "named-item", "part": "the exact command", "prompt_quote": asked, "answered": False, "quote": ""}
+        ],
         "items": [],
         "facts": [],
-        "contradictions": [],
         "suggestions": [
-            {"quote": first_line[:40], "suggestion": "Say which version you pinned.", "importance": "high"},
-            {"quote": "a sentence the report never contains", "suggestion": "invented", "importance": "low"},
+            {
+                "prompt_quote": "",
+                "quote": first_line[:40],
+                "suggestion": "Say which version you pinned.",
+                "importance": "high",
+            },
+            {
+                "prompt_quote": "",
+                "quote": "a sentence the report never contains",
+                "suggestion": "invented",
+                "importance": "low",
+            },
         ],
     }
 

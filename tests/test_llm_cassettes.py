@@ -22,6 +22,7 @@ from feedback.cli import main
 from feedback.llm.assess import BOTH
 from feedback.llm.review import DELIM_RE, DELIM_TOKEN, reviewable
 from feedback.llm.verify import normalise
+from feedback.pipeline import check_file
 from feedback.report import read_report
 from tests.conftest import ROOT, write_user_config
 
@@ -45,7 +46,7 @@ cache_dir = "cache"
 
 # The part of the question prompt that other stages fill in (related checklist items, offline findings): it changes
 # whenever the consistency engine or a rule changes, which says nothing about the LLM plumbing under test here.
-OTHER_STAGES_RE = re.compile(r"Checklist items related to this question:.*?(?=Answer \(untrusted data)", re.S)
+OTHER_STAGES_RE = re.compile(r"^(?:Checklist items|Offline findings):\n.*?(?=^Answer:\n)", re.S | re.M)
 
 
 def _normalised_body(body: Any) -> Any:
@@ -194,20 +195,20 @@ def test_the_llm_path_finds_the_planted_contradictions_once_each(
 
 def test_matcher_ignores_only_the_delimiter_and_other_stages_text() -> None:
     def body(delim: str, items: str, answer: str) -> bytes:
-        user = (
-            f"Question 5:\nHow?\n\nChecklist items related to this question:\n{items}\n"
-            f"Answer (untrusted data between the two {delim} lines):\n{delim}\n{answer}\n{delim}\n"
-        )
+        user = f"Question 5:\n{delim}\nQuestion: How?\n{items}Answer:\n{answer}\n{delim}\n"
         return json.dumps({"model": "m", "messages": [{"role": "user", "content": user}]}).encode()
 
     class Req:
         def __init__(self, body: bytes) -> None:
             self.body = body
 
-    a = Req(body("<<<ANSWER-0123456789abcdef>>>", "- [x] Use Hydra", "We used argparse."))
-    json_body(a, Req(body("<<<ANSWER-fedcba9876543210>>>", "(none)", "We used argparse.")))
+    hydra = "Checklist items:\n- Use Hydra\n"
+    a = Req(body("<<<ANSWER-0123456789abcdef>>>", hydra, "We used argparse."))
+    json_body(
+        a, Req(body("<<<ANSWER-fedcba9876543210>>>", "Offline findings:\n- too-short: 3 words\n", "We used argparse."))
+    )
     with pytest.raises(AssertionError):
-        json_body(a, Req(body("<<<ANSWER-0123456789abcdef>>>", "- [x] Use Hydra", "We used Hydra.")))
+        json_body(a, Req(body("<<<ANSWER-0123456789abcdef>>>", hydra, "We used Hydra.")))
 
 
 def _recorded_user_messages() -> dict[int, list[str]]:
@@ -216,23 +217,27 @@ def _recorded_user_messages() -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
     for interaction in recorded["interactions"]:
         for message in json.loads(interaction["request"]["body"])["messages"]:
-            number = re.match(r"Question (\d+) ", message["content"])
+            number = re.match(r"Question (\d+):\n", message["content"])
             if message["role"] == "user" and number:
                 out.setdefault(int(number.group(1)), []).append(message["content"])
     return out
 
 
 @pytest.mark.skipif(not CASSETTE.exists(), reason="no cassette recorded")
-def test_cassette_prompts_carry_the_consistency_engines_q4_contradiction() -> None:
+def test_cassette_prompts_carry_the_dvc_item_but_not_the_engines_verdict() -> None:
     # The replay matcher ignores the other stages' part of the prompt, so a cassette recorded before the engine
-    # recognised a checklist item still replays; this catches that: Q4's prompt must list the DVC item and the
-    # engine's contradiction of it (examples/report.md ticks it, Q4 says DVC was not used).
+    # recognised a checklist item still replays; this catches that: Q4's prompt must list the DVC item (M8), inside
+    # the data block and without its tick. The engine's contradiction of that item is not sent, so the model's
+    # "not-done" is its own reading of the answer and "found by both" means two independent readings.
     (q4,) = _recorded_user_messages()[4]
     other_stages = OTHER_STAGES_RE.search(q4)
     assert other_stages is not None
-    related, offline = other_stages.group(0).split("Offline findings for this question:")
-    assert "- Put the data under version control (M8)" in related.splitlines()  # the model never sees ticks
-    contradictions = [line for line in offline.splitlines() if line.startswith("- claim-contradicted: Ticked, but Q4")]
-    assert len(contradictions) == 1
-    assert "data version control was not done" in contradictions[0]
-    assert '"No, we did not use DVC in the end."' in contradictions[0]
+    assert "- Put the data under version control (M8)" in other_stages.group(0).splitlines()
+    assert "claim-contradicted" not in q4 and "Ticked, but" not in q4
+    [delim] = set(DELIM_RE.findall(q4))
+    assert q4.split(delim)[0] == "Question 4:\n" and other_stages.group(0) in q4.split(delim)[1]
+    engine = check_file(EXAMPLE).findings
+    assert any(
+        f.check == "claim-contradicted" and f.checklist_item == "Put the data under version control (M8)"
+        for f in engine
+    )

@@ -1,8 +1,8 @@
 """From the model's facts to findings: the model states, code decides.
 
-Per question, the reply's parts, item statuses, facts, contradictions and suggestions are checked against the
-report (every quote must be in the question's own answer, every missing part must quote the question's prompt,
-every item must be one that was listed) and turned into :class:`QuestionFacts`. Per report, the item statuses of
+Per question, the reply's parts, item statuses, facts and suggestions are checked against the report (every quote
+must be in the question's own answer, every missing part must quote the question's prompt, every item must be one
+that was listed) and turned into :class:`QuestionFacts`. Per report, the item statuses of
 all questions are combined and compared with the ticks through the verdict table (:mod:`feedback.verdicts`); the
 report-level pass then settles the items no answer backed and adds contradictions between answers. Last, LLM
 findings that repeat an offline finding are folded into it, and suggestions are ranked.
@@ -10,6 +10,7 @@ findings that repeat an offline finding are folded into it, and suggestions are 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -22,7 +23,7 @@ from feedback.report.model import Question
 from feedback.verdicts import Outcome, Stated, Tick, decide, short, strongest
 
 MAX_TEXT = 200  # characters of model text (explanations, suggestions, parts) shown in a finding
-MAX_FACTS = 4  # per question
+MAX_FACTS = 3  # per question
 MAX_SUGGESTIONS = 2  # per question
 BOTH = "Found by both the offline check and the LLM review."
 IMPORTANCE = {"high": 0, "medium": 1, "low": 2}
@@ -58,7 +59,7 @@ class RelatedItem:
 class VerifiedFact:
     id: str  # "F<question>.<n>"
     question: int
-    what: str  # as the model wrote it (placeholders such as [NAME_1] kept): what the report-level pass reads
+    what: str  # "thing | detail" as the model wrote them (placeholders such as [NAME_1] kept): what the pass reads
     status: str
     quote: str  # the report's own words
     line: int | None
@@ -81,10 +82,26 @@ class QuestionFacts:
     """Everything kept from one question's reply."""
 
     question: int
-    findings: list[Finding] = field(default_factory=list)  # missing parts, internal contradictions, suggestions
+    findings: list[Finding] = field(default_factory=list)  # missing parts, suggestions
     statements: list[Statement] = field(default_factory=list)
     facts: list[VerifiedFact] = field(default_factory=list)
     dropped: int = 0
+
+
+# The question's own instructions end where the template's answer-length hint or worked example starts: the
+# example is not something the question asks, and leaving it out keeps missing parts to explicit asks (and tokens).
+PROMPT_TAIL_RE = re.compile(r"(?i)\b(?:recommended\s+)?answer\s+length\s*:|(?<!for )\bexample\s*:")
+PROMPT_MARK_RE = re.compile(r"\*+|\s+")
+
+
+def prompt_for_model(q: Question) -> str:
+    """The question's prompt as the model sees it (and as missing parts are checked against): the question's own
+    words, without the answer-length hint, the worked example and emphasis markers."""
+    text = q.prompt
+    tail = PROMPT_TAIL_RE.search(text)
+    if tail is not None and tail.start() > 0:
+        text = text[: tail.start()]
+    return PROMPT_MARK_RE.sub(lambda m: " " if m.group(0).isspace() else "", text).strip()
 
 
 def _finding(code: str, severity: Severity, **fields: Any) -> Finding:
@@ -124,7 +141,7 @@ def question_facts(
     def verbatim(quote: str) -> str:
         return index.exact(restore(quote), q)
 
-    prompt = normalise(q.prompt)
+    prompt = normalise(prompt_for_model(q))
     for part in review.parts:
         if part.answered:
             continue
@@ -163,28 +180,12 @@ def question_facts(
     for fact in review.facts:
         if len(out.facts) >= MAX_FACTS:
             break
-        if not ok(fact.quote) or not fact.what.strip():
+        if not ok(fact.quote) or not fact.thing.strip():
             out.dropped += 1
             continue
         fid = f"F{q.number}.{len(out.facts) + 1}"
-        out.facts.append(
-            VerifiedFact(fid, q.number, cap(fact.what, 80), fact.status, verbatim(fact.quote), line(fact.quote))
-        )
-    for c in review.contradictions:
-        if not (ok(c.first_quote) and ok(c.second_quote)):
-            out.dropped += 1
-            continue
-        out.findings.append(
-            _finding(
-                "FB604",
-                Severity.WARNING,
-                message=f"the answer contradicts itself: {cap(restore(c.explanation))}",
-                line=line(c.first_quote),
-                question=q.number,
-                verdict=Verdict.INTERNAL,
-                evidence=(verbatim(c.first_quote), verbatim(c.second_quote)),
-            )
-        )
+        what = cap(fact.thing, 60) + (f" | {cap(fact.detail, 80)}" if fact.detail.strip() else "")
+        out.facts.append(VerifiedFact(fid, q.number, what, fact.status, verbatim(fact.quote), line(fact.quote)))
     kept = 0
     for position, sug in enumerate(review.suggestions):
         if not ok(sug.quote) or kept >= MAX_SUGGESTIONS:

@@ -16,13 +16,20 @@ class _Strict(BaseModel):
 
 Status = Literal["done", "partly", "not-done", "planned-only", "not-mentioned"]  # feedback.verdicts.Stated
 FactStatus = Literal["done", "not-done", "planned-only"]
+# What kind of thing a question explicitly asks for: code keeps a missing part only when the question's words
+# (``prompt_quote``) really ask for that kind (feedback.llm.assess)
+AskKind = Literal["number", "link", "reason", "yes-no", "named-item"]
 
 
 class PartCheck(_Strict):
-    """One thing the question explicitly asks for (a number, a link, a yes/no, the "why")."""
+    """One thing the question explicitly asks for (a number, a link, a reason, a yes/no, an item it names)."""
 
-    part: str = Field(description="What the question asks for, in a few words")
+    ask: AskKind = Field(
+        description="number (how many, what percentage), link, reason (why), yes-no (did you...?), named-item "
+        "(a thing the question names: which services, what command)"
+    )
     prompt_quote: str = Field(description="The words of the question that ask for it, copied exactly")
+    part: str = Field(description="What the question asks for, in a few words")
     answered: bool
     quote: str = Field(description="Verbatim text from the answer that gives this part; empty when missing")
 
@@ -36,26 +43,20 @@ class ItemStatus(_Strict):
 
 
 class Fact(_Strict):
-    """A tool, service or practice the answer says the group used, did not use or only planned."""
+    """A specific claim another answer could contradict: a tool, service or practice, where or how, done or not."""
 
-    what: str = Field(description="The tool, service or practice and what was done with it, in at most 8 words")
+    thing: str = Field(description="The tool, service or practice, in a few words")
+    detail: str = Field(description="Where or how, in a few words; empty if the answer does not say")
     status: FactStatus
     quote: str = Field(description="Verbatim text from the answer stating it")
 
 
-class Contradiction(_Strict):
-    """Two statements in the answer that cannot both be true."""
-
-    first_quote: str
-    second_quote: str
-    explanation: str
-
-
 class Suggestion(_Strict):
-    """A concrete improvement tied to a quote from the answer; the list is ordered best first."""
+    """A concrete improvement to a part the question asks for, tied to a quote from the answer."""
 
-    quote: str
-    suggestion: str
+    prompt_quote: str = Field(description="The words of the question asking the part it improves, copied exactly")
+    quote: str = Field(description="Verbatim text from the answer it is about")
+    suggestion: str = Field(description="What to add or fix, in one sentence")
     importance: Literal["high", "medium", "low"]
 
 
@@ -65,7 +66,6 @@ class QuestionReview(_Strict):
     parts: list[PartCheck]
     items: list[ItemStatus]
     facts: list[Fact]
-    contradictions: list[Contradiction]
     suggestions: list[Suggestion]
 
 
