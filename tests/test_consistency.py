@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from feedback.consistency import CONSISTENCY_CHECKS, analyse, load_catalog, related_items, topics_for_question
-from feedback.consistency.evidence import Polarity, mention_polarity, split_answer
+from feedback.consistency.evidence import Polarity, mention_polarity, split_answer, states_doing
 from feedback.errors import ConfigError
 from feedback.findings import Category, Finding, Severity, Verdict
 from feedback.pipeline import check_text
@@ -495,3 +495,19 @@ def test_untouched_checklist_reads_setup_items_by_their_own_tools_only() -> None
     found = {(f.checklist_item or "")[:25] for f in analyse(parse(UNTOUCHED_SETUP)) if f.code == "FB501"}
     # cookiecutter and ruff are stated as done; the CLI is denied, docker only attempted, the repository unnamed
     assert found == {"Create the initial file s", "Remember to comply with g"}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "term", "doing"),
+    [
+        ("We tracked every experiment in W&B.", "W&B", True),
+        ("We are testing the data loader on every push.", "data loader", True),
+        ("The total code coverage of our code is 81%.", "coverage", True),
+        ("The API tests load the model and we lack integration tests.", "integration", False),  # a noun, not a verb
+        ("Our coverage configuration lives in pyproject.", "coverage", False),
+    ],
+)
+def test_verbs_of_doing_and_measured_results_state_work_done(sentence: str, term: str, doing: bool) -> None:
+    report = parse(f"### Question 1\n> **Did you use it?**\n>\n> Answer:\n\n{sentence}\n")
+    s = split_answer(report.questions[0]).sentences[0]
+    assert states_doing(s, s.text.index(term.lower())) is doing

@@ -42,6 +42,7 @@ from feedback.consistency.evidence import (
     sentence_cues,
     split_answer,
     starts_list_item,
+    states_doing,
     strict_negation,
     strongly_hedged,
     tried_to,
@@ -411,12 +412,13 @@ def _unticked_state(topic: Topic, ev: Evidence) -> TopicState:
         # explicit success ("we managed with the engine, but ...") still claims the item
         and (not has_negation(m.sentence) or _SUCCESS.search(m.sentence.text) is not None)
         and (m.sentence.code or not sentence_cues(m.sentence).attempts)  # "we used docker to attempt to ...": tried
-        and ((is_past_claim(m.sentence) and reads_as_done(m.sentence, m.rel)) or (m.sentence.code and m.own))
+        and ((states_doing(m.sentence, m.rel) and reads_as_done(m.sentence, m.rel)) or (m.sentence.code and m.own))
     ]
     if not claims:
         return TopicState(None, 0.0, ())
     denied = any(m.polarity is Polarity.NEGATED and m.own for m in ms)
-    claims.sort(key=lambda m: (not m.own, not m.strong))
+    # the plainest statement first: its own question, a strong term, "we used ..." over a looser verb of doing
+    claims.sort(key=lambda m: (not m.own, not m.strong, not is_past_claim(m.sentence)))
     if denied and not (claims[0].own and claims[0].strong):
         return TopicState(None, 0.0, ())  # the topic's own answer also says no: leave it to the reader
     conf = 0.75 if claims[0].own and claims[0].strong else 0.6

@@ -260,6 +260,21 @@ _PAST_CLAIM = re.compile(
     r"used|implemented|did|set ?up|created|managed|wrote|added|deployed|trained|built|ran|"
     r"made|performed|integrated|configured|have|had|got|tested|achieved|succeeded)\b"
 )
+# "we" and any verb of doing, in any tense ("we tracked", "we are testing", "we employed"), or a measured result
+# ("the total code coverage of our code is 75%"): enough to say an unticked item was done, where the topic's own
+# strong words must be in the same clause; cross-answer claims keep the narrower _PAST_CLAIM
+_DOING = re.compile(
+    r"\bwe\b[^.;]{0,80}?\b(?:using|load(?:s|ed|ing)?|running|track(?:s|ed)?|logged|stor(?:e|es|ed|ing)|kept|"
+    r"deploy(?:s|ed|ing)?|serve[sd]|serving|monitor(?:s|ed)?|host(?:s|ed|ing)?|implement(?:s|ed|ing)?|"
+    r"creat(?:e|es|ed|ing)|wr[io]te|written|writing|add|adding|perform(?:s|ed|ing)?|integrat(?:e|es|ed|ing)|"
+    r"configur(?:e|es|ed|ing)|testing|check(?:s|ed)?|calculat(?:e|es|ed|ing)|measur(?:e|es|ed|ing)|"
+    r"comput(?:e|es|ed|ing)|includ(?:e|es|ed|ing)|fill(?:s|ed)?|automat(?:e|es|ed|ing)|utili[sz](?:e|es|ed|ing)|"
+    r"employ(?:s|ed)?|appl(?:y|ied|ying)|enabl(?:e|es|ed)|chose|adopt(?:s|ed)?|leverag(?:e|es|ed|ing)|"
+    r"rel(?:y|ied|ying)|push(?:es|ed)?|defin(?:e|es|ed)|annotat(?:e|es|ed|ing)|enforc(?:e|es|ed|ing)|"
+    r"format(?:s|ted)?|lint(?:s|ed)?|document(?:s|ed|ing)?)\b|"
+    r"\b(?:is|was|are|were|of|at|reached|reaches)\s+(?:around |about |approximately |roughly |~ ?)?\$?\d{1,3}"
+    r"(?:[.,]\d+)?\s*\\?%"
+)
 # Openers of an answer to a yes/no question that say "no".
 _NO_OPENER = re.compile(
     r"^\s*(?:no\b|nope\b|not really\b|unfortunately\b|sadly\b|regrettably\b|we did ?n[o']?t\b|we have ?n[o']?t\b|"
@@ -468,6 +483,13 @@ def introduces_hedged_list(sentence: Sentence) -> bool:
 
 def is_past_claim(sentence: Sentence) -> bool:
     return sentence.fact("past", _PAST_CLAIM) or sentence.fact("passive", _PASSIVE_DONE)
+
+
+def states_doing(sentence: Sentence, pos: int) -> bool:
+    """The clause at ``pos`` says the group did something (any verb of doing after "we"), or gives a measured result
+    of its work; or the sentence is a plain past claim (:func:`is_past_claim`)."""
+    a, b = _clause_of(sentence, pos)
+    return is_past_claim(sentence) or sentence.fact("doing", _DOING, a, b)
 
 
 def opens_negatively(answer: AnswerText) -> bool:
