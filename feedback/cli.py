@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from feedback.console import eprint
-from feedback.entry import ExitCode, run_check
+from feedback.entry import INTERRUPTED, ExitCode, run_check
 from feedback.entry import check_all as _check_all
 from feedback.entry import finish as _finish
 from feedback.entry import prepare as _prepare
@@ -199,6 +199,15 @@ def batch(
     llm: Annotated[
         bool, typer.Option("--llm", "--review", help="Also run the LLM review (needs an endpoint).")
     ] = False,
+    time_limit: Annotated[
+        float,
+        typer.Option(
+            "--time-limit",
+            metavar="SECONDS",
+            min=0,
+            help="CPU seconds one report may take before it fails and the batch goes on (0: no limit).",
+        ),
+    ] = 60.0,
     model: Annotated[str | None, typer.Option("--model", metavar="NAME", help="Model for the LLM review.")] = None,
     via: Annotated[
         str,
@@ -264,7 +273,9 @@ def batch(
         return done.exit_code
     if source is None or out is None:
         raise UsageError("give INPUT and --out DIR")
-    summary, notice = run_batch(source, out, options, jobs=jobs, llm=llm, model=model)
+    summary, notice = run_batch(source, out, options, jobs=jobs, llm=llm, model=model, time_limit=time_limit or None)
+    for line in summary.warnings:
+        eprint(f"feedback: warning: {line}")
     if notice:
         eprint(f"feedback: LLM review {notice}")
     for why in summary.llm_errors:
@@ -311,10 +322,12 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.USAGE
     except (typer.Abort, KeyboardInterrupt):
         eprint("feedback: interrupted")
-        return 130
+        return INTERRUPTED
     except FeedbackError as exc:
         eprint(f"feedback: error: {exc}")
         return ExitCode.USAGE
+    if rv == INTERRUPTED:  # typer returns Ctrl-C inside a command as this code, silently
+        eprint("feedback: interrupted")
     return int(rv or 0)
 
 

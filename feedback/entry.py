@@ -27,6 +27,7 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad usage or unreadable input
 
 
+INTERRUPTED = 130  # Ctrl-C: the shell's code for a process ended by SIGINT
 BOOL_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "0", "1"})
 
 
@@ -231,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
             return ExitCode.USAGE
         except KeyboardInterrupt:
             eprint("feedback: interrupted")
-            return 130
+            return INTERRUPTED
         if rv is not None:
             return rv
     from feedback.cli import main as full_main

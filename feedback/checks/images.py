@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 from feedback.checks.registry import Context, Hit, rule
 from feedback.findings import Category, Severity
+from feedback.report.model import Report
 
 IMAGE_EXT_RE = re.compile(r"\.(png|jpe?g|gif|svg|webp|bmp)$", re.I)
 EXTERNAL_RE = re.compile(r"^(?:https?:)?//", re.I)
@@ -87,6 +88,19 @@ def external_image(ctx: Context) -> Iterator[Hit]:
                 )
 
 
+def is_local(src: str) -> bool:
+    """An image source that names a file beside the report (not a URL or inline data)."""
+    return bool(src) and not EXTERNAL_RE.match(src) and not src.startswith("data:")
+
+
+def looked_up(report: Report, base: Path) -> list[Path]:
+    """Every path the image checks look at for ``report`` in folder ``base`` (the page shows the same files): a
+    batch rerun compares their state, so a figure added beside a report invalidates that report alone."""
+    return [
+        p for q in report.questions for img in q.answer.images if is_local(img.src) for p in _candidates(base, img.src)
+    ]
+
+
 def _candidates(base: Path, src: str) -> list[Path]:
     path = unquote(urlsplit(src.strip().strip("<>")).path)
     if path.startswith("/"):
@@ -108,7 +122,7 @@ def image_file_missing(ctx: Context) -> Iterator[Hit]:
         return
     for q in ctx.report.questions:
         for img in q.answer.images:
-            if not img.src or EXTERNAL_RE.match(img.src) or img.src.startswith("data:"):
+            if not is_local(img.src):
                 continue
             if not any(p.exists() for p in _candidates(ctx.base_dir, img.src)):
                 yield Hit(

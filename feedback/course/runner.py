@@ -3,7 +3,10 @@
 Outputs in ``DIR``: ``reports/<slug>.{html,md,json}`` (written atomically as soon as each report is done),
 ``findings.csv``, ``summary.csv`` and ``index.html``. Everything is ordered by report path and carries no
 timestamps, so a rerun writes identical files; a report whose input, options and tool code are unchanged is not
-checked again (its JSON is read back instead). A report that fails is recorded in ``summary.csv`` with its error.
+checked again (its JSON is read back instead). A report that fails is recorded in ``summary.csv`` with its error;
+so is one that takes more than its CPU-time budget (``time_limit``), and the run goes on. A damaged cache entry
+(key file, JSON page, sketches) is renamed aside (``NAME.damaged-N``) with one warning and rebuilt. Ctrl-C stops
+the workers after the report each is on: the pages finished so far are kept, and the next run starts from them.
 """
 
 from __future__ import annotations
@@ -14,16 +17,20 @@ import hashlib
 import json
 import os
 import re
+import signal
+import stat
 import sys
 import tempfile
+import threading
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import IO, Any
+from types import FrameType
+from typing import IO, Any, TypeGuard
 
 from feedback.course.similar import sketch_lists as course_sketches
 from feedback.errors import FeedbackError, InputError, WriteError
@@ -36,6 +43,7 @@ ReviewFn = Callable[[list[Result]], list[Result]]
 REPORT_DIRS = frozenset({"reports", "report"})
 SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", ".feedback-cache"})
 LLM_CHUNK = 8  # reports handed to the LLM stage at once: its own concurrency works across them
+TIME_LIMIT = 60.0  # CPU seconds one report may take in the deterministic stages (batch --time-limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +69,7 @@ class Outcome:
     packed: bytes = b""  # sketches of the answers, for answers copied between groups (course stage)
     page: Path | None = None  # the report's JSON page
     course: list[dict[str, Any]] = field(default_factory=list)  # its course-stage findings, as on the page
+    warnings: list[str] = field(default_factory=list)  # damaged cache files set aside, one line each
 
     @property
     def ok(self) -> bool:
@@ -121,6 +130,10 @@ class BatchSummary:
     @property
     def cached(self) -> int:
         return sum(o.cached for o in self.outcomes)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for o in self.outcomes for w in o.warnings]
 
 
 # --- finding the reports ---------------------------------------------------------------------------------------
@@ -238,7 +251,7 @@ def write_atomic(path: Path, data: str | bytes) -> None:
 _FINDING_KEYS = frozenset({"code", "check", "category", "severity", "source", "message", "questions", "evidence"})
 
 
-def _page_shape(data: object) -> bool:
+def _page_shape(data: object) -> TypeGuard[dict[str, Any]]:
     """True when a cached JSON page has the shape the course pages read (anything else is checked again)."""
     if not isinstance(data, dict):
         return False
@@ -293,16 +306,85 @@ def _options_key(options: Options, llm: str) -> str:
     return repr((options.select, options.ignore, options.consistency, template, catalog_hash, llm))
 
 
-def _neighbours(folder: Path, depth: int = 2) -> str:
-    """Names of the files beside a report (two levels down, e.g. figures/), so adding an image invalidates it."""
-    names: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        rel = Path(dirpath).relative_to(folder)
-        if len(rel.parts) >= depth:
-            dirnames[:] = []
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        names.extend((rel / f).as_posix() for f in sorted(filenames))
-    return "\n".join(names)
+def _file_state(path: Path) -> list[str]:
+    """What a rerun compares for one path a report's checks looked at: what is there (a file, a folder, something
+    else, nothing) and where it leads (the page shows only files inside the group's folder)."""
+    try:
+        mode = path.stat().st_mode
+        real = os.path.realpath(path)
+    except (OSError, ValueError):
+        return [str(path), "none"]
+    kind = "file" if stat.S_ISREG(mode) else "dir" if stat.S_ISDIR(mode) else "other"
+    return [str(path), kind, real]
+
+
+def _key_record(key: str, result: Result, entry: Entry) -> str:
+    """A key file: the report's key and the state of every file its checks looked at besides the report (its
+    images' paths). Files it does not name (other reports of a loose folder, the batch's own outputs) never make
+    a rerun check it again, and no report lists its folder, so a rerun is linear in files."""
+    from feedback.checks.images import looked_up
+
+    folder = result.report.path.parent if result.report.path is not None else entry.path.parent
+    files = [_file_state(p) for p in looked_up(result.report, folder)]
+    return json.dumps({"key": key, "files": files}, ensure_ascii=False, separators=(",", ":"))
+
+
+def _read_key(raw: bytes) -> tuple[str, list[list[str]]] | None:
+    """(key, files) of a key file; None when it is not one (damaged)."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("key"), str) or not isinstance(data.get("files"), list):
+        return None
+    files = data["files"]
+    if not all(isinstance(f, list) and f and all(isinstance(x, str) for x in f) for f in files):
+        return None
+    return data["key"], files
+
+
+OLD_KEY_RE = re.compile(rb"[0-9a-f]{64}")  # an earlier version's key file: a miss, not damage
+
+
+def set_aside(path: Path, why: str) -> str:
+    """Rename a damaged cache file to ``NAME.damaged-N`` (it is rebuilt); the one-line warning to show."""
+    n = 1
+    while path.with_name(f"{path.name}.damaged-{n}").exists():
+        n += 1
+    target = path.with_name(f"{path.name}.damaged-{n}")
+    try:
+        path.rename(target)
+    except OSError as exc:
+        return f"{path}: damaged cache file ({why}) could not be moved aside ({exc.strerror or exc}); rebuilt"
+    return f"{path}: damaged cache file ({why}); moved to {target.name} and rebuilt"
+
+
+class ReportTimeout(BaseException):
+    """A report's time budget ran out. A BaseException, so that no ``except Exception`` inside a check takes it."""
+
+
+@contextmanager
+def time_budget(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`ReportTimeout` inside the block once this process has spent ``seconds`` of CPU time in it.
+    CPU, not wall time, so a machine busy with other work does not fail reports. A POSIX interval timer, so only in
+    the main thread (worker processes run reports there); elsewhere, or with no limit, the block runs unbounded."""
+    if not seconds or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    armed = [True]
+
+    def expire(_signum: int, _frame: FrameType | None) -> None:
+        if armed[0]:
+            raise ReportTimeout
+
+    previous = signal.signal(signal.SIGPROF, expire)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        armed[0] = False
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +396,7 @@ class Worker:
     options_key: str
     reviewing: bool = False  # an LLM review follows: results go back to the parent instead of being written
     llm_notice: str = ""  # why a requested LLM review did not run, shown in every report
+    time_limit: float | None = TIME_LIMIT  # CPU seconds per report; None: no limit
 
     @property
     def pages(self) -> Path:
@@ -333,28 +416,44 @@ class Worker:
         h.update(read_bytes(entry.path))  # refuses folders, pipes and devices with a one-line error
         if entry.template is not None:
             h.update(read_bytes(entry.template))
-        h.update(_neighbours(entry.path.parent).encode("utf-8"))  # image-file-missing depends on these
-        return h.hexdigest()
+        return h.hexdigest()  # the files beside it that its checks look at are compared by cached()
 
-    def cached(self, entry: Entry, key: str) -> dict[str, Any] | None:
+    def cached(self, entry: Entry, key: str, warnings: list[str]) -> dict[str, Any] | None:
+        """The saved JSON shape when nothing it depends on changed; a damaged key file or page (bytes that are not
+        UTF-8, JSON of another shape) is set aside with a warning and the report checked again."""
         key_file = self.out / ".cache" / f"{entry.slug}.key"
         pages = [self.pages / f"{entry.slug}.{ext}" for ext in ("json", "html", "md")]
-        try:  # a damaged key file or page (bytes that are not UTF-8, JSON of another shape) is a cache miss
-            if not key_file.is_file() or key_file.read_bytes() != key.encode("utf-8"):
-                return None
-            if not all(p.is_file() for p in pages):
-                return None
-            data = json.loads(pages[0].read_bytes())
-        except (OSError, ValueError):
+        try:
+            raw = key_file.read_bytes() if key_file.is_file() else None
+        except OSError:
             return None
-        return data if _page_shape(data) else None
+        saved = _read_key(raw) if raw is not None else None
+        if saved is None:
+            if raw is not None and not OLD_KEY_RE.fullmatch(raw):
+                warnings.append(set_aside(key_file, "not a key file"))
+            return None
+        old_key, files = saved
+        if old_key != key or any(_file_state(Path(f[0])) != f for f in files):
+            return None
+        if not all(p.is_file() for p in pages):
+            return None
+        try:
+            data = json.loads(pages[0].read_bytes())
+        except OSError:
+            return None
+        except ValueError:
+            data = None
+        if not _page_shape(data):
+            warnings.append(set_aside(pages[0], "not a report page of this tool"))
+            return None
+        return data
 
     def write(self, entry: Entry, result: Result, key: str) -> dict[str, Any]:
         data = self._write_pages(entry, result)
         # the key is written last, so an interrupted write is never taken for finished work; a review that did
         # not succeed is not cached, so the next run tries it again
         if not self.reviewing or result.llm.status == "ok":
-            write_atomic(self.out / ".cache" / f"{entry.slug}.key", key)
+            write_atomic(self.out / ".cache" / f"{entry.slug}.key", _key_record(key, result, entry))
         return data
 
     def _write_pages(self, entry: Entry, result: Result) -> dict[str, Any]:
@@ -381,31 +480,41 @@ class Worker:
         result = check_file(entry.path, self.options_for(entry))
         restore(result, data, extra, codes)
         key_file = self.out / ".cache" / f"{entry.slug}.key"
-        key = key_file.read_text(encoding="utf-8") if key_file.is_file() else ""
-        return self.write(entry, result, key) if key else self._write_pages(entry, result)
+        saved = _read_key(key_file.read_bytes()) if key_file.is_file() else None
+        return self.write(entry, result, saved[0]) if saved else self._write_pages(entry, result)
 
     def check(self, entry: Entry) -> tuple[Outcome, Result | None, str]:
         """The deterministic stages for one report; writes its pages unless an LLM review follows."""
+        warnings: list[str] = []
         try:
             key = self.key(entry)
-            data = self.cached(entry, key)
+            data = self.cached(entry, key, warnings)
             sketch_file = self.out / ".cache" / f"{entry.slug}.sketch.json"
             page = self.pages / f"{entry.slug}.json"
             if data is not None:
                 try:
                     packed = _pack(json.loads(sketch_file.read_bytes()))
-                    return Outcome(entry, cached=True, packed=packed, page=page, course=_course(data)), None, key
-                except (OSError, ValueError, TypeError, OverflowError):
+                    outcome = Outcome(entry, cached=True, packed=packed, page=page, course=_course(data))
+                    return outcome, None, key
+                except OSError:
                     pass  # no sketches kept: check it again
-            result = check_file(entry.path, self.options_for(entry))
-            sketches = course_sketches(result.report)
+                except (ValueError, TypeError, OverflowError):
+                    warnings.append(set_aside(sketch_file, "not a sketch list"))
+            try:
+                with time_budget(self.time_limit):
+                    result = check_file(entry.path, self.options_for(entry))
+                    sketches = course_sketches(result.report)
+            except ReportTimeout:
+                why = f"not checked: it took more than {self.time_limit:g} s of CPU time (batch --time-limit)"
+                return Outcome(entry, error=why, warnings=warnings), None, ""
             write_atomic(sketch_file, json.dumps(sketches, separators=(",", ":")))
             if not self.reviewing:
                 data = self.write(entry, result, key)
-                return Outcome(entry, packed=_pack(sketches), page=page, course=_course(data)), None, key
-            return Outcome(entry, packed=_pack(sketches)), result, key
+                outcome = Outcome(entry, packed=_pack(sketches), page=page, course=_course(data), warnings=warnings)
+                return outcome, None, key
+            return Outcome(entry, packed=_pack(sketches), warnings=warnings), result, key
         except FeedbackError as exc:
-            return Outcome(entry, error=str(exc)), None, ""
+            return Outcome(entry, error=str(exc), warnings=warnings), None, ""
         except OSError as exc:
             return Outcome(entry, error=f"{entry.path}: cannot read ({exc.strerror or exc})"), None, ""
         except Exception as exc:  # a bug on one report must not stop the batch; it is recorded instead
@@ -425,15 +534,21 @@ def default_jobs() -> int:
     return max(1, min(cores, cores - round(load)))
 
 
-_WORKER: list[Worker] = []  # the worker of this process, set once by _start_worker
+_WORKER: list[Any] = []  # the worker of this process and the batch's stop event, set once by _start_worker
 
 
-def _start_worker(worker: Worker) -> None:
-    _WORKER[:] = [worker]
+def _start_worker(worker: Worker, stop: Any) -> None:
+    # Ctrl-C reaches every process of the terminal's group: the parent alone handles it (no worker tracebacks)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER[:] = [worker, stop]
 
 
 def _check_in_worker(entry: Entry) -> tuple[Outcome, Result | None, str]:
-    return _WORKER[0].check(entry)
+    worker, stop = _WORKER
+    if stop.is_set():  # interrupted: the reports not begun are left for the next run
+        return Outcome(entry, error="interrupted"), None, ""
+    result: tuple[Outcome, Result | None, str] = worker.check(entry)
+    return result
 
 
 def _version(path: Path) -> tuple[int, int]:
@@ -479,12 +594,15 @@ class Runner:
         review: ReviewFn | None = None,
         llm_key: str = "",
         llm_notice: str = "",
+        time_limit: float | None = TIME_LIMIT,
     ) -> None:
         self.out = out
         self.jobs = max(1, jobs)
         self.review = review
         key = _options_key(options, llm_key if review is not None else llm_notice)
-        self.worker = Worker(out, options, key, reviewing=review is not None, llm_notice=llm_notice)
+        self.worker = Worker(
+            out, options, key, reviewing=review is not None, llm_notice=llm_notice, time_limit=time_limit
+        )
         self.llm_errors: list[str] = []
         _warm_up()
 
@@ -524,7 +642,7 @@ class Runner:
             except (OSError, FeedbackError) as exc:
                 o.error = str(exc)
 
-    def _checked(self, entries: list[Entry]) -> Iterator[tuple[Outcome, Result | None, str]]:
+    def _checked(self, entries: list[Entry]) -> Generator[tuple[Outcome, Result | None, str], None, None]:
         """Each report's deterministic outcome, in the order they finish."""
         if self.jobs == 1 or len(entries) == 1:
             yield from map(self.worker.check, entries)
@@ -532,17 +650,28 @@ class Runner:
         # processes, not threads: the checks are pure Python and would otherwise share one core. Each process gets
         # the worker (options, catalog) once, then report paths in chunks: nothing is pickled per report but the
         # path and a small outcome (pages are written by the worker itself)
+        import multiprocessing
+
         jobs = min(self.jobs, len(entries))
         chunk = max(1, min(16, len(entries) // (jobs * 8)))
-        with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(self.worker,)) as pool:
+        stop = multiprocessing.get_context().Event()
+        pool = ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(self.worker, stop))
+        try:
             yield from pool.map(_check_in_worker, entries, chunksize=chunk)
+        except BaseException:
+            # Ctrl-C (or the consumer gone): each worker finishes the report it is on, so its pages are whole, and
+            # skips the rest
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown()
 
     def run(self, entries: list[Entry], progress: bool | None = None) -> BatchSummary:
         summary = BatchSummary(self.out)
         outcomes: dict[str, Outcome] = {}
         pending: list[tuple[Outcome, Result, str]] = []
         checked = self._checked(entries)
-        with _progress(len(entries), progress) as advance:
+        with closing(checked), _progress(len(entries), progress) as advance:
             for outcome, result, key in checked:
                 outcomes[outcome.entry.slug] = outcome
                 if result is None:
@@ -662,6 +791,7 @@ def run_batch(
     llm: bool = False,
     model: str | None = None,
     progress: bool | None = None,
+    time_limit: float | None = TIME_LIMIT,
 ) -> tuple[BatchSummary, str]:
     """Find the reports named by ``spec``, check (and optionally review) them, write everything to ``out``."""
     entries = discover(spec, exclude=out)
@@ -671,6 +801,12 @@ def run_batch(
     except OSError as exc:
         raise InputError(f"{out}: cannot create output folder ({exc.strerror or exc})") from exc
     runner = Runner(
-        out, options or Options(), jobs=jobs or default_jobs(), review=review, llm_key=llm_key, llm_notice=notice
+        out,
+        options or Options(),
+        jobs=jobs or default_jobs(),
+        review=review,
+        llm_key=llm_key,
+        llm_notice=notice,
+        time_limit=time_limit,
     )
     return runner.run(entries, progress), notice
