@@ -17,15 +17,15 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import signal
 import stat
 import sys
-import tempfile
 import threading
 from array import array
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -267,22 +267,26 @@ def _page_shape(data: object) -> TypeGuard[dict[str, Any]]:
 def _atomic(path: Path, mode: str = "w") -> Iterator[Any]:
     """A file written (in pieces, if need be) under a temporary name in the same folder and renamed into place when
     complete. A failure is a :class:`WriteError` naming the output, never taken for a problem with a report."""
+    # the temporary name is chosen before the file exists, so an interruption anywhere (Ctrl-C) can remove it
+    tmp = path.parent / f".{path.name[:64]}.{secrets.token_hex(6)}.tmp"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp")
-    except OSError as exc:
-        raise WriteError(f"{path}: cannot write ({exc.strerror or exc})") from exc
-    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         fh: IO[Any] = os.fdopen(fd, mode) if "b" in mode else os.fdopen(fd, mode, encoding="utf-8", newline="")
         with fh:
             yield fh
         os.replace(tmp, path)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
+        _remove(tmp)
         raise WriteError(f"{path}: cannot write ({exc.strerror or exc})") from exc
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        _remove(tmp)
         raise
+
+
+def _remove(path: Path) -> None:
+    with suppress(OSError):
+        path.unlink()
 
 
 @cache
