@@ -22,6 +22,7 @@ from feedback.llm.assess import QuestionFacts, VerifiedFact
 from feedback.llm.client import ChatRequest, ChatResponse
 from feedback.llm.fake import FakeChatClient, reply
 from feedback.llm.prompts import load_prompts
+from feedback.llm.redact import Redactor
 from feedback.llm.review import DELIM_RE, estimate, plan, review_results
 from feedback.llm.verify import QuoteIndex, normalise
 from feedback.pipeline import LLM_CHECK_NAMES, LLM_CODES, Options, Result, check_file, check_text
@@ -698,3 +699,18 @@ def test_disagreement_the_offline_unsupported_stands_unless_the_policy_lets_llm_
     [kept] = unsupported(False)
     assert (kept.source, kept.verdict) == ("rule", "unsupported")
     assert unsupported(True) == []
+
+
+def test_redaction_keeps_words_that_start_sentences_and_names_that_are_words() -> None:
+    text = (
+        "# Report\n\n## Group information\n\n### Question 1\n\n> Who did what?\n\nAnswer:\n\n"
+        "Created Docker images and Using Pillow for loading: Jane Doe. Celal Berke Can wrote the API.\n"
+        "We created the data pipeline using DVC and can deploy it; mail jane.doe@example.org.\n"
+    )
+    red = Redactor(check_text(text).report)
+    out = red.redact(text)
+    assert "Created Docker images" in out and "Using Pillow" in out  # sentence starts, not names
+    assert not {"Jane", "Doe", "Celal", "Berke"} & set(re.findall(r"\w+", out))
+    assert "[NAME_" in out and " Can wrote" not in out  # a surname that is also a word stays redacted in the run
+    assert "and can deploy" in out  # the ordinary word elsewhere is untouched
+    assert "Jane" not in red.redact("Jane")  # an e-mail address does not make a name an ordinary word

@@ -2,7 +2,11 @@
 
 Names are taken from the group-information and contribution answers (capitalised word runs, and a capitalised
 word written right next to a study number); every word of such a name is then replaced wherever it occurs in the
-text sent. :meth:`Redactor.restore` puts the originals back into the model's output before quotes are verified.
+text sent. A run's leading words that the report also writes in lower case ("Created Docker images" beside "we
+created") start a sentence and are not a name, and a run of only such words ("Mean Squared Error") is not one
+either: redacting them would mangle checklist items and answers for nothing. The other words of a name run stay
+redacted even when they are also ordinary words (a surname such as "Can"). :meth:`Redactor.restore` puts the
+originals back into the model's output before quotes are verified.
 """
 
 from __future__ import annotations
@@ -27,12 +31,17 @@ _NOT_NAMES = """
     google cloud run build docker python pytorch lightning hydra wandb weights biases fastapi api dvc gcp aws
     azure vertex ai actions ci cd bucket buckets engine compute storage registry artifact functions monitoring
     question answer yes mlops ml model models data training unit tests test code readme linux windows mac
+    secret manager hugging face continuous continous continuos integration deployment pipeline workflow
 """
 NOT_NAMES = frozenset(_NOT_NAMES.split())
 
 
-def _is_person_word(word: str) -> bool:
-    return len(word) > 1 and word.lower() not in NOT_NAMES
+LOWER_WORD_RE = re.compile(r"(?<![\w'’-])[a-zß-öø-ÿ][^\W\d_]*+")
+
+
+def _is_person_word(word: str, ordinary: frozenset[str] = frozenset()) -> bool:
+    low = word.lower()
+    return len(word) > 1 and low not in NOT_NAMES and low not in ordinary
 
 
 def _people_questions(report: Report) -> list[Question]:
@@ -50,6 +59,9 @@ class Redactor:
     def __init__(self, report: Report) -> None:
         self._forward: dict[str, str] = {}
         text = "\n".join(report.lines)
+        # "jane.doe@example.org" or a link does not make "jane" an ordinary word
+        plain = " ".join(t for t in text.split() if "@" not in t and "://" not in t)
+        ordinary = frozenset(LOWER_WORD_RE.findall(plain))
         for m in STUDY_RE.finditer(text):
             self._add(m.group(0), "STUDENT")
         for m in EMAIL_RE.finditer(text):
@@ -58,12 +70,16 @@ class Redactor:
             answer = q.answer.text
             for m in NAME_RUN_RE.finditer(answer):
                 words = m.group(0).split()
-                if all(_is_person_word(w) for w in words):
+                while words and words[0].lower() in ordinary:  # a verb starting the sentence: "Built Docker..."
+                    words.pop(0)
+                # "Celal Berke Can": a name run may hold an ordinary word, but not only such words
+                named = len(words) > 1 and all(_is_person_word(w) for w in words)
+                if named and any(w.lower() not in ordinary for w in words):
                     for w in words:
                         self._add(w, "NAME")
             for m in NEXT_TO_ID_RE.finditer(answer):
                 w = m.group(1) or m.group(2)
-                if w and _is_person_word(w):
+                if w and _is_person_word(w, ordinary):
                     self._add(w, "NAME")
         self._backward = {v: k for k, v in self._forward.items()}
         originals = sorted(self._forward, key=len, reverse=True)
