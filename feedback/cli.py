@@ -118,7 +118,12 @@ def review(
     from feedback.settings import load_settings
 
     run = _prepare(select, ignore, template, catalog, fmt, exit_zero)
-    overrides = {"model": model, "concurrency": concurrency, "max_cost": max_cost, "use_cache": not no_cache}
+    overrides = {
+        "model": model,
+        "concurrency": concurrency,
+        "max_cost": max_cost,
+        "use_cache": False if no_cache else None,
+    }
     settings = load_settings(overrides, config=run.config)
     results, failed = _check_all(reports, run.options)
     if results:

@@ -81,6 +81,7 @@ class LoadedConfig:
     report: ReportConfig = field(default_factory=ReportConfig)
     llm: dict[str, Any] = field(default_factory=dict)  # raw LLM values from the user's file, checked by Settings
     warnings: tuple[str, ...] = ()
+    llm_source: Path | None = None  # the user's file, named in an error about one of its LLM values
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -179,8 +180,11 @@ def load_config(start: Path | None = None, *, user_file: Path | None = None) -> 
         values, user_llm = _split(user_path, table)
         user_report = _report_options(user_path, values)
         for key in ("cache_dir", "log_file"):
-            if isinstance(user_llm.get(key), str):
-                user_llm[key] = (user_path.parent / user_llm[key]).expanduser()
+            if key not in user_llm:
+                continue
+            if not isinstance(user_llm[key], str) or not user_llm[key].strip():
+                raise ConfigError(f"{user_path}: {key} must be a path (a non-empty string), not {user_llm[key]!r}")
+            user_llm[key] = (user_path.parent / user_llm[key]).expanduser()
     report = user_report
     found = find_project_config(start)
     if found is not None:
@@ -193,7 +197,7 @@ def load_config(start: Path | None = None, *, user_file: Path | None = None) -> 
                 f"{', '.join(REPORT_KEYS)}; set LLM options with flags, the environment or {user_config_path()}"
             )
         report = _report_options(path, values).merged_over(user_report)
-    return LoadedConfig(report, user_llm, tuple(warnings))
+    return LoadedConfig(report, user_llm, tuple(warnings), user_path if user_llm else None)
 
 
 def warn(warnings: tuple[str, ...]) -> None:

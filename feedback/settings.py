@@ -44,8 +44,8 @@ def default_cache_dir() -> Path:
 class Settings(BaseModel):
     """Everything the LLM stage reads; one immutable object passed down from the CLI (or the batch runner)."""
 
-    # strict: a file's "8" is not a number, true is not a model name
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    # strict: a file's "8" is not a number, true is not a model name; inf is not a timeout or a budget
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
     api_key: str | None = Field(default=None, repr=False)
     base_url: str | None = None
@@ -146,6 +146,7 @@ def load_settings(
     merged.update(config.llm)
     merged.update(_from_env())
     merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    from_file = {k for k, v in config.llm.items() if merged.get(k) is v}
     key = merged.get("api_key")
     if isinstance(key, str) and not key.isascii():
         raise ConfigError("OPENAI_API_KEY holds non-ASCII characters, which HTTP cannot send")
@@ -156,4 +157,5 @@ def load_settings(
         where = ".".join(str(p) for p in err["loc"]) or "settings"
         msg, value = err["msg"].removeprefix("Value error, "), err.get("input")
         shown = isinstance(value, str | int | float | bool) and where != "api_key" and repr(value) not in msg
-        raise ConfigError(f"invalid {where}: {msg}{f' (got {value!r})' if shown else ''}") from None
+        source = f"{config.llm_source}: " if config.llm_source is not None and where in from_file else ""
+        raise ConfigError(f"{source}invalid {where}: {msg}{f' (got {value!r})' if shown else ''}") from None

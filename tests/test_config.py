@@ -11,7 +11,7 @@ import pytest
 from feedback.cli import main
 from feedback.config import load_config
 from feedback.errors import ConfigError
-from feedback.settings import load_settings
+from feedback.settings import Settings, load_settings
 from tests.conftest import ROOT, write_user_config
 
 EXAMPLE = ROOT / "examples" / "report.md"
@@ -98,6 +98,11 @@ def test_precedence_user_file_then_environment_then_flags(
         ('base_url = "http://localhost:99999/v1"\n', "base_url"),
         ('exit-zero = "yes"\n', "exit-zero must be true or false"),
         ("select = 3\n", "select must be a list"),
+        ('use_cache = "yes"\n', "config.toml: invalid use_cache: Input should be a valid boolean (got 'yes')"),
+        ("timeout = inf\n", "config.toml: invalid timeout: Input should be a finite number (got inf)"),
+        ("max_cost = nan\n", "config.toml: invalid max_cost: Input should be a finite number"),
+        ("max_cost = -0.5\n", "config.toml: invalid max_cost: Input should be greater than or equal to 0"),
+        ("cache_dir = 3\n", "config.toml: cache_dir must be a path (a non-empty string), not 3"),
     ],
 )
 def test_user_file_values_are_checked_with_one_line_errors(
@@ -180,3 +185,35 @@ def test_an_llm_setup_error_degrades_like_an_endpoint_error(
     assert main(["batch", "course", "--out", "out", "--llm", "-j", "1"]) == 0
     err = capsys.readouterr().err
     assert "feedback: warning: LLM review failed: " in err and "cannot read prompt file" in err
+
+
+def test_user_file_use_cache_is_not_overridden_by_the_flag_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
+) -> None:
+    """`review` passed use_cache=True whenever --no-cache was absent, so the user's `use_cache = false` was lost."""
+    monkeypatch.chdir(tmp_path)
+    write_user_config("use_cache = false\n")
+    seen: list[bool] = []
+    from feedback import cli
+
+    def stage(results: list[object], settings: Settings, *_args: object) -> list[object]:
+        seen.append(settings.use_cache)
+        return results
+
+    monkeypatch.setattr(cli, "_llm_stage", stage)
+    assert main(["review", str(EXAMPLE), "--exit-zero", "--format", "json"]) == 0
+    assert main(["review", str(EXAMPLE), "--exit-zero", "--format", "json", "--no-cache"]) == 0
+    write_user_config("use_cache = true\n")
+    assert main(["review", str(EXAMPLE), "--exit-zero", "--format", "json"]) == 0
+    assert seen == [False, False, True]
+
+
+def test_an_environment_value_is_not_blamed_on_the_user_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], clean_env: None
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_user_config('model = "fine-model"\n')
+    monkeypatch.setenv("FEEDBACK_MODEL", "two words")
+    assert main(["review", str(EXAMPLE), "--estimate"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("feedback: error: invalid model: must be a model name") and "config.toml" not in err

@@ -233,3 +233,19 @@ def test_parser_is_linear_in_questions_per_section() -> None:
     small = min(cpu(4_000) for _ in range(2))
     # linear: about 4x; the quadratic section search took about 16x (40,000 questions: 47 s)
     assert cpu(16_000) < 8 * small + 0.2
+
+
+def test_links_and_names_that_cannot_be_read_say_why(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Item 22: a symbolic-link loop was reported as 'no such file'."""
+    loop, dangling = tmp_path / "loop.md", tmp_path / "dangling.md"
+    loop.symlink_to(loop)
+    dangling.symlink_to(tmp_path / "gone.md")
+    long_name = tmp_path / ("x" * 300 + ".md")
+    assert main(["check", str(loop), str(dangling), str(long_name)]) == 2
+    assert main(["batch", str(loop), "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"feedback: error: {loop}: cannot read (Too many levels of symbolic links)",
+        f"feedback: error: {dangling}: a symbolic link to a file that does not exist",
+        f"feedback: error: {long_name}: cannot read (File name too long)",
+        f"feedback: error: {loop}: cannot read (Too many levels of symbolic links)",
+    ]

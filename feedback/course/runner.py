@@ -152,7 +152,13 @@ def discover(spec: str, exclude: Path | None = None) -> list[Entry]:
         matches = sorted(Path(p) for p in glob.glob(spec, recursive=True) if Path(p).is_file())
         entries = [Entry(p, _group_of(p, Path(".")), p.as_posix()) for p in matches]
     else:
-        raise InputError(f"{spec}: no such folder, file or glob")
+        try:
+            path.stat()
+        except FileNotFoundError:
+            raise InputError(f"{spec}: no such folder, file or glob") from None
+        except (OSError, ValueError) as exc:  # a link loop, a name too long
+            raise InputError(f"{spec}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+        raise InputError(f"{spec}: not a folder, a file or a glob")  # a pipe, a device
     if not entries:
         raise InputError(f"{spec}: no reports found (looked for README.md / *.md in reports/ folders, then *.md)")
     return _with_slugs(entries)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from functools import lru_cache
@@ -77,11 +78,18 @@ def read_report(path: Path) -> Report:
 
 
 def read_bytes(path: Path) -> bytes:
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
+    """A report file's bytes; anything else (missing, a folder, a pipe, a link loop) is a one-line error."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise InputError(f"{path}: a symbolic link to a file that does not exist") from None
+        raise InputError(f"{path}: no such file") from None
+    except (OSError, ValueError) as exc:  # a link loop, a name too long, no permission on a folder, a NUL byte
+        raise InputError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+    if stat.S_ISDIR(mode):
         raise InputError(f"{path}: is a directory, not a report file")
-    if not path.is_file():
+    if not stat.S_ISREG(mode):
         raise InputError(f"{path}: not a regular file")
     try:
         return path.read_bytes()
