@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -572,6 +573,24 @@ def _settings(model: str | None) -> Settings:
     return load_settings({"model": model})
 
 
+@contextmanager
+def _planned(
+    spec: str, out: Path, select: Sequence[str], ignore: Sequence[str], template: Path | None, model: str | None
+) -> Iterator[tuple[Settings, Context, State]]:
+    """What sending and exporting requests start from: the settings, the course planned with its cache open, and a
+    new state file's content; the cache is closed afterwards."""
+    settings = _settings(model)
+    ctx = _context(spec, out, Options.from_args(select, ignore, template), settings)
+    try:
+        yield settings, ctx, _new_state(spec, ctx, select, ignore, template)
+    finally:
+        ctx.close()
+
+
+def _started(built: Built, ctx: Context, settings: Settings) -> Done:
+    return Done([built.cost_line(settings)], [f"unreadable: {u}" for u in ctx.course.unreadable])
+
+
 def submit(
     spec: str,
     out: Path,
@@ -585,15 +604,11 @@ def submit(
     max_bytes: int = MAX_BYTES,
 ) -> Done:
     """``feedback batch INPUT --out DIR --via batch-api``: send every uncached question as Batch API jobs."""
-    settings = _settings(model)
-    options = Options.from_args(select, ignore, template)
-    ctx = _context(spec, out, options, settings)
-    try:
-        state = _new_state(spec, ctx, select, ignore, template)
+    with _planned(spec, out, select, ignore, template, model) as (settings, ctx, state):
         manifest = ctx.folder.load_manifest()
         waiting = {manifest[cid].key for cid in state.pending_ids() if cid in manifest}
         built = build(ctx, waiting, max_requests, max_bytes)
-        done = Done([built.cost_line(settings)], [f"unreadable: {u}" for u in ctx.course.unreadable])
+        done = _started(built, ctx, settings)
         if not built.requests:
             ctx.folder.save_state(state)
             done.lines.append("nothing to send: every question is cached or waiting in a batch")
@@ -604,8 +619,6 @@ def submit(
         done.lines += [f"batch {b.id}: {len(b.ids)} requests ({b.file}), {b.status}" for b in created]
         done.lines.append(f"state in {out / STATE_FILE}; collect with `feedback batch --collect {out}`")
         return done
-    finally:
-        ctx.close()
 
 
 def export_requests(
@@ -621,29 +634,20 @@ def export_requests(
     max_bytes: int = MAX_BYTES,
 ) -> Done:
     """``--export-requests FILE``: the Batch API input file(s) for every uncached question, nothing uploaded."""
-    settings = _settings(model)
-    options = Options.from_args(select, ignore, template)
-    ctx = _context(spec, out, options, settings)
-    try:
-        state = _new_state(spec, ctx, select, ignore, template)
+    with _planned(spec, out, select, ignore, template, model) as (settings, ctx, state):
         built = build(ctx, set(), max_requests, max_bytes)
         paths = part_paths(file, len(built.parts))
         for path, part in zip(paths, built.parts, strict=True):
-            try:
-                write_atomic(path, b"".join(part))
-            except OSError as exc:
-                raise UsageError(f"{path}: cannot write ({exc.strerror or exc})") from None
+            write_atomic(path, b"".join(part))  # a WriteError names the file
         manifest = ctx.folder.load_manifest()
         _record(manifest, ctx, built.requests)
         ctx.folder.save_manifest(manifest)
         ctx.folder.save_state(state)
-        done = Done([built.cost_line(settings)], [f"unreadable: {u}" for u in ctx.course.unreadable])
+        done = _started(built, ctx, settings)
         done.lines += [f"wrote {path} ({len(part)} requests)" for path, part in zip(paths, built.parts, strict=True)]
         if not built.parts:
             done.lines.append("nothing to export: every question is cached")
         return done
-    finally:
-        ctx.close()
 
 
 def import_responses(
