@@ -71,6 +71,78 @@ GATE = (
     "###",
 )
 
+# INJECTION_RE cut into its alternatives, each with the literals its every match contains (one of each tuple), so a
+# block runs only the alternatives that can match there, and ones that start with a literal let the regex engine
+# skip ahead to it. The "###... end of data" delimiter is written to start with its three "#" (the look-behind
+# moved after them) and split from the other delimiters, which cannot start at the same place. _matches() merges
+# the alternatives' matches as one search of INJECTION_RE would find them (tests/test_security.py compares).
+_ALTERNATIVES: tuple[tuple[tuple[tuple[str, ...], ...], re.Pattern[str]], ...] = tuple(
+    (gates, re.compile(source))
+    for gates, source in (
+        (
+            (("ignore", "disregard", "forget", "override"),),
+            r"\b(?:ignore|disregard|forget|override)\s++(?:(?:all|any|the)\s++)?"
+            r"(?:previous|prior|above|earlier|your|other)\s++(?:instructions?|prompts?|rules?|guidelines?)\b",
+        ),
+        (
+            (("you", "act", "pretend"), ("ai", "assistant", "reviewer", "grader", "examiner")),
+            r"\b(?:you\s++are\s++now|act\s++as|pretend\s++to\s++be)\s++(?:(?:an?|the)\s++)?"
+            r"(?:ai|assistant|reviewer|grader|examiner)\b",
+        ),
+        (
+            (("dear", "attention", "note"), ("ai", "llm", "gpt", "language", "model", "grader")),
+            r"\b(?:dear|attention|note\s++to\s++(?:the\s++)?)\s*+(?:ai|llm|chatgpt|gpt|language\s++model"
+            r"|reviewer\s++model|grader)\b",
+        ),
+        (
+            (("mark",),),
+            r"\bmark\s++(?:all|every|each)\s++(?:of\s++the\s++)?(?:claims?|items?|answers?|questions?)\s++as\b",
+        ),
+        (
+            (("give", "award"), ("marks", "points", "score")),
+            r"\b(?:give|award)\s++(?:us|this\s++(?:report|group))\s++(?:full|maximum|top)\s++(?:marks|points|score)",
+        ),
+        ((("system",),), r"\bsystem\s++prompt\b"),
+        ((("instructions",),), r"\bnew\s++instructions\s*+:"),
+        (
+            (("<",), (">",)),
+            r"</?\s*+(?:system|assistant|developer|instructions?|untrusted[_-]?data|answer[_-]?data)\s*+>",
+        ),
+        ((('"verdict"', '"claims"', '"supported"'),), r"\"(?:verdict|claims|supported)\"\s*+:\s*+[\"\[{tf]"),
+        ((('"role"',),), r"\"role\"\s*+:\s*+\"(?:system|assistant|developer)\""),
+        (
+            (("===", "<<<", ">>>"), ("answer", "data", "input", "report")),
+            r"(?<![=<>#])(?:={3,}+|<{3,}+|>{3,}+)\s*+(?:(?:end|begin)\b\s*+)?(?:of\s++)?"
+            r"(?:answer|data|input|report)\b",
+        ),
+        (
+            (("###",), ("end",), ("answer", "data", "input", "report")),
+            r"###(?<![=<>#]###)#*+\s*+end\s*+(?:(?:end|begin)\b\s*+)?(?:of\s++)?(?:answer|data|input|report)\b",
+        ),
+    )
+)
+
+
+def _matches(text: str) -> Iterator[re.Match[str]]:
+    """The matches ``INJECTION_RE.finditer(text)`` gives: at each step the leftmost match of any alternative that
+    can occur in ``text``, the earlier alternative on a tie, searched on from where the last match ended."""
+    active = [rx for gates, rx in _ALTERNATIVES if all(any(k in text for k in group) for group in gates)]
+    ahead: list[re.Match[str] | None] = [rx.search(text) for rx in active]
+    while True:
+        best: re.Match[str] | None = None
+        for m in ahead:
+            if m is not None and (best is None or m.start() < best.start()):
+                best = m
+        if best is None:
+            return
+        yield best
+        pos = best.end()  # no alternative matches the empty string
+        for k, m in enumerate(ahead):
+            if m is not None and m.start() < pos:
+                ahead[k] = active[k].search(text, pos)
+
+
+_GATE_RE = re.compile("|".join(re.escape(k) for k in GATE))
 _LOOKALIKES = str.maketrans(
     "аеорсухіјѕԁԛԝАВЕКМНОРСТХІЈЅοαειρνκτυΑΒΕΗΙΚΜΝΟΡΤΧΥΖ",
     "aeopcyxijsdqwABEKMHOPCTXIJSoaeipvktuABEHIKMNOPTXYZ",
@@ -84,11 +156,24 @@ def invisible(ch: str) -> bool:
     return unicodedata.category(ch) == "Cf"
 
 
+class _Disguises(dict[int, int | None]):
+    """A ``str.translate`` table that drops invisible characters and maps look-alikes, filled in as characters are
+    first seen (a table of every code point would take long to build; a character's entry never changes)."""
+
+    def __missing__(self, code: int) -> int | None:
+        value = None if invisible(chr(code)) else code
+        self[code] = value
+        return value
+
+
+_DISGUISES = _Disguises(_LOOKALIKES)
+
+
 def normalise(text: str) -> str:
     """What a model reads, disguises removed: NFKC, invisible characters dropped, look-alikes mapped, case folded."""
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-        text = "".join(ch for ch in text if not invisible(ch)).translate(_LOOKALIKES)
+        # one pass for both: no look-alike is invisible, and every look-alike maps to an ASCII letter
+        text = unicodedata.normalize("NFKC", text).translate(_DISGUISES)
     return text.casefold()
 
 
@@ -158,14 +243,16 @@ def _scan_block(report: Report, block: Block) -> Iterator[tuple[int, str, str]]:
         pos += len(text) + 1
     joined = " ".join(normal)
     found: set[int] = set()
-    if any(k in joined for k in GATE):
-        for m in INJECTION_RE.finditer(joined):
+    if _GATE_RE.search(joined):
+        for m in _matches(joined):
             i = bisect.bisect_right(starts, m.start()) - 1
             if i in found:
                 continue
             found.add(i)
             hidden = "" if normal[i] == lines[i].casefold() else "disguised"
             yield block.numbers[i], m.group(0), hidden
+    if not BASE64_RE.search("\n".join(lines)):
+        return  # no line has a base64-looking run (a run never spans a line break)
     for i, line in enumerate(lines):
         if i in found:
             continue
