@@ -74,7 +74,7 @@ def test_damaged_cache_files_are_set_aside_with_one_warning(tmp_path: Path, caps
     good = page.read_bytes()
     capsys.readouterr()
     why = {key: "not a key file", page: "not a report page of this tool", sketch: "not a sketch list"}
-    for damaged, junk in ((key, b"\xff\xfe not a key"), (page, b'{"report": 1}'), (sketch, b"[[1, -5]]")):
+    for damaged, junk in ((key, b"\xff\xfe not a key"), (page, b'{"report": 1}'), (sketch, b'{"sketches": [[1, -5]]}')):
         damaged.write_bytes(junk)
         assert main(["batch", str(src), "--out", str(out), "--jobs", "1"]) == 0
         captured = capsys.readouterr()
@@ -93,6 +93,11 @@ def test_damaged_cache_files_are_set_aside_with_one_warning(tmp_path: Path, caps
     key.write_text("0" * 64, encoding="utf-8")
     assert main(["batch", str(src), "--out", str(out), "--jobs", "1"]) == 0
     assert capsys.readouterr().err == "" and not list(out.rglob("*.damaged-*"))
+    # and so is its sketch list (kept without the answers' quotes)
+    sketch.write_bytes(b"[[1, 2, 3]]")
+    assert main(["batch", str(src), "--out", str(out), "--jobs", "1"]) == 0
+    assert capsys.readouterr().err == "" and not list(out.rglob("*.damaged-*"))
+    assert b'"quotes"' in sketch.read_bytes()
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

@@ -6,7 +6,7 @@ kept; only the course-stage findings are replaced, so a rerun that finds the sam
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +36,10 @@ def _enabled(options: Options) -> bool:
     return options.wants(probe)
 
 
-def across_groups(outcomes: Sequence[Outcome], options: Options) -> Wanted:
+def across_groups(
+    outcomes: Sequence[Outcome], options: Options, quoted: Callable[[str], dict[str, str]] | None = None
+) -> Wanted:
+    """The course-stage findings; ``quoted`` gives a report's answer quotes by slug (else reports are re-read)."""
     done = [o for o in outcomes if o.ok]
     if len(done) < 2 or not _enabled(options):
         return Wanted()
@@ -44,7 +47,8 @@ def across_groups(outcomes: Sequence[Outcome], options: Options) -> Wanted:
     per_report = [
         (o.entry.slug, o.entry.group or o.entry.name, [similar.Sketch.from_list(s) for s in o.sketches]) for o in done
     ]
-    return Wanted(findings=similar.find_similar(per_report, lambda slug: read_report(by_slug[slug].entry.path)))
+    load = lambda slug: read_report(by_slug[slug].entry.path)  # noqa: E731
+    return Wanted(findings=similar.find_similar(per_report, load, quoted))
 
 
 def restore(result: Result, data: dict[str, Any], extra: list[Finding], codes: frozenset[str]) -> None:

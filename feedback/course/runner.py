@@ -27,11 +27,12 @@ from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any, TypeGuard
 
+from feedback.course.similar import quotes as course_quotes
 from feedback.course.similar import sketch_lists as course_sketches
 from feedback.errors import FeedbackError, InputError, WriteError
 from feedback.findings import Finding
@@ -503,21 +504,24 @@ class Worker:
             page = self.pages / f"{entry.slug}.json"
             if data is not None:
                 try:
-                    packed = _pack(json.loads(sketch_file.read_bytes()))
-                    outcome = Outcome(entry, cached=True, packed=packed, page=page, course=_course(data))
-                    return outcome, None, key
+                    kept = json.loads(sketch_file.read_bytes())
+                    if isinstance(kept, dict):  # a list was kept by a version without quotes: check it again
+                        packed = _pack(kept["sketches"])
+                        outcome = Outcome(entry, cached=True, packed=packed, page=page, course=_course(data))
+                        return outcome, None, key
                 except OSError:
                     pass  # no sketches kept: check it again
-                except (ValueError, TypeError, OverflowError):
+                except (ValueError, TypeError, KeyError, OverflowError):
                     warnings.append(set_aside(sketch_file, "not a sketch list"))
             try:
                 with time_budget(self.time_limit):
                     result = check_file(entry.path, self.options_for(entry))
                     sketches = course_sketches(result.report)
+                    record = {"sketches": sketches, "quotes": course_quotes(result.report)}
             except ReportTimeout:
                 why = f"not checked: it took more than {self.time_limit:g} s of CPU time (batch --time-limit)"
                 return Outcome(entry, error=why, warnings=warnings), None, ""
-            write_atomic(sketch_file, json.dumps(sketches, separators=(",", ":")))
+            write_atomic(sketch_file, json.dumps(record, ensure_ascii=False, separators=(",", ":")))
             if not self.reviewing:
                 data = self.write(entry, result, key)
                 outcome = Outcome(entry, packed=_pack(sketches), page=page, course=_course(data), warnings=warnings)
@@ -637,7 +641,16 @@ class Runner:
         """Course-stage findings (answers copied between groups) added to the pages of the reports they concern."""
         from feedback.course.crosscheck import across_groups
 
-        wanted = across_groups(summary.outcomes, self.worker.options)
+        @lru_cache(maxsize=64)
+        def quoted(slug: str) -> dict[str, str]:
+            """A report's answer quotes, as its worker kept them beside its sketches."""
+            try:
+                data = json.loads((self.out / ".cache" / f"{slug}.sketch.json").read_bytes())
+                return {str(k): str(v) for k, v in data["quotes"].items()}
+            except (OSError, ValueError, TypeError, KeyError, AttributeError):
+                return {}
+
+        wanted = across_groups(summary.outcomes, self.worker.options, quoted)
         for o in summary.outcomes:
             if not o.ok:
                 continue

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 
 from feedback.findings import Category, Finding, Severity
 from feedback.report.model import Question, Report
@@ -101,6 +102,17 @@ def sketch_lists(report: Report) -> list[list[int]]:
     return [s.to_list() for s in sketches(report)]
 
 
+def quotes(report: Report) -> dict[str, str]:
+    """The quote of each sketched answer, by question number (as text: a JSON key), kept beside the sketches so the
+    course stage need not read and parse a report again to quote it."""
+    out = {}
+    for s in sketches(report):
+        q = report.question(s.question)
+        if q is not None:
+            out[str(s.question)] = _quote(q)[1]
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     key: str  # the report's key in the batch (its slug)
@@ -130,9 +142,13 @@ def similarity(qa: Question, qb: Question) -> float | None:
 
 
 def find_similar(
-    per_report: Iterable[tuple[str, str, Sequence[Sketch]]], load: Callable[[str], Report]
+    per_report: Iterable[tuple[str, str, Sequence[Sketch]]],
+    load: Callable[[str], Report],
+    quoted: Callable[[str], dict[str, str]] | None = None,
 ) -> dict[str, list[Finding]]:
-    """Per report key, one finding for each of its answers that is nearly the same as other groups' answers."""
+    """Per report key, one finding for each of its answers that is nearly the same as other groups' answers.
+    ``load`` gives a report (for the full-text comparison of candidates); ``quoted`` its answers' quotes as
+    :func:`quotes` makes them (without it, reports are loaded to quote them)."""
     classes: dict[tuple[int, tuple[int, ...]], list[Answer]] = defaultdict(list)
     for key, group, sks in per_report:
         for s in sks:
@@ -182,27 +198,45 @@ def find_similar(
         if (sim := compare(x, y)) is not None:
             alike.append((a, b, sim))
 
-    partners: dict[tuple[str, int], dict[str, tuple[float, Answer]]] = defaultdict(dict)
+    # every answer of a class has the same partners: the groups of the classes alike with it, each group with the
+    # best similarity found for it and the first of its answers (in class order) that reached it (a later pair
+    # replaces it only with a higher similarity), less the answer's own group. Worked out once per class, so a
+    # class of n copies costs n, not n * n.
+    first_of_group: dict[int, dict[str, Answer]] = {}
+
+    def groups_of(c: int) -> dict[str, Answer]:
+        if c not in first_of_group:
+            firsts: dict[str, Answer] = {}
+            for answer in classes[ids[c]]:
+                firsts.setdefault(answer.group, answer)
+            first_of_group[c] = firsts
+        return first_of_group[c]
+
+    best: dict[int, dict[str, tuple[float, Answer]]] = defaultdict(dict)
     for a, b, sim in alike:
-        for x in classes[ids[a]]:
-            for y in classes[ids[b]]:
-                if x.group == y.group:
-                    continue
-                for me, them in ((x, y), (y, x)):
-                    best = partners[(me.key, me.sketch.question)]
-                    if them.group not in best or best[them.group][0] < sim:
-                        best[them.group] = (sim, them)
-    by_answer = {(a.key, a.sketch.question): a for answers in classes.values() for a in answers}
+        for to, of in ((a, b), (b, a)) if a != b else ((a, a),):
+            mine = best[to]
+            for group, answer in groups_of(of).items():
+                if group not in mine or mine[group][0] < sim:
+                    mine[group] = (sim, answer)
+    ranked = {c: sorted(found.values(), key=_order) for c, found in best.items()}
 
     def quote(answer: Answer) -> str:
+        if quoted is not None:
+            return quoted(answer.key).get(str(answer.sketch.question), "")
         q = question_of(answer)
         return _quote(q)[1] if q is not None else ""
 
     out: dict[str, list[Finding]] = defaultdict(list)
-    for (key, question), found in sorted(partners.items()):
-        me = by_answer[(key, question)]
-        others = sorted(found.values(), key=_order)
-        out[key].append(_finding(me, quote(me), others, quote(others[0][1])))
+    answers = sorted(
+        ((a, c) for c in ranked for a in classes[ids[c]]), key=lambda ac: (ac[0].key, ac[0].sketch.question)
+    )
+    for me, c in answers:
+        count = len(ranked[c]) - (me.group in best[c])
+        if count == 0:
+            continue
+        top = list(islice((item for item in ranked[c] if item[1].group != me.group), NAMED))
+        out[me.key].append(_finding(me, quote(me), top, count, quote(top[0][1])))
     return dict(out)
 
 
@@ -210,19 +244,20 @@ def _order(item: tuple[float, Answer]) -> tuple[float, str]:
     return (-item[0], item[1].group)
 
 
-def _finding(me: Answer, mine: str, others: list[tuple[float, Answer]], theirs: str) -> Finding:
+def _finding(me: Answer, mine: str, others: list[tuple[float, Answer]], count: int, theirs: str) -> Finding:
+    """The finding for one answer: ``others`` are its first partners in order (up to NAMED), of ``count``."""
     q = me.sketch.question
     top_sim, top = others[0]
-    if len(others) == 1:
+    if count == 1:
         message = (
             f"Question {q}'s answer is nearly the same as group {top.group}'s ({top_sim:.0f}% of the shorter "
             f'answer\'s wording is in the other): "{theirs[:80]}"'
         )
     else:
         named = ", ".join(f"{a.group} ({s:.0f}%)" for s, a in others[:NAMED])
-        more = f" and {len(others) - NAMED} more" if len(others) > NAMED else ""
+        more = f" and {count - NAMED} more" if count > NAMED else ""
         message = (
-            f"Question {q}'s answer is nearly the same as the answers of {len(others)} other groups (share of "
+            f"Question {q}'s answer is nearly the same as the answers of {count} other groups (share of "
             f'wording in common): {named}{more}; e.g. "{theirs[:80]}"'
         )
     return Finding(
