@@ -153,9 +153,8 @@ def load(replay: Replay, jobs: list[Job], run: Path, phase: str) -> None:
         line = responses.get(cid)
         if line is None:
             continue
-        content = _content(line)
         try:
-            job.model.model_validate_json(content or "")
+            content = job.model.model_validate_json(_content(line) or "").model_dump_json()
         except ValueError:
             replay.invalid.append(cid)
             continue

@@ -37,7 +37,7 @@ def scripted(user_message: str) -> dict[str, Any]:
     m = ANSWER_RE.search(user_message)
     assert m, "the answer is between the two delimiter lines"
     first_line = m.group(2).split("\nAnswer:\n", 1)[1].splitlines()[0]
-    [asked] = [ln[10:40] for ln in user_message.splitlines() if ln.startswith("Question: ")]  # its first words
+    [asked] = [ln[-30:] for ln in user_message.splitlines() if ln.startswith("Question: ")]  # its last words
     return {
         "parts": [
             {"ask": "named-item", "part": "the exact command", "prompt_quote": asked, "answered": False, "quote": ""}

@@ -187,7 +187,16 @@ def test_the_llm_path_finds_the_planted_contradictions_once_each(
     # missing parts only for explicit parts of the prompt: the "why" of Q6, Q9's yes/no and results, Q5's config
     missing = {(f["question"], f["message"]) for f in findings if f["verdict"] == "missing-part"}
     assert {n for n, _m in missing} == {5, 6, 9}
-    assert all('(the question asks: "' in m for _n, m in missing)
+    # one finding per question, in the question's own words (never the model's description of the part)
+    assert sorted(missing) == [
+        (5, 'The answer does not give a yes or no to "Did you use config files?"'),
+        (6, 'The answer does not give the reason asked for in "Explain which metrics you track and why."'),
+        (
+            9,
+            'The answer does not give a yes or no to "Did you perform any load testing of your API?" and what '
+            '"Describe the results." asks for',
+        ),
+    ]
     # suggestions: all in JSON with their rank, the best one per question shown in text
     ranks = sorted(f["rank"] for f in findings if f["code"] == "FB603")
     assert ranks == list(range(1, len(ranks) + 1))

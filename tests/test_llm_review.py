@@ -333,7 +333,8 @@ def test_missing_parts_must_quote_the_questions_own_prompt(settings: Settings) -
     client = fake({3: [reply(review(parts=parts))], 4: [reply(EMPTY)]})
     [res] = review_results(results(), settings, client=client)
     [f] = llm_findings(res)
-    assert f.code == "FB602" and f.message.startswith("the answer does not give how a user calls it")
+    # the message is the question's own words, never the model's description of the part ("how a user calls it")
+    assert f.code == "FB602" and f.message == 'The answer does not give what "how a user calls the service" asks for'
     assert res.llm.dropped_unverified == 1
 
 
@@ -405,7 +406,7 @@ def test_schema_invalid_output_is_re_asked_once_with_the_error(settings: Setting
     client = fake({3: [reply(bad), reply(good)], 4: [reply(EMPTY)]})
     [res] = review_results(results(), settings, client=client)
     [f] = llm_findings(res)
-    assert f.code == "FB602" and "the URL of the service" in f.message
+    assert f.code == "FB602" and '"how a user calls the service"' in f.message
     reask = [r for r in client.requests if question_of(r) == 3][1]
     assert reask.messages[-2] == {"role": "assistant", "content": json.dumps(bad)}
     assert "parts.0.answered" in reask.messages[-1]["content"] and "facts" in reask.messages[-1]["content"]

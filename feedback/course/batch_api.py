@@ -468,11 +468,12 @@ def check_reply(
 ) -> tuple[QuestionReview | ReportReview, str]:
     """The same checks as a live reply: refusal, truncation, then the response schema (no re-ask in a batch).
 
-    Returns the review and the JSON text a live call would cache for it.
+    Returns the review and the JSON text a live call would cache for it (the validated reply, model text cut).
     """
     content = reply_content(resp, settings)
     try:
-        return model.model_validate_json(content), content
+        review = model.model_validate_json(content)
+        return review, review.model_dump_json()
     except ValidationError as exc:
         raise LLMOutputInvalid(f"output did not match the schema ({_validation_summary(exc)})") from None
 

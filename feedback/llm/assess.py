@@ -121,6 +121,62 @@ def match_item(text: str, items: Iterable[RelatedItem]) -> RelatedItem | None:
     return None
 
 
+# A missing part counts only when the question's own words ask for it: a number, a link, a reason or a yes/no
+# must show its cue in those words; a named item needs only to be in the prompt. Restating the question's topic
+# ("explain how you used docker", "describe what you did") is never a missing part.
+ASK_CUES: dict[str, re.Pattern[str]] = {
+    "number": re.compile(
+        r"\bhow (?:many|much|long|big|large|fast|often)\b|\b(?:percentage|percent|number of|total|credits)\b|%"
+    ),
+    "link": re.compile(r"\b(?:link|url|address|repository)\b"),
+    "reason": re.compile(r"\b(?:why|reasons?|reasoning|motivat\w*|justif\w*)\b"),
+    "yes-no": re.compile(
+        r"\b(?:did|do|does|have|has|had|were|was|is|are|would|could|can|will|should) "
+        r"(?:you|your|it|they|the|any|there|we)\b"
+    ),
+    "named-item": re.compile(r""),
+}
+TOPIC_RE = re.compile(
+    r"^(?:please )?(?:explain|describe|elaborate on|discuss|tell us|tell)(?: briefly| in detail| shortly)? "
+    r"(?:how|what|about)\b"
+)
+ASK_WORDS = {
+    "number": 'the number asked for in "{}"',
+    "link": 'the link asked for in "{}"',
+    "reason": 'the reason asked for in "{}"',
+    "yes-no": 'a yes or no to "{}"',
+    "named-item": 'what "{}" asks for',
+}
+MAX_MISSING = 2  # asks named in one question's FB602
+
+
+def explicit_ask(kind: str, prompt_quote: str, prompt: str) -> bool:
+    """Whether ``prompt_quote`` is in the question's prompt (as the model saw it) and asks for ``kind``."""
+    asked = normalise(prompt_quote).rstrip("?.!: ")
+    if len(asked) < 8 or asked not in prompt or TOPIC_RE.match(asked):
+        return False
+    return bool(ASK_CUES[kind].search(asked))
+
+
+def missing_asks(review: QuestionReview, q: Question, in_answer: Callable[[str], bool]) -> list[tuple[str, str]]:
+    """The explicit asks the model says the answer leaves out, as (kind, the question's words); a part whose quote
+    the answer does contain is not missing."""
+    prompt = normalise(prompt_for_model(q))
+    out: dict[str, tuple[str, str]] = {}
+    for part in review.parts:
+        if part.answered or (part.quote.strip() and in_answer(part.quote)):
+            continue
+        if explicit_ask(part.ask, part.prompt_quote, prompt):
+            out.setdefault(normalise(part.prompt_quote), (part.ask, " ".join(part.prompt_quote.split())))
+    return list(out.values())[:MAX_MISSING]
+
+
+def missing_message(missing: Sequence[tuple[str, str]]) -> str:
+    """The FB602 message: only the question's own words (verified against its prompt), never the model's."""
+    asks = [ASK_WORDS[kind].format(short(words, 80)) for kind, words in missing]
+    return "The answer does not give " + " and ".join(asks)
+
+
 def question_facts(
     review: QuestionReview,
     question: Question,
@@ -132,29 +188,26 @@ def question_facts(
     q = question
     out = QuestionFacts(q.number)
 
+    def verbatim(quote: str) -> str | None:
+        """The report's own words for a quote that is in this answer; None when it is not (or cannot be located:
+        evidence is never the model's own text)."""
+        restored = restore(quote)
+        return index.exact(restored, q) if index.verified(restored, q) else None
+
     def ok(quote: str) -> bool:
-        return index.verified(restore(quote), q)
+        return verbatim(quote) is not None
 
     def line(quote: str) -> int | None:
         return index.line_of(restore(quote), q) or q.answer.first_line
 
-    def verbatim(quote: str) -> str:
-        return index.exact(restore(quote), q)
-
-    prompt = normalise(prompt_for_model(q))
-    for part in review.parts:
-        if part.answered:
-            continue
-        asked = normalise(part.prompt_quote)
-        if len(asked) < 8 or asked not in prompt:
-            out.dropped += 1  # not an explicit part of this question's prompt
-            continue
+    missing = missing_asks(review, q, ok)
+    out.dropped += sum(1 for p in review.parts if not p.answered) - len(missing)
+    if missing:
         out.findings.append(
             _finding(
                 "FB602",
                 Severity.WARNING,
-                message=f'the answer does not give {cap(restore(part.part), 80)} (the question asks: "'
-                f'{short(restore(part.prompt_quote), 80)}")',
+                message=missing_message(missing),
                 line=q.answer.first_line,
                 question=q.number,
                 verdict=Verdict.MISSING_PART,
@@ -169,8 +222,8 @@ def question_facts(
         stated = Stated(st.status)
         if stated is Stated.NOT_MENTIONED:
             found = Statement(item, q.number, stated, "", None)
-        elif ok(st.quote):
-            found = Statement(item, q.number, stated, verbatim(st.quote), line(st.quote))
+        elif (said := verbatim(st.quote)) is not None:
+            found = Statement(item, q.number, stated, said, line(st.quote))
         else:
             out.dropped += 1
             found = Statement(item, q.number, stated, "", None, verified=False)
@@ -180,16 +233,20 @@ def question_facts(
     for fact in review.facts:
         if len(out.facts) >= MAX_FACTS:
             break
-        if not ok(fact.quote) or not fact.thing.strip():
+        if not index.verified(restore(fact.quote), q) or not fact.thing.strip():
             out.dropped += 1
             continue
+        # a fact whose quote is in the answer keeps its id even when the quote cannot be located (its quote is
+        # then "", and nothing is shown from it): ids must not depend on locating, the report-level pass names them
         fid = f"F{q.number}.{len(out.facts) + 1}"
         what = cap(fact.thing, 60) + (f" | {cap(fact.detail, 80)}" if fact.detail.strip() else "")
-        out.facts.append(VerifiedFact(fid, q.number, what, fact.status, verbatim(fact.quote), line(fact.quote)))
+        said = verbatim(fact.quote)
+        out.facts.append(VerifiedFact(fid, q.number, what, fact.status, said or "", line(fact.quote) if said else None))
     kept = 0
     for position, sug in enumerate(review.suggestions):
-        if not ok(sug.quote) or kept >= MAX_SUGGESTIONS:
-            out.dropped += not ok(sug.quote)
+        said = verbatim(sug.quote)
+        if said is None or kept >= MAX_SUGGESTIONS:
+            out.dropped += said is None
             continue
         kept += 1
         out.findings.append(
@@ -199,7 +256,7 @@ def question_facts(
                 message=cap(restore(sug.suggestion)),
                 line=line(sug.quote),
                 question=q.number,
-                evidence=(verbatim(sug.quote),),
+                evidence=(said,),
                 # provisional rank, made report-wide by rank_suggestions: importance, then the model's order
                 rank=IMPORTANCE[sug.importance] * 100 + position,
             )
@@ -292,6 +349,12 @@ def unsupported_finding(item: RelatedItem, questions: Sequence[int]) -> Finding:
 # --- the report-level pass ---------------------------------------------------------------------------------------
 
 
+def _distinct(first: str, second: str) -> bool:
+    """Two located quotes that are not the same words (one sentence cannot contradict itself)."""
+    a, b = normalise(first), normalise(second)
+    return bool(a) and bool(b) and a not in b and b not in a
+
+
 def report_findings(
     review: ReportReview | None,
     facts: Sequence[VerifiedFact],
@@ -318,7 +381,7 @@ def report_findings(
             if stated is Stated.NOT_MENTIONED:
                 continue
             fact = by_id.get(b.fact.strip())
-            if fact is None:
+            if fact is None or not fact.quote:
                 dropped += 1
                 continue
             settled.setdefault(item.text, (stated, fact))
@@ -327,7 +390,7 @@ def report_findings(
         pairs: set[tuple[str, str]] = set()
         for c in review.contradictions:
             a, b2 = by_id.get(c.first_fact.strip()), by_id.get(c.second_fact.strip())
-            if a is None or b2 is None or a.question == b2.question:
+            if a is None or b2 is None or a.question == b2.question or not _distinct(a.quote, b2.quote):
                 dropped += 1
                 continue
             if a.question > b2.question:

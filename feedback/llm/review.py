@@ -56,7 +56,14 @@ from feedback.llm.cache import ExchangeLog, ResponseCache, content_hash
 from feedback.llm.client import ChatClient, ChatRequest, ChatResponse, Mode
 from feedback.llm.prompts import PromptSet, load_prompts
 from feedback.llm.redact import Redactor
-from feedback.llm.schema import REPORT_SCHEMA_NAME, SCHEMA_NAME, QuestionReview, ReportReview, json_schema
+from feedback.llm.schema import (
+    MAX_MODEL_TEXT,
+    REPORT_SCHEMA_NAME,
+    SCHEMA_NAME,
+    QuestionReview,
+    ReportReview,
+    json_schema,
+)
 from feedback.llm.verify import QuoteIndex
 from feedback.pipeline import LLMStatus, Options, Result
 from feedback.report.model import ChecklistItem, Mark, Question, Report
@@ -597,7 +604,8 @@ class Runner:
                     raise LLMOutputInvalid(f"output did not match the schema after a re-ask ({problem})") from None
                 messages = [
                     *messages,
-                    {"role": "assistant", "content": resp.content},
+                    # an invalid reply goes back to the model for the re-ask, cut like any model text
+                    {"role": "assistant", "content": resp.content[: 4 * MAX_MODEL_TEXT]},
                     {
                         "role": "user",
                         "content": f"That reply is invalid: {problem}. "
@@ -605,7 +613,8 @@ class Runner:
                     },
                 ]
                 continue
-            self.cache.put(job.key, {"content": content})
+            # the validated reply (model text cut to MAX_MODEL_TEXT) is what is cached, never the raw text
+            self.cache.put(job.key, {"content": review.model_dump_json()})
             return review
         raise AssertionError("unreachable")
 

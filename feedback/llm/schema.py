@@ -5,9 +5,22 @@ from __future__ import annotations
 
 import copy
 from functools import cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+# Every string a model writes is cut to this many characters when the reply is read, before anything else sees it:
+# a 10 MB "suggestion" from a broken or hostile server reaches neither the findings nor the cache (which stores the
+# validated reply). Quotes are one sentence and explanations one short sentence, so honest text is never cut. The
+# JSON schema sent with a request is the same as without the cut.
+MAX_MODEL_TEXT = 1000
+
+
+def _cut(text: str) -> str:
+    return text[:MAX_MODEL_TEXT]
+
+
+Text = Annotated[str, AfterValidator(_cut)]
 
 
 class _Strict(BaseModel):
@@ -28,35 +41,35 @@ class PartCheck(_Strict):
         description="number (how many, what percentage), link, reason (why), yes-no (did you...?), named-item "
         "(a thing the question names: which services, what command)"
     )
-    prompt_quote: str = Field(description="The words of the question that ask for it, copied exactly")
-    part: str = Field(description="What the question asks for, in a few words")
+    prompt_quote: Text = Field(description="The words of the question that ask for it, copied exactly")
+    part: Text = Field(description="What the question asks for, in a few words")
     answered: bool
-    quote: str = Field(description="Verbatim text from the answer that gives this part; empty when missing")
+    quote: Text = Field(description="Verbatim text from the answer that gives this part; empty when missing")
 
 
 class ItemStatus(_Strict):
     """What the answer states about one listed checklist item (a fact; code compares it with the tick)."""
 
-    item: str = Field(description="The checklist item text exactly as listed")
+    item: Text = Field(description="The checklist item text exactly as listed")
     status: Status
-    quote: str = Field(description="Verbatim text from the answer showing the status; empty for not-mentioned")
+    quote: Text = Field(description="Verbatim text from the answer showing the status; empty for not-mentioned")
 
 
 class Fact(_Strict):
     """A specific claim another answer could contradict: a tool, service or practice, where or how, done or not."""
 
-    thing: str = Field(description="The tool, service or practice, in a few words")
-    detail: str = Field(description="Where or how, in a few words; empty if the answer does not say")
+    thing: Text = Field(description="The tool, service or practice, in a few words")
+    detail: Text = Field(description="Where or how, in a few words; empty if the answer does not say")
     status: FactStatus
-    quote: str = Field(description="Verbatim text from the answer stating it")
+    quote: Text = Field(description="Verbatim text from the answer stating it")
 
 
 class Suggestion(_Strict):
     """A concrete improvement to a part the question asks for, tied to a quote from the answer."""
 
-    prompt_quote: str = Field(description="The words of the question asking the part it improves, copied exactly")
-    quote: str = Field(description="Verbatim text from the answer it is about")
-    suggestion: str = Field(description="What to add or fix, in one sentence")
+    prompt_quote: Text = Field(description="The words of the question asking the part it improves, copied exactly")
+    quote: Text = Field(description="Verbatim text from the answer it is about")
+    suggestion: Text = Field(description="What to add or fix, in one sentence")
     importance: Literal["high", "medium", "low"]
 
 
@@ -72,17 +85,17 @@ class QuestionReview(_Strict):
 class FactConflict(_Strict):
     """Two facts from different answers that cannot both be true."""
 
-    first_fact: str = Field(description="A fact id, e.g. F3.1")
-    second_fact: str
-    explanation: str
+    first_fact: Text = Field(description="A fact id, e.g. F3.1")
+    second_fact: Text
+    explanation: Text
 
 
 class ItemBacking(_Strict):
     """What the facts say about one listed checklist item."""
 
-    item: str = Field(description="The checklist item text exactly as listed")
+    item: Text = Field(description="The checklist item text exactly as listed")
     status: Status
-    fact: str = Field(description="The id of the fact that shows the status; empty for not-mentioned")
+    fact: Text = Field(description="The id of the fact that shows the status; empty for not-mentioned")
 
 
 class ReportReview(_Strict):

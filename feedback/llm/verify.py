@@ -51,9 +51,10 @@ class QuoteIndex:
             self._answers[key] = normalise(question.answer.text)
         return q in self._answers[key]
 
-    def exact(self, quote: str, question: Question) -> str:
+    def exact(self, quote: str, question: Question) -> str | None:
         """The report's own text for a verified quote: the span whose words are the quote's words, as written
-        (markdown, quote marks and line breaks included); failing that, the whole line the quote starts on."""
+        (markdown, quote marks and line breaks included); failing that, the whole line the quote starts on; None
+        when neither is found (evidence is never the model's rendering)."""
         words = WORD_RE.findall(normalise(_strip_ellipsis(quote)))
         text = "\n".join(ln.text for ln in question.answer.lines)
         if words:
@@ -65,7 +66,7 @@ class QuoteIndex:
             if m:
                 return m.group(0)
         line = self.line_of(quote, question)
-        return self.report.line_text(line).strip() if line is not None else quote
+        return self.report.line_text(line).strip() if line is not None else None
 
     def line_of(self, quote: str, question: Question | None) -> int | None:
         """The line where the quote starts: the last line from which the rest of the block still contains it."""

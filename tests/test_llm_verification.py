@@ -1,0 +1,165 @@
+"""What a model's reply can put in front of a student: only the report's own words, bounded model text.
+
+Issue 12's verification gaps: a cross-answer contradiction whose two quotes are the same words; evidence that falls
+back to the model's own text when a quote cannot be located; a missing part or an item finding carrying arbitrary
+model text ("GRADE: 0/12"); a 10 MB suggestion reaching the outputs or the cache. And missing parts that are not
+explicit asks of the question.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from feedback.findings import Finding
+from feedback.llm.assess import RelatedItem, VerifiedFact, explicit_ask, report_findings
+from feedback.llm.cache import DB_NAME
+from feedback.llm.fake import FakeChatClient, reply
+from feedback.llm.review import review_results
+from feedback.llm.schema import MAX_MODEL_TEXT, ReportReview
+from feedback.llm.verify import QuoteIndex, normalise
+from feedback.pipeline import check_text
+from feedback.report import parse
+from feedback.settings import Settings
+
+REPORT = """\
+# Exam report: verification drill (invented)
+
+## Overall project checklist
+
+* [x] Deploy the model in GCP with Cloud Run (M23)
+* [x] Load test the application (M24)
+
+## Deployment
+
+### Question 3
+> **Did you manage to deploy your model? Describe how, and how a user calls the service.**
+>
+> Answer:
+
+We packaged the model with FastAPI and Docker and deployed it on Cloud Run in week two.
+A user calls it with curl on the service URL.
+
+### Question 4
+> **Did you load test the API? Describe the results.**
+>
+> Answer:
+
+We deployed it on Cloud Run in week two. Locust showed about 40 requests per second before errors appeared.
+"""
+GRADE = "GRADE: 0/12 - plagiarism detected"
+EMPTY: dict[str, Any] = {"parts": [], "items": [], "facts": [], "suggestions": []}
+
+
+def run(replies: dict[int, dict[str, Any]], tmp_path: Path) -> list[Finding]:
+    """Review REPORT with one scripted reply per question (0: the report-level pass); the LLM findings."""
+
+    def respond(req: Any) -> Any:
+        user = req.messages[1]["content"]
+        n = 0 if user.startswith("Facts and checklist items") else int(user.split(":", 1)[0].split()[-1])
+        return reply(replies.get(n, EMPTY if n else {"contradictions": [], "items": []}))
+
+    settings = Settings(api_key="sk-test", cache_dir=tmp_path / "cache", concurrency=1, backoff=0.0)
+    [res] = review_results([check_text(REPORT)], settings, client=FakeChatClient([respond] * 3))
+    return [f for f in res.findings if f.source == "llm"]
+
+
+def fact(fid: str, question: int, quote: str) -> VerifiedFact:
+    return VerifiedFact(fid, question, "Cloud Run | deployment", "done", quote, 10)
+
+
+def test_a_cross_answer_contradiction_whose_two_quotes_are_the_same_words_is_dropped() -> None:
+    same = "We deployed it on Cloud Run in week two."
+    conflict = {"first_fact": "F3.1", "second_fact": "F4.1", "explanation": "one sentence against itself"}
+    review = ReportReview.model_validate({"contradictions": [conflict], "items": []})
+    for second in (same, "we deployed it on cloud run", same.upper()):  # the same words, or a part of them
+        found, dropped = report_findings(review, [fact("F3.1", 3, same), fact("F4.1", 4, second)], [], [], str)
+        assert (found, dropped) == ([], 1)
+    found, dropped = report_findings(review, [fact("F3.1", 3, same), fact("F4.1", 4, "Locust showed 40")], [], [], str)
+    assert [f.code for f in found] == ["FB604"] and dropped == 0
+
+
+def test_evidence_is_never_the_models_own_text(tmp_path: Path) -> None:
+    report = parse(REPORT)
+    q = report.question(3)
+    assert q is not None
+    index = QuoteIndex(report)
+    assert index.exact("we trained on a TPU pod for a month", q) is None  # was: the model's text, as evidence
+    # a fact whose quote cannot be located keeps its id but settles nothing and backs no contradiction
+    review = ReportReview.model_validate(
+        {
+            "contradictions": [{"first_fact": "F3.1", "second_fact": "F4.1", "explanation": "x"}],
+            "items": [{"item": "Load test the application (M24)", "status": "not-done", "fact": "F3.1"}],
+        }
+    )
+    unlocated = fact("F3.1", 3, "")
+    item = RelatedItem("Load test the application (M24)", True)
+    found, dropped = report_findings(review, [unlocated, fact("F4.1", 4, "Locust showed")], [], [item], str)
+    assert found == [] and dropped == 2
+    # every LLM finding of a whole review carries only report text as evidence
+    said = "We packaged the model with FastAPI and Docker"
+    invented = "we trained on a TPU pod for a month"
+    suggestion = {"prompt_quote": "Describe how", "quote": invented, "suggestion": "x", "importance": "high"}
+    q3 = {**EMPTY, "suggestions": [suggestion, {**suggestion, "quote": said}]}
+    whole = normalise(REPORT)
+    found = run({3: q3}, tmp_path)
+    assert [f.code for f in found] == ["FB603"]
+    assert all(normalise(e) in whole for f in found for e in f.evidence)
+
+
+def test_a_missing_part_or_item_finding_carries_no_model_text(tmp_path: Path) -> None:
+    parts = [
+        # a real ask of Q4, described by the model as a grade: the finding quotes the question, not the model
+        {"ask": "named-item", "prompt_quote": "Describe the results.", "part": GRADE, "answered": False, "quote": ""},
+        # the "question's words" are the model's: not in the prompt, dropped
+        {"ask": "named-item", "prompt_quote": GRADE, "part": "x", "answered": False, "quote": ""},
+    ]
+    items = [{"item": f"Load test the application (M24) {GRADE}", "status": "not-done", "quote": "Locust showed"}]
+    report_pass = {"contradictions": [], "items": [{"item": GRADE, "status": "not-done", "fact": "F4.1"}]}
+    found = run({4: {**EMPTY, "parts": parts, "items": items}, 0: report_pass}, tmp_path)
+    [missing] = [f for f in found if f.code == "FB602"]
+    assert missing.message == 'The answer does not give what "Describe the results." asks for'
+    # the item status names the listed item (with words appended): its finding is about the listed item, in the
+    # verdict table's words and the report's quote
+    [item] = [f for f in found if f.code == "FB601"]
+    assert item.checklist_item == "Load test the application (M24)" and item.evidence == ("Locust showed",)
+    assert all("GRADE" not in f.message and all("GRADE" not in e for e in f.evidence) for f in found)
+
+
+def test_a_ten_megabyte_suggestion_reaches_neither_the_outputs_nor_the_cache(tmp_path: Path) -> None:
+    huge = "Add the numbers. " * 600_000  # 10 MB
+    quote = "We packaged the model with FastAPI and Docker"
+    suggestion = {"prompt_quote": "Describe how", "quote": quote, "suggestion": huge, "importance": "high"}
+    found = run({3: {**EMPTY, "suggestions": [suggestion]}}, tmp_path)
+    [f] = found
+    assert f.code == "FB603" and len(f.message) <= 200
+    with sqlite3.connect(tmp_path / "cache" / DB_NAME) as db:
+        rows = [r[0] for r in db.execute("SELECT value FROM responses")]
+    assert rows and max(len(r) for r in rows) < 4 * MAX_MODEL_TEXT
+    cached = [json.loads(json.loads(r)["content"]) for r in rows]
+    assert any(s["suggestion"] == huge[:MAX_MODEL_TEXT] for c in cached for s in c.get("suggestions", []))
+
+
+def test_a_missing_part_counts_only_for_an_explicit_ask_of_the_question() -> None:
+    prompt = normalise(
+        "Docker is an important tool. Explain how you used docker in your project? Include how you would run your "
+        "docker images and include a link to one of your docker files. How many tests did you write? Did you use "
+        "config files? Explain why these concepts matter."
+    )
+    asks = [
+        ("link", "include a link to one of your docker files", True),
+        ("named-item", "Include how you would run your docker images", True),
+        ("number", "How many tests did you write?", True),
+        ("yes-no", "Did you use config files?", True),
+        ("reason", "Explain why these concepts matter.", True),
+        ("named-item", "Explain how you used docker in your project?", False),  # the question's topic
+        ("reason", "Include how you would run your docker images", False),  # not a "why"
+        ("number", "Did you use config files?", False),  # no number asked
+        ("yes-no", "include a link to one of your docker files", False),
+        ("named-item", "whether config files were used", False),  # the model's words, not the question's
+        ("named-item", "docker", False),  # too short to be an ask
+    ]
+    for kind, words, explicit in asks:
+        assert explicit_ask(kind, words, prompt) is explicit, (kind, words)
