@@ -271,10 +271,24 @@ _DOING = re.compile(
     r"comput(?:e|es|ed|ing)|includ(?:e|es|ed|ing)|fill(?:s|ed)?|automat(?:e|es|ed|ing)|utili[sz](?:e|es|ed|ing)|"
     r"employ(?:s|ed)?|appl(?:y|ied|ying)|enabl(?:e|es|ed)|chose|adopt(?:s|ed)?|leverag(?:e|es|ed|ing)|"
     r"rel(?:y|ied|ying)|push(?:es|ed)?|defin(?:e|es|ed)|annotat(?:e|es|ed|ing)|enforc(?:e|es|ed|ing)|"
-    r"format(?:s|ted)?|lint(?:s|ed)?|document(?:s|ed|ing)?)\b|"
-    r"\b(?:is|was|are|were|of|at|reached|reaches)\s+(?:around |about |approximately |roughly |~ ?)?\$?\d{1,3}"
-    r"(?:[.,]\d+)?\s*\\?%"
+    r"format(?:s|ted)?|lint(?:s|ed)?|document(?:s|ed|ing)?)\b"
 )
+_RESULT = re.compile(
+    r"\b(?:is|was|are|were|of|at|reach|reached|reaches|be)\s+(?:around |about |approximately |roughly |~ ?)?\$?"
+    r"\d{1,3}(?:[.,]\d+)?\s*\\?%"
+)
+# a sentence about the group's own tests ("test_model.py tests that ...", "the data tests check ..."): their work
+_OWN_TESTS = re.compile(
+    r"^\s*(?:[-*+]\s+|\d{1,2}[.)]\s+)?(?:the |our |these |both |all |two |three |first |second |third |fourth )?"
+    r"(?:\w+[ -]){0,2}(?:tests?|testing|test_\w+\.py)\b(?!\s+(?:would|could|should|might|can|will|is important))"
+)
+_CONDITION = re.compile(r"\b(?:if|unless|whether)\b")  # "even if the coverage is 100%, ...": no result
+
+
+def _states_result(sentence: Sentence) -> bool:
+    return sentence.fact("result", _RESULT) and not sentence.fact("condition", _CONDITION)
+
+
 # Openers of an answer to a yes/no question that say "no".
 _NO_OPENER = re.compile(
     r"^\s*(?:no\b|nope\b|not really\b|unfortunately\b|sadly\b|regrettably\b|we did ?n[o']?t\b|we have ?n[o']?t\b|"
@@ -453,7 +467,13 @@ def strict_negation(sentence: Sentence, start: int) -> bool:
 
 
 def is_first_person(sentence: Sentence) -> bool:
-    return sentence.fact("we", _FIRST_PERSON) or sentence.fact("passive", _PASSIVE_DONE)
+    """Says what the group did: "we" / "our", a passive "X was used", or a measured result ("coverage is 85%")."""
+    return (
+        sentence.fact("we", _FIRST_PERSON)
+        or sentence.fact("passive", _PASSIVE_DONE)
+        or _states_result(sentence)
+        or sentence.fact("tests", _OWN_TESTS)
+    )
 
 
 _MODAL = re.compile(r"\b(?:can|could|would|will|should|might|may|shall)\b")
@@ -489,7 +509,12 @@ def states_doing(sentence: Sentence, pos: int) -> bool:
     """The clause at ``pos`` says the group did something (any verb of doing after "we"), or gives a measured result
     of its work; or the sentence is a plain past claim (:func:`is_past_claim`)."""
     a, b = _clause_of(sentence, pos)
-    return is_past_claim(sentence) or sentence.fact("doing", _DOING, a, b)
+    return (
+        is_past_claim(sentence)
+        or sentence.fact("doing", _DOING, a, b)
+        or _states_result(sentence)
+        or sentence.fact("tests", _OWN_TESTS)
+    )
 
 
 def opens_negatively(answer: AnswerText) -> bool:
