@@ -20,29 +20,30 @@ from feedback.llm.prompts import load_prompts
 # issue's targets are not met by this run (README, Measuring the LLM review). "max:" figures are upper bounds.
 FLOORS: dict[str, dict[str, float]] = {
     "heldout": {
-        "contradicted_recall": 0.878,
-        "unsupported_recall": 0.857,
-        "consistency_confirmed": 0.75,
-        "missing_part_recall": 1.0,
-        "max:false_alarm_rate": 0.043,
-        "max:unconfirmed_missing_max": 11,
-        "max:shown_median": 37.0,
-        "max:token_ratio_max": 2.29,
-        "internal_recall": 0.3,
+        "contradicted_recall": 0.951,
+        "unsupported_recall": 0.714,
+        "consistency_confirmed": 0.748,
+        "missing_part_recall": 0.773,
+        "max:false_alarm_rate": 0.053,
+        "max:unconfirmed_missing_max": 5,
+        "max:shown_median": 34.0,
+        "max:token_ratio_max": 1.98,
+        "internal_recall": 0.6,
     },
     "tuning": {
-        "contradicted_recall": 0.8,
-        "unsupported_recall": 0.667,
-        "consistency_confirmed": 0.5,
-        "missing_part_recall": 1.0,
-        "max:false_alarm_rate": 0.026,
+        "contradicted_recall": 0.889,
+        "unsupported_recall": 0.471,
+        "consistency_confirmed": 0.639,
+        "missing_part_recall": 0.65,
+        "max:false_alarm_rate": 0.01,
         "max:unconfirmed_missing_max": 2,
-        "max:shown_median": 25,
-        "max:token_ratio_max": 2.74,
+        "max:shown_median": 22.5,
+        "max:token_ratio_max": 2.44,
+        "internal_recall": 0.538,
     },
 }
-# The prompt version whose run is being made; delete this (and set FLOORS from its scores.json) when the run lands.
-AWAITED_RUN = "4.3.2.2+efc56b8652"
+# The prompt version whose run is being made; None when the current version's run is kept.
+AWAITED_RUN: str | None = None
 SLACK = {"false_alarm_rate": 0.01, "unconfirmed_missing_max": 2, "shown_median": 3, "token_ratio_max": 0.1}
 
 
