@@ -514,3 +514,32 @@ def test_verbs_of_doing_and_measured_results_state_work_done(sentence: str, term
     report = parse(f"### Question 1\n> **Did you use it?**\n>\n> Answer:\n\n{sentence}\n")
     s = split_answer(report.questions[0]).sentences[0]
     assert states_doing(s, s.text.index(term.lower())) is doing
+
+
+PLANNED = """# Report
+
+### Question 23
+> **Did you manage to implement monitoring of your deployed model? If yes, explain how it works.**
+>
+> Answer:
+
+We implemented drift detection with Evidently: a /drift endpoint compares the last week of requests with the
+training data.
+
+### Question 29
+> **Include a figure that describes the overall architecture of your system and what services that you make use of.**
+>
+> Answer:
+
+Requests go to Cloud Run, which serves the model. Planned drift checks would read the request log every night.
+The future retraining step would be triggered from there.
+"""
+
+
+def test_a_thing_one_answer_calls_planned_disagrees_with_another_that_says_it_was_done() -> None:
+    [f] = [f for f in analyse(parse(PLANNED)) if f.code == "FB503"]
+    assert set(f.questions) == {23, 29} and "data drift" in f.message and "describes it as planned" in f.message
+    assert f.evidence[1].startswith("Planned drift checks")
+    # without the claim of doing it, a plan alone disagrees with nothing
+    plan_only = PLANNED.replace("We implemented drift detection with Evidently: a /drift endpoint compares", "We log")
+    assert [f for f in analyse(parse(plan_only)) if f.code == "FB503"] == []

@@ -14,6 +14,8 @@ from feedback.report.model import Report
 from feedback.report.parse import ASSIGNMENT_NOTE_RE
 
 CODE_SPAN_RE = re.compile(r"`+[^`]*`+")
+CODE_MARKER_RE = re.compile(r"\b(?:TODO|FIXME|TBD)\b")
+CODE_COMMENT_RE = re.compile(r"#|//|/\*|--\s")
 MARKER_RE = re.compile(
     r"\b(TODO|FIXME|TBD|XXX)\b|\?{3,}|(?<!\S)\?\?(?!\S)"
     r"|\{\s*(?i:insert|add|fill|link|url|todo|tbd)\b[^{}\n]{0,30}\}|<\s*(?i:insert|fill in)\b[^<>\n]{0,30}>"
@@ -66,6 +68,10 @@ def _scan(text: str) -> str | None:
         return m.group(0)
     if (ASSIGNMENT_NOTE_RE.match(text) and not text.strip().startswith("[")) or DATE_LINE_RE.match(text):
         return text.strip()
+    for span in CODE_SPAN_RE.finditer(text):
+        m = CODE_MARKER_RE.search(span.group(0))
+        if m and not CODE_COMMENT_RE.search(span.group(0), 0, m.start()):
+            return span.group(0)  # `--host= TODO`: a value left to fill in (a "# TODO" comment is the code's own)
     prose = CODE_SPAN_RE.sub(" ", text)
     for regex in (MARKER_RE, NOTE_PHRASE_RE, MENTION_RE):
         if regex is MENTION_RE and ("@" not in prose or DECORATOR_LINE_RE.match(prose)):

@@ -357,6 +357,7 @@ def _answer_says_no(topic: Topic, ev: Evidence) -> list[Mention]:
 _SUCCESS = re.compile(r"\b(?:managed|succeeded|successfully|were able|was able)\b")
 _PARTIAL = re.compile(r"\s+(?:for|to|in order|completely|fully|entirely|with|beyond|directly)\b")
 _PURPOSE = re.compile(r"\s+(?:for|to|as|in order)\b")
+_PLANNED = re.compile(r"\b(?:planned|future|upcoming)\s+(?:[\w/-]+\s+)?$|\bnext (?:steps?|challenges?) (?:\w+ ){0,3}$")
 _TURN = re.compile(r"\b(?:however|but|unfortunately|in the end|eventually|ultimately|due to|remained)\b")
 
 
@@ -606,8 +607,16 @@ def _internal(report: Report, catalog: Catalog, ev: Evidence) -> list[Finding]:
             for m in ms
             if m.polarity in (Polarity.ATTEMPT, Polarity.NEGATED) and m.own and tried_to(m.sentence, m.rel)
         ]
+        # "Planned monitoring/drift checks would ...", "next steps would be drift detection": not there yet
+        planned = [
+            m
+            for m in ms
+            if m.polarity is Polarity.HYPOTHETICAL
+            and not m.local
+            and _PLANNED.search(m.sentence.text, max(0, m.rel - 40), m.rel) is not None
+        ]
         negs = _answer_says_no(topic, ev) + denied + tried  # the own yes/no question answered "no" comes first
-        pair = next(((c, n) for n in negs for c in claims if c.question != n.question), None)
+        pair = next(((c, n) for n in negs + planned for c in claims if c.question != n.question), None)
         if pair is None:
             continue
         quotes, qs = _quotes(report, list(pair))
@@ -620,7 +629,8 @@ def _internal(report: Report, catalog: Catalog, ev: Evidence) -> list[Finding]:
                 INTERNAL,
                 Verdict.INTERNAL,
                 Severity.WARNING if conf >= 0.7 else Severity.INFO,
-                f"Answers disagree about {topic.name}: Q{qs[0]} says it was done, Q{qs[-1]} says it was not "
+                f"Answers disagree about {topic.name}: Q{qs[0]} says it was done, Q{qs[-1]} "
+                f"{'describes it as planned' if pair[1] in planned else 'says it was not'} "
                 f"(lines {quotes[0][0]} and {quotes[1][0]}).",
                 item,
                 conf,
