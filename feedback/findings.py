@@ -96,6 +96,10 @@ class Finding:
             rank=d.get("rank"),
         )
 
+    def to_fields(self) -> dict[str, Any]:
+        """The constructor's keyword arguments that make this finding again."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of a finding (keys in the documented order)."""
         return {
@@ -119,26 +123,67 @@ class Finding:
 
 SUGGESTION_CODE = "FB603"
 MAX_SHOWN_SUGGESTIONS = 8  # per report, in text, Markdown and HTML (JSON keeps every one, with its rank)
+# Suggestions fill the room the other findings leave up to SHOWN_BUDGET, and the best MIN_SHOWN_SUGGESTIONS are
+# always shown: a report with many problems shows those first, not eight ways to polish the answers.
+SHOWN_BUDGET = 20
+MIN_SHOWN_SUGGESTIONS = 3
+MAX_REPEAT_LINES = 6  # lines named in a merged finding's message
 
 
-def hidden_suggestions(rows: Sequence[tuple[str, int | None, int | None]]) -> set[int]:
+def hidden_suggestions(rows: Sequence[tuple[str, int | None, int | None]], others: int = 0) -> set[int]:
     """Indexes of the suggestions a reader is not shown, from ``(code, question, rank)`` rows: all but the best
-    (lowest rank) of each question, and all beyond the best ``MAX_SHOWN_SUGGESTIONS`` of the report."""
+    (lowest rank) of each question, and all beyond the best ``MAX_SHOWN_SUGGESTIONS`` of the report, or beyond the
+    room that ``others`` findings shown leave up to ``SHOWN_BUDGET`` (never fewer than ``MIN_SHOWN_SUGGESTIONS``)."""
     best: dict[int | None, tuple[int, int]] = {}
     for i, (code, question, rank) in enumerate(rows):
         if code == SUGGESTION_CODE:
             key = (rank if rank is not None else 10**6, i)
             if question not in best or key < best[question]:
                 best[question] = key
-    shown = sorted(best.values())[:MAX_SHOWN_SUGGESTIONS]
-    keep = {i for _r, i in shown}
+    room = min(MAX_SHOWN_SUGGESTIONS, max(MIN_SHOWN_SUGGESTIONS, SHOWN_BUDGET - others))
+    keep = {i for _r, i in sorted(best.values())[:room]}
     return {i for i, (code, _q, _r) in enumerate(rows) if code == SUGGESTION_CODE and i not in keep}
 
 
+def _repeat_key(f: Finding) -> tuple[str, int | None, Severity] | None:
+    """Findings with the same key are one problem repeated (the same check on one question, no checklist item:
+    seven image paths not found, three leftover notes) and are shown as one."""
+    if f.code == SUGGESTION_CODE or f.checklist_item or f.verdict is not None:
+        return None
+    return (f.code, f.question, f.severity)
+
+
+def _merged(group: Sequence[Finding]) -> Finding:
+    first = group[0]
+    if len(group) == 1:
+        return first
+    lines = [f"{f.line}" for f in group[1:] if f.line is not None]
+    where = f" on lines {', '.join(lines[:MAX_REPEAT_LINES])}{', …' if len(lines) > MAX_REPEAT_LINES else ''}"
+    more = f" (and {len(group) - 1} more like it{where if lines else ''})"
+    evidence = tuple(dict.fromkeys(e for f in group for e in f.evidence))[:MAX_REPEAT_LINES]
+    return Finding(**{**first.to_fields(), "message": first.message + more, "evidence": evidence})
+
+
 def shown_findings(findings: Sequence[Finding]) -> list[Finding]:
-    """The findings text, Markdown and HTML show (every one but the suggestions :func:`hidden_suggestions` hides)."""
-    hidden = hidden_suggestions([(f.code, f.question, f.rank) for f in findings])
-    return [f for i, f in enumerate(findings) if i not in hidden]
+    """The findings text, Markdown and HTML show, in their order: a problem repeated on one question is shown once
+    (its first finding, naming the other lines), and the suggestions :func:`hidden_suggestions` leaves. JSON keeps
+    every finding."""
+    groups: dict[tuple[str, int | None, Severity], list[Finding]] = {}
+    for f in findings:
+        key = _repeat_key(f)
+        if key is not None:
+            groups.setdefault(key, []).append(f)
+    others = sum(1 for f in findings if f.code != SUGGESTION_CODE and _repeat_key(f) is None) + len(groups)
+    hidden = hidden_suggestions([(f.code, f.question, f.rank) for f in findings], others)
+    out = []
+    for i, f in enumerate(findings):
+        key = _repeat_key(f)
+        if key is not None:
+            if groups[key][0] is f:
+                out.append(_merged(groups[key]))
+        elif i not in hidden:
+            out.append(f)
+    return out
 
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:

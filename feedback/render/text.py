@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import groupby
 
-from feedback.findings import Finding, shown_findings
+from feedback.findings import SUGGESTION_CODE, Finding, shown_findings
 from feedback.pipeline import Result
 from feedback.render import renderer
 from feedback.render.order import fix_first_rank, plural
@@ -71,8 +71,9 @@ def render_one(result: Result) -> str:
             lines.extend(_finding(f))
     if result.llm.message:
         lines.append(f"\nLLM review: {result.llm.message}")
-    if len(shown) < len(result.findings):
-        lines.append(f"  {len(result.findings) - len(shown)} more suggestions (ranked) in --format json")
+    more = sum(f.code == SUGGESTION_CODE for f in result.findings) - sum(f.code == SUGGESTION_CODE for f in shown)
+    if more:
+        lines.append(f"  {plural(more, 'more suggestion')} (ranked) in --format json")
     if result.llm.failed_questions:
         for n, why in sorted(result.llm.failed_questions.items()):
             lines.append(f"  {'the report-level pass' if n == 0 else f'question {n}'}: not reviewed ({why})")
