@@ -543,3 +543,32 @@ def test_a_thing_one_answer_calls_planned_disagrees_with_another_that_says_it_wa
     # without the claim of doing it, a plan alone disagrees with nothing
     plan_only = PLANNED.replace("We implemented drift detection with Evidently: a /drift endpoint compares", "We log")
     assert [f for f in analyse(parse(plan_only)) if f.code == "FB503"] == []
+
+
+CONTRIBUTIONS = """# Report
+
+## Checklist
+
+* [x] Create a git repository
+* [ ] Add pre-commit hooks to your version control setup
+* [ ] Get your model training in GCP using either the Engine or Vertex AI
+
+### Question 17
+> **List all the GCP services that you made use of in your project and shortly explain what each service does?**
+>
+> Answer:
+
+Vertex AI: a managed service for training jobs. Cloud Storage: buckets for the data.
+
+### Question 31
+> **State the individual contributions of each team member.**
+>
+> Answer:
+
+Student s123456 added the pre-commit hooks and the linting workflow; student s654321 wrote the data loader.
+"""
+
+
+def test_the_contributions_answer_says_what_was_done_but_a_list_of_services_does_not() -> None:
+    found = [f.checklist_item for f in analyse(parse(CONTRIBUTIONS)) if f.code == "FB501"]
+    assert found == ["Add pre-commit hooks to your version control setup"]

@@ -335,6 +335,7 @@ class Catalog:
     topics: tuple[Topic, ...]
     open_questions: re.Pattern[str] | None = None  # questions whose "no" denies none of their topics
     contribution_questions: re.Pattern[str] | None = None  # answers listing who did what: mentions are claims
+    usage_questions: re.Pattern[str] | None = None  # answers listing the services used: claims of use
     scanner: Scanner | None = field(default=None, compare=False, repr=False)  # every literal of every pattern
     _memo: dict[tuple[str, str], tuple[Topic, ...]] = field(default_factory=dict, compare=False, repr=False)
 
@@ -354,6 +355,9 @@ class Catalog:
         return (
             self.contribution_questions is not None and self.contribution_questions.search(question.title) is not None
         )
+
+    def lists_usage(self, question: Question) -> bool:
+        return self.usage_questions is not None and self.usage_questions.search(question.title) is not None
 
     def is_open(self, question: Question) -> bool:
         return self.open_questions is not None and self.open_questions.search(question.title) is not None
@@ -591,6 +595,7 @@ def _build(path: Path, data: dict[str, Any], analysis: Analysis) -> Catalog:
         scanner=Scanner({lit for x in terms for p in x.patterns for lit in p.literals()}),
         open_questions=_compile(f"{path.name}: open_questions", data.get("open_questions", [])),
         contribution_questions=_compile(f"{path.name}: contribution_questions", data.get("contribution_questions", [])),
+        usage_questions=_compile(f"{path.name}: usage_questions", data.get("usage_questions", [])),
     )
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from feedback.consistency.catalog import Catalog, Memo, Terms, Topic, item_wording
 from feedback.consistency.evidence import (
@@ -103,7 +103,8 @@ class Evidence:
     negative_openers: set[int]
     asked_by: dict[int, tuple[Topic, ...]]  # question number -> topics it asks about
     yes_no: set[int]  # questions that ask "did you ...?"
-    contributions: set[int]  # questions whose answers list who did what: every mention there is a claim
+    contributions: set[int]  # answers listing who did what or the services used: every mention there is a claim
+    people: set[int] = field(default_factory=set)  # of those, the ones listing who did what
 
     def of(self, topic: Topic) -> list[Mention]:
         return self.mentions.get(topic.id, [])
@@ -124,6 +125,7 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
     hedged_items: set[tuple[int, int]] = set()  # list items under "... would allow the following:"
     procedural: set[int] = set()  # "the process a new member would go through": its "would" is no hedge
     contribution_questions: set[int] = set()
+    people_questions: set[int] = set()
     for q in report.questions:
         if not q.answered or not q.answer.lines:
             continue
@@ -139,6 +141,8 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
         if describes_procedure(q):
             procedural.add(q.number)
         if catalog.lists_contributions(q):
+            people_questions.add(q.number)
+        if catalog.lists_contributions(q) or catalog.lists_usage(q):
             contribution_questions.add(q.number)
         in_list = False
         for sent in ans.sentences:
@@ -237,7 +241,8 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
         ms.sort(key=lambda m: (m.question, m.start))
     yes_no = {n for n, a in answers.items() if _yes_no(a.question)}
     contributions = {n for n in answers if n in contribution_questions}
-    return Evidence(answers, mentions, negative_openers, asked_by, yes_no, contributions)
+    people = {n for n in answers if n in people_questions}
+    return Evidence(answers, mentions, negative_openers, asked_by, yes_no, contributions, people)
 
 
 Span = tuple[int, int, int]  # start, end (relative to the sentence), kind
@@ -413,7 +418,11 @@ def _unticked_state(topic: Topic, ev: Evidence) -> TopicState:
         # explicit success ("we managed with the engine, but ...") still claims the item
         and (not has_negation(m.sentence) or _SUCCESS.search(m.sentence.text) is not None)
         and (m.sentence.code or not sentence_cues(m.sentence).attempts)  # "we used docker to attempt to ...": tried
-        and ((states_doing(m.sentence, m.rel) and reads_as_done(m.sentence, m.rel)) or (m.sentence.code and m.own))
+        and (
+            (states_doing(m.sentence, m.rel) and reads_as_done(m.sentence, m.rel))
+            or (m.sentence.code and m.own)
+            or (m.question in ev.people and not is_hedged(m.sentence))  # "s1: initial creator of the repo"
+        )
     ]
     if not claims:
         return TopicState(None, 0.0, ())

@@ -253,7 +253,8 @@ _CONTRAST = re.compile(
 _FIRST_PERSON = re.compile(r"\b(?:we|our|us|i|my|ours)\b")
 _PASSIVE_DONE = re.compile(
     r"\b(?:was|were|is|are|has been|have been)\s+(?:\w+\s+)?(?:used|implemented|set ?up|created|deployed|added|"
-    r"written|configured|integrated|trained|built|run|performed|done|applied|tracked|logged|stored|tested)\b"
+    r"written|configured|integrated|trained|built|run|performed|done|applied|tracked|logged|stored|tested|"
+    r"annotated|documented|typed|versioned|containeri[sz]ed|automated|linted|formatted|type[- ]checked)\b"
 )
 _PAST_CLAIM = re.compile(
     r"\bwe\b[^.;]{0,80}?\b(?:use|load|run|track|log|store|keep|deploy|train|build|serve|call|monitor|host|"
