@@ -457,13 +457,13 @@ def cmd_score(args: argparse.Namespace) -> int:
     if not (run / "responses-question.jsonl").is_file():
         print(f"llm_quality: no responses in {run} (prompt version {load_prompts().version})")
         return 0
-    if args.keep_offline_unsupported:
+    if args.llm_backing_clears_unsupported:
         import feedback.llm.assess as assess
 
-        assess.LLM_BACKING_CLEARS_UNSUPPORTED = False
+        assess.LLM_BACKING_CLEARS_UNSUPPORTED = True
     scores = score(run, args.labels, args.corpus, args.verbose, tuple(args.part or PARTS))
     print_scores(scores, run)
-    if args.write and (args.part or args.keep_offline_unsupported):
+    if args.write and (args.part or args.llm_backing_clears_unsupported):
         print("llm_quality: --write needs every part and the default disagreement policy", file=sys.stderr)
         return 2
     if args.write:
@@ -496,9 +496,9 @@ def main(argv: list[str] | None = None) -> int:
     sc.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms (tuning part only)")
     sc.add_argument("--part", choices=PARTS, action="append", help="score only this label part (repeatable)")
     sc.add_argument(
-        "--keep-offline-unsupported",
+        "--llm-backing-clears-unsupported",
         action="store_true",
-        help="the other disagreement policy: an item the LLM quotes as done keeps its offline 'unsupported'",
+        help="the other disagreement policy: an item the LLM quotes as done loses its offline 'unsupported'",
     )
     args = ap.parse_args(argv)
     if args.cmd in ("export", "score") and not args.corpus.is_dir():

@@ -13,8 +13,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from feedback.findings import Finding
-from feedback.llm.assess import RelatedItem, VerifiedFact, explicit_ask, report_findings
+from feedback.findings import Category, Finding, Severity, Source, Verdict
+from feedback.llm.assess import RelatedItem, VerifiedFact, explicit_ask, merge_with_offline, report_findings
 from feedback.llm.cache import DB_NAME
 from feedback.llm.fake import FakeChatClient, reply
 from feedback.llm.review import review_results
@@ -146,7 +146,9 @@ def test_a_missing_part_counts_only_for_an_explicit_ask_of_the_question() -> Non
     prompt = normalise(
         "Docker is an important tool. Explain how you used docker in your project? Include how you would run your "
         "docker images and include a link to one of your docker files. How many tests did you write? Did you use "
-        "config files? Explain why these concepts matter."
+        "config files? Explain why these concepts matter. What about typing and documentation? Do you test "
+        "multiple operating systems, Python version etc. Feel free to insert a link to your workflow. Also state "
+        "if/how you have used generative AI tools."
     )
     asks = [
         ("link", "include a link to one of your docker files", True),
@@ -155,11 +157,49 @@ def test_a_missing_part_counts_only_for_an_explicit_ask_of_the_question() -> Non
         ("yes-no", "Did you use config files?", True),
         ("reason", "Explain why these concepts matter.", True),
         ("named-item", "Explain how you used docker in your project?", False),  # the question's topic
-        ("reason", "Include how you would run your docker images", False),  # not a "why"
-        ("number", "Did you use config files?", False),  # no number asked
-        ("yes-no", "include a link to one of your docker files", False),
+        # an imperative ask or a question of the prompt is explicit whatever kind the model gave it
+        ("reason", "Include how you would run your docker images", True),
+        ("number", "Did you use config files?", True),
+        # a fragment that is neither needs the cue of its kind
+        ("reason", "how you would run your docker images", False),
+        ("number", "one of your docker files", False),
         ("named-item", "whether config files were used", False),  # the model's words, not the question's
         ("named-item", "docker", False),  # too short to be an ask
+        ("yes-no", "What about typing and documentation?", True),  # a question of the prompt, whatever its kind
+        ("yes-no", "state if/how you have used generative AI tools", True),  # an imperative ask
+        ("yes-no", "Python version", False),  # a fragment of a question, no ask of its own
+        ("link", "Feel free to insert a link to your workflow.", False),  # optional
     ]
     for kind, words, explicit in asks:
         assert explicit_ask(kind, words, prompt) is explicit, (kind, words)
+
+
+def internal(code: str, questions: tuple[int, int], message: str, source: Source) -> Finding:
+    check = "answers-disagree" if code == "FB503" else "llm-internal"
+    return Finding(
+        code,
+        check,
+        Category.CONSISTENCY if code == "FB503" else Category.ANSWER,
+        Severity.WARNING,
+        message,
+        source=source,
+        line=questions[0],
+        question=questions[0],
+        questions=questions,
+        verdict=Verdict.INTERNAL,
+        evidence=(f"quote {questions[0]}", f"quote {questions[1]}"),
+    )
+
+
+def test_cross_answer_contradictions_sharing_a_question_are_one_finding() -> None:
+    offline = internal("FB503", (15, 22), "Answers disagree about training in the cloud.", Source.RULE)
+    same_problem = internal("FB604", (17, 22), "Q17 and Q22 disagree: Vertex AI against no cloud training.", Source.LLM)
+    other = internal("FB604", (9, 11), "Q9 and Q11 disagree: no pull requests against PR-gated merges.", Source.LLM)
+    again = internal("FB604", (11, 29), "Q11 and Q29 disagree: PRs again.", Source.LLM)
+    rule, llm = merge_with_offline([offline], [same_problem, other, again])
+    [folded] = rule
+    assert folded.questions == (15, 17, 22)
+    assert folded.message.startswith("Answers disagree about training in the cloud. Also Q17 and Q22 disagree:")
+    assert folded.evidence == ("quote 15", "quote 22", "quote 17")
+    [pr] = llm  # the two LLM findings about pull requests share Q11: one
+    assert pr.questions == (9, 11, 29) and "Also Q11 and Q29 disagree" in pr.message

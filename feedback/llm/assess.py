@@ -140,6 +140,10 @@ TOPIC_RE = re.compile(
     r"^(?:please )?(?:explain|describe|elaborate on|discuss|tell us|tell)(?: briefly| in detail| shortly)? "
     r"(?:how|what|about)\b"
 )
+IMPERATIVE_RE = re.compile(
+    r"^(?:also |additionally,? )?(?:state|include|give|provide|name|list|show|upload|add|report)\b"
+)
+OPTIONAL_RE = re.compile(r"^(?:feel free|optionally|if you (?:want|like)|you (?:may|can))\b")
 ASK_WORDS = {
     "number": 'the number asked for in "{}"',
     "link": 'the link asked for in "{}"',
@@ -151,11 +155,14 @@ MAX_MISSING = 2  # asks named in one question's FB602
 
 
 def explicit_ask(kind: str, prompt_quote: str, prompt: str) -> bool:
-    """Whether ``prompt_quote`` is in the question's prompt (as the model saw it) and asks for ``kind``."""
-    asked = normalise(prompt_quote).rstrip("?.!: ")
-    if len(asked) < 8 or asked not in prompt or TOPIC_RE.match(asked):
+    """Whether ``prompt_quote`` is in the question's prompt (as the model saw it) and is an explicit, required ask:
+    a question sentence of the prompt, an imperative ask ("state", "include", ...) or words showing the cue of
+    ``kind``; not the question's topic, not an optional invitation ("feel free to ...")."""
+    whole = normalise(prompt_quote)
+    asked = whole.rstrip("?.!: ")
+    if len(asked) < 8 or asked not in prompt or TOPIC_RE.match(asked) or OPTIONAL_RE.match(asked):
         return False
-    return bool(ASK_CUES[kind].search(asked))
+    return whole.endswith("?") or bool(IMPERATIVE_RE.match(asked)) or bool(ASK_CUES[kind].search(asked))
 
 
 def missing_asks(review: QuestionReview, q: Question, in_answer: Callable[[str], bool]) -> list[tuple[str, str]]:
@@ -432,9 +439,9 @@ def report_findings(
 
 
 # When the LLM quotes an answer saying a ticked item was done and the offline engine calls it unsupported: True
-# drops the offline finding (chosen by measurement on the tuning labels: fewer false alarms, same recall; README),
-# False keeps it.
-LLM_BACKING_CLEARS_UNSUPPORTED = True
+# drops the offline finding, False keeps it. Chosen by measurement on the tuning part of the 4.3.2.2 run (README):
+# keeping it finds 10/17 unsupported items against 8/17, for 7/600 false alarms against 6/600.
+LLM_BACKING_CLEARS_UNSUPPORTED = False
 
 
 def merge_with_offline(
@@ -445,7 +452,9 @@ def merge_with_offline(
     On a checklist item the offline finding is kept, except that an LLM "contradicted" (a quoted denial) replaces
     an offline "unsupported" (mere silence): evidence beats absence. Only with ``LLM_BACKING_CLEARS_UNSUPPORTED``
     does an item the LLM found backed (``backed``: quoted as done) lose its offline "unsupported". A cross-answer
-    LLM contradiction between the same two questions as an offline FB503 is folded into that one.
+    LLM contradiction between the same two questions as an offline FB503 is folded into that one; one that shares
+    a question with an offline FB503 or an earlier LLM one is the same problem seen from another answer, and is
+    folded in too ("Also Q17 and Q22 disagree: ...", its questions and quotes added).
     """
     if LLM_BACKING_CLEARS_UNSUPPORTED and backed:
         rule = [f for f in rule if not (f.verdict is Verdict.UNSUPPORTED and f.checklist_item in backed)]
@@ -475,11 +484,33 @@ def merge_with_offline(
         elif f.code == "FB604" and len(f.questions) == 2 and frozenset(f.questions) in offline_pairs:
             i = offline_pairs[frozenset(f.questions)]
             both.add(i)
+        elif f.code == "FB604" and (j := _sharing(rule, f)) is not None:
+            i = j
+            rule[i] = _fold(rule[i], f)
+            both.add(i)
+        elif f.code == "FB604" and (j := _sharing(kept, f)) is not None:
+            kept[j] = _fold(kept[j], f)
+            continue
         if i is None:
             kept.append(f)
     for i in both:
         rule[i] = replace(rule[i], message=f"{rule[i].message} {BOTH}")
     return [f for i, f in enumerate(rule) if i not in replaced], kept
+
+
+def _sharing(findings: Sequence[Finding], f: Finding) -> int | None:
+    """The first cross-answer contradiction in ``findings`` that shares a question with ``f``."""
+    mine = set(f.questions)
+    for i, g in enumerate(findings):
+        if g.verdict is Verdict.INTERNAL and len(g.questions) >= 2 and mine & set(g.questions):
+            return i
+    return None
+
+
+def _fold(into: Finding, f: Finding) -> Finding:
+    questions = tuple(sorted(set(into.questions) | set(f.questions)))
+    evidence = tuple(dict.fromkeys((*into.evidence, *f.evidence)))[:4]
+    return replace(into, message=f"{into.message} Also {f.message}", questions=questions, evidence=evidence)
 
 
 def rank_suggestions(findings: list[Finding]) -> list[Finding]:
