@@ -689,31 +689,38 @@ async def review_results_async(
     )
     jobs: list[Job] = []
     tasks: list[asyncio.Task[Outcome]] = []
-    report_jobs: list[Job] = []
-    report_tasks: list[asyncio.Task[Outcome]] = []
+    phases: dict[int, ReportPhase] = {}
+    report_passes: list[asyncio.Task[tuple[Job, Outcome] | None]] = []
+
+    async def report_pass(
+        idx: int, result: Result, mine: list[Job], asked: list[asyncio.Task[Outcome]]
+    ) -> tuple[Job, Outcome] | None:
+        """The report-level pass of one report, as soon as its own per-question replies are in (so it shares the
+        connections with other reports' questions instead of waiting for every report)."""
+        replies = await asyncio.gather(*asked)
+        reviews = [
+            (j, o.review if isinstance(o.review, QuestionReview) else None) for j, o in zip(mine, replies, strict=True)
+        ]
+        first = phases[idx] = phase_one(result, reviews)
+        report_job = plan_report(result, idx, first, settings, prompts) if first.per_question else None
+        return None if report_job is None else (report_job, await runner.run(report_job))
+
     try:
         # Planning (prompt rendering, related checklist items, token counts) is CPU work: it runs report by report
         # in a worker thread while the calls of the reports already planned are in flight.
         for idx, result in enumerate(results):
             planned = await asyncio.to_thread(plan, [result], settings, prompts, idx)
             jobs.extend(planned)
-            tasks.extend(asyncio.create_task(runner.run(j)) for j in planned)
+            asked = [asyncio.create_task(runner.run(j)) for j in planned]
+            tasks.extend(asked)
+            if planned:
+                report_passes.append(asyncio.create_task(report_pass(idx, result, planned, asked)))
         outcomes = await asyncio.gather(*tasks)
-        # the report-level pass of each report, once its per-question replies are in
-        phases: dict[int, ReportPhase] = {}
-        for idx, result in enumerate(results):
-            mine = [(j, o) for j, o in zip(jobs, outcomes, strict=True) if j.result_index == idx]
-            if not mine:
-                continue
-            reviews = [(j, o.review if isinstance(o.review, QuestionReview) else None) for j, o in mine]
-            first = phases[idx] = phase_one(result, reviews)
-            report_job = plan_report(result, idx, first, settings, prompts) if first.per_question else None
-            if report_job is not None:
-                report_jobs.append(report_job)
-                report_tasks.append(asyncio.create_task(runner.run(report_job)))
-        report_outcomes = await asyncio.gather(*report_tasks)
+        passes = [p for p in await asyncio.gather(*report_passes) if p is not None]
+        report_jobs = [j for j, _o in passes]
+        report_outcomes = [o for _j, o in passes]
     finally:
-        for t in [*tasks, *report_tasks]:
+        for t in [*tasks, *report_passes]:
             t.cancel()
         cache.close()
         if own_client:
