@@ -25,12 +25,13 @@ try:
 except ImportError:  # another Python implementation: nothing to keep
     _sre = None
 
-_FORMAT = 1
+_FORMAT = 2  # also in the file name: a store written by another version of this module is never read
 # re keeps 512 patterns by default; one check of a long report uses more (the catalog's, the checklist wordings'),
 # and a stored pattern pushed out would be compiled again on every run
 _RE_CACHE_SIZE = 4096
 # a process with more patterns than this (a test session, a tool built on the package) leaves the store alone
-_MAX_STORED, _MAX_CODE = 2000, 1_000_000
+_MAX_STORED, _MAX_CODE = 1000, 200_000  # a check of a long report: 521 patterns, 50,000 code words
+_MAX_BYTES = 2 << 20  # a larger store (written by something else) is not read: loading it would cost more than it saves
 # pattern key -> (flags, code, groups, groupindex, indexgroup): the arguments of _sre.compile after the pattern
 Entry = tuple[int, list[int], int, dict[str, int], tuple[str | None, ...]]
 _known: dict[tuple[str, int], Entry] = {}
@@ -47,7 +48,7 @@ def _store() -> Path | None:
         except RuntimeError:
             return None
     tag = f"{sys.implementation.cache_tag}-{sys.hexversion:x}-{_sre.MAGIC}"
-    return Path(base) / "feedback" / f"regex-{tag}.marshal"
+    return Path(base) / "feedback" / f"regex{_FORMAT}-{tag}.marshal"
 
 
 def load() -> None:
@@ -60,6 +61,8 @@ def load() -> None:
     enabled = gc.isenabled()
     gc.disable()  # the store is a few thousand small lists: collecting while they are built only costs time
     try:
+        if path.stat().st_size > _MAX_BYTES:
+            return
         kept = marshal.loads(path.read_bytes())
         if kept[0] != _FORMAT or kept[1] != sys.version:
             return
@@ -101,8 +104,10 @@ def save() -> None:
         return
     cache: dict[Any, re.Pattern[Any]] = re._cache  # type: ignore[attr-defined]
     keys = [(k[1], int(k[2])) for k in list(cache) if isinstance(k, tuple) and len(k) == 3 and k[0] is str]
-    if all(k in _known for k in keys) or len(keys) > _MAX_STORED:
+    if len(keys) > _MAX_STORED:
         return
+    if all(k in _known for k in keys) and len(_known) <= 2 * len(keys):
+        return  # warm; a store much larger than this run needs is rewritten smaller
     kept: dict[tuple[str, int], Entry] = {}
     for pattern, flags in keys:
         entry = _known.get((pattern, flags)) or _entry(pattern, flags)
