@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +195,7 @@ def internal(code: str, questions: tuple[int, int], message: str, source: Source
 def test_cross_answer_contradictions_sharing_a_question_are_one_finding() -> None:
     offline = internal("FB503", (15, 22), "Answers disagree about training in the cloud.", Source.RULE)
     same_problem = internal("FB604", (17, 22), "Q17 and Q22 disagree: Vertex AI against no cloud training.", Source.LLM)
+    same_problem = replace(same_problem, evidence=("quote 17", "Quote 22."))  # Q22's quote again, cut otherwise
     other = internal("FB604", (9, 11), "Q9 and Q11 disagree: no pull requests against PR-gated merges.", Source.LLM)
     again = internal("FB604", (11, 29), "Q11 and Q29 disagree: PRs again.", Source.LLM)
     rule, llm = merge_with_offline([offline], [same_problem, other, again])

@@ -509,8 +509,14 @@ def _sharing(findings: Sequence[Finding], f: Finding) -> int | None:
 
 def _fold(into: Finding, f: Finding) -> Finding:
     questions = tuple(sorted(set(into.questions) | set(f.questions)))
-    evidence = tuple(dict.fromkeys((*into.evidence, *f.evidence)))[:4]
-    return replace(into, message=f"{into.message} Also {f.message}", questions=questions, evidence=evidence)
+    # one quote each, however it was cut ("... vertex ai." and "... vertex ai" are the same words)
+    seen: set[str] = set()
+    evidence: list[str] = []
+    for e in (*into.evidence, *f.evidence):
+        if (key := normalise(e).rstrip(".")) not in seen:
+            seen.add(key)
+            evidence.append(e)
+    return replace(into, message=f"{into.message} Also {f.message}", questions=questions, evidence=tuple(evidence[:4]))
 
 
 def rank_suggestions(findings: list[Finding]) -> list[Finding]:
