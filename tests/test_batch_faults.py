@@ -65,6 +65,19 @@ def test_loose_reports_rerun_from_cache_with_out_inside_their_folder(
     assert "image-file-missing" not in {r["check"] for r in read_csv(out / "findings.csv")}
 
 
+def test_out_as_the_input_folder_never_reviews_its_own_pages(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Item 5: with --out the input folder itself, the second run took its own reports/*.md drafts for reports."""
+    same = tmp_path / "course"
+    write(same / "a.md")
+    write(same / "b.md")
+    for expected in ("2 reports (0 unchanged, 0 failed)", "2 reports (2 unchanged, 0 failed)"):
+        assert main(["batch", str(same), "--out", str(same), "--jobs", "1"]) == 0
+        assert expected in capsys.readouterr().out
+    assert [r["report"] for r in read_csv(same / "summary.csv")] == ["a.md", "b.md"]
+
+
 def test_damaged_cache_files_are_set_aside_with_one_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = tmp_path / "course"
     write(src / "a.md")

@@ -166,11 +166,13 @@ def discover(spec: str, exclude: Path | None = None) -> list[Entry]:
 
 
 def _walk(root: Path, exclude: Path | None) -> Iterator[Path]:
-    skip = exclude.resolve() if exclude is not None else None
+    # the batch's own output folder, and its pages folder when --out is the input folder itself (its Markdown drafts
+    # are not reports)
+    skip = {exclude.resolve(), (exclude / "reports").resolve()} if exclude is not None else set()
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         dirnames[:] = sorted(
-            d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".") and (here / d).resolve() != skip
+            d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".") and (here / d).resolve() not in skip
         )
         for name in sorted(filenames):
             if name.lower().endswith(".md"):
