@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from feedback.pipeline import Options, Result
 from tests.test_batch import read_csv, write
 from tests.test_render import make_report
 
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "report.md"
 FIGURE = make_report().replace("7\n", "7\n\n![plot](figures/p.png)\n", 1)
 
 
@@ -174,3 +176,51 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_pages(tmp_path: Path, jobs: str
     if jobs == "2":  # the next run finishes the rest
         assert main(["batch", str(src), "--out", str(out), "--jobs", "2"]) == 0
         assert len(list((out / ".cache").glob("*.key"))) == 400
+
+
+@pytest.mark.parametrize("command", ["review", "batch"])
+def test_ctrl_c_while_waiting_on_the_llm_endpoint(tmp_path: Path, command: str) -> None:
+    """A server that accepts connections and never answers: Ctrl-C ends the wait cleanly, in `review` and in
+    `batch --llm` (the review's asyncio tasks are cancelled; no traceback)."""
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        with suppress(OSError):
+            while True:
+                accepted.append(server.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    write(tmp_path / "in" / "a.md", EXAMPLE.read_text(encoding="utf-8"))  # answers the LLM stage reviews
+    env = {
+        **os.environ,
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{server.getsockname()[1]}/v1",
+        "OPENAI_API_KEY": "sk-test-key",
+        "FEEDBACK_CACHE_DIR": str(tmp_path / "cache"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+    args = ["review", str(tmp_path / "in" / "a.md")] if command == "review" else ["batch", str(tmp_path / "in")]
+    if command == "batch":
+        args += ["--out", str(tmp_path / "out"), "--llm"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "feedback", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not accepted and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert accepted, (proc.returncode, proc.communicate())
+        os.killpg(proc.pid, signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        server.close()
+        for conn in accepted:
+            conn.close()
+    assert (proc.returncode, err.decode().strip()) == (130, "feedback: interrupted")
