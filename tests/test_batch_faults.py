@@ -145,6 +145,12 @@ def test_a_report_over_its_time_budget_fails_alone(tmp_path: Path, monkeypatch: 
     assert not (tmp_path / "out" / ".cache" / "slow.key").exists()  # tried again on the next run
 
 
+def _sigint_default() -> None:
+    """In the child: Ctrl-C handled as in a terminal, even when the tests run in a background job (which starts with
+    SIGINT ignored, and an ignored signal stays ignored across exec)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_ctrl_c_stops_cleanly_and_keeps_finished_pages(tmp_path: Path, jobs: str) -> None:
     src = tmp_path / "course"
@@ -157,6 +163,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_pages(tmp_path: Path, jobs: str
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group, which a terminal's Ctrl-C signals as a whole
+        preexec_fn=_sigint_default,
     )
     deadline = time.monotonic() + 120
     while not list((out / ".cache").glob("*.key")) and time.monotonic() < deadline and proc.poll() is None:
@@ -211,6 +218,7 @@ def test_ctrl_c_while_waiting_on_the_llm_endpoint(tmp_path: Path, command: str) 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        preexec_fn=_sigint_default,
     )
     try:
         deadline = time.monotonic() + 60
