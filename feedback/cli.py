@@ -198,7 +198,7 @@ def batch(
     jobs: Annotated[
         int | None,
         typer.Option(
-            "--jobs", "-j", metavar="N", min=1, help="Reports checked at the same time (default: the idle cores)."
+            "--jobs", "-j", metavar="N", min=1, help="Reports checked at the same time (default: one per core)."
         ),
     ] = None,
     llm: Annotated[

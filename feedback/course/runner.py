@@ -538,16 +538,11 @@ class Worker:
 
 
 def default_jobs() -> int:
-    """Worker processes when --jobs is not given: the cores nobody else is using. Measured side by side with
-    benchmarks/speed_compare.py on a 2-core machine kept busy by other work, two workers were not reliably faster
-    than one (0.87x and 1.14x the wall time in two runs, the same CPU time), so a busy machine gets one and an idle
-    one a worker per core."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    try:
-        load = os.getloadavg()[0]
-    except OSError:
-        load = 0.0
-    return max(1, min(cores, cores - round(load)))
+    """Worker processes when --jobs is not given: one per core this process may use. Measured side by side with
+    benchmarks/speed_compare.py on a 2-core machine: idle, two workers took 0.55x the wall time of one; kept busy by
+    other work, 0.87x and 1.14x in two runs (the same CPU time). A default taken from the load average gave one
+    worker on a machine that had just become idle, so the load is not consulted."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 _WORKER: list[Any] = []  # the worker of this process and the batch's stop event, set once by _start_worker
