@@ -46,8 +46,9 @@ from feedback.llm.review import (  # noqa: E402
     DELIM_TOKEN,
     Job,
     chat_request,
+    jobs_by_report,
     plan,
-    plan_report_from_cache,
+    report_jobs_from_cache,
     review_results,
 )
 from feedback.pipeline import Result, check_file  # noqa: E402
@@ -179,13 +180,7 @@ def replay(paths: list[Path], run: Path, cache_dir: Path, *, phases: tuple[str, 
 
 
 def report_jobs(rp: Replay, jobs: list[Job]) -> list[Job]:
-    out = []
-    for idx, result in enumerate(rp.results):
-        mine = [j for j in jobs if j.result_index == idx]
-        job = plan_report_from_cache(result, idx, mine, rp.cache, rp.settings, rp.prompts) if mine else None
-        if job is not None:
-            out.append(job)
-    return out
+    return report_jobs_from_cache(rp.results, jobs, rp.cache, rp.settings, rp.prompts)
 
 
 def request_line(rp: Replay, job: Job) -> dict[str, Any]:
@@ -350,8 +345,9 @@ def score_report(result: Result, label: dict[str, Any], jobs_tokens: int, tally:
             tally.notes.append(f"{name}: missed internal {sorted(want)}")
     for f in internal:
         tally.shown_consistency += 1
-        tally.confirmed += any(_same_pair(f, want) for want in pairs)
-        if verbose and not any(_same_pair(f, want) for want in pairs):
+        confirmed = any(_same_pair(f, want) for want in pairs)
+        tally.confirmed += confirmed
+        if verbose and not confirmed:
             tally.notes.append(f"{name}: unconfirmed internal {f.questions}: {f.message[:120]}")
     if label.get("answers_labelled", True) is False:  # an older label file: answers were never labelled
         return
@@ -429,8 +425,9 @@ def score(
             rp.cache.close()
             results = review_results(rp.results, rp.settings, cache_only=True)
             tally = Tally()
+            by_report = jobs_by_report(jobs)
             for idx, (result, (_p, label)) in enumerate(zip(results, pairs, strict=True)):
-                mine = sum(j.prompt_tokens for j in jobs if j.result_index == idx)
+                mine = sum(j.prompt_tokens for j in by_report.get(idx, []))
                 score_report(result, label, mine, tally, verbose and part == "tuning")
             figs = figures(tally)
             figs["requests"] = len(jobs)

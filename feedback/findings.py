@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -96,10 +96,6 @@ class Finding:
             rank=d.get("rank"),
         )
 
-    def to_fields(self) -> dict[str, Any]:
-        """The constructor's keyword arguments that make this finding again."""
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
-
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of a finding (keys in the documented order)."""
         return {
@@ -161,7 +157,7 @@ def _merged(group: Sequence[Finding]) -> Finding:
     where = f" on lines {', '.join(lines[:MAX_REPEAT_LINES])}{', …' if len(lines) > MAX_REPEAT_LINES else ''}"
     more = f" (and {len(group) - 1} more like it{where if lines else ''})"
     evidence = tuple(dict.fromkeys(e for f in group for e in f.evidence))[:MAX_REPEAT_LINES]
-    return Finding(**{**first.to_fields(), "message": first.message + more, "evidence": evidence})
+    return replace(first, message=first.message + more, evidence=evidence)
 
 
 def shown_findings(findings: Sequence[Finding]) -> list[Finding]:

@@ -222,7 +222,7 @@ class Pattern:
     back: int = 0  # how far before an anchor's start a match may start
     reach: int = 0  # how far past its start matching may look
     literal: str | None = None  # the pattern is this plain string: its matches are its occurrences
-    _rx: re.Pattern[str] | None = None
+    _rx: re.Pattern[str] | None = field(default=None, init=False, repr=False)  # compiled on first use
 
     @property
     def rx(self) -> re.Pattern[str]:

@@ -140,9 +140,10 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
         hypothetical_after[q.number] = negative_open and asks_if_not(q)
         if describes_procedure(q):
             procedural.add(q.number)
-        if catalog.lists_contributions(q):
+        lists = catalog.lists_contributions(q)
+        if lists:
             people_questions.add(q.number)
-        if catalog.lists_contributions(q) or catalog.lists_usage(q):
+        if lists or catalog.lists_usage(q):
             contribution_questions.add(q.number)
         in_list = False
         for sent in ans.sentences:
@@ -240,9 +241,7 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
     for ms in mentions.values():
         ms.sort(key=lambda m: (m.question, m.start))
     yes_no = {n for n, a in answers.items() if _yes_no(a.question)}
-    contributions = {n for n in answers if n in contribution_questions}
-    people = {n for n in answers if n in people_questions}
-    return Evidence(answers, mentions, negative_openers, asked_by, yes_no, contributions, people)
+    return Evidence(answers, mentions, negative_openers, asked_by, yes_no, contribution_questions, people_questions)
 
 
 Span = tuple[int, int, int]  # start, end (relative to the sentence), kind
@@ -375,9 +374,9 @@ def _ticked_state(report: Report, topic: Topic, ev: Evidence) -> TopicState:
         own = [m for m in negs if m.own]
         conf = 0.85 if own else 0.7
         # the plainest denial first ("No, we did not use DVC" over "we did not use DVC for the models")
-        ranked = sorted(own or negs, key=lambda m: not _plain_denial(m, ev))
-        picked = tuple(ranked[:MAX_QUOTES])
-        return TopicState(Stated.NOT_DONE, conf, picked, any(_plain_denial(m, ev) for m in picked))
+        plain = [m for m in own or negs if _plain_denial(m, ev)]
+        ranked = plain + [m for m in own or negs if m not in plain]
+        return TopicState(Stated.NOT_DONE, conf, tuple(ranked[:MAX_QUOTES]), bool(plain))
     settled = _answer_says_no(topic, ev)
     if settled:
         return TopicState(Stated.NOT_DONE, 0.7, tuple(settled[:MAX_QUOTES]), True)  # the answer says "no"
@@ -452,7 +451,9 @@ def _where(quotes: list[tuple[int, str]], questions: list[int]) -> str:
     return ", ".join(f"Q{q}" for q in questions) + f" (line {quotes[0][0]})"
 
 
-def _item_finding(report: Report, item: ChecklistItem, topics: tuple[Topic, ...], ev: Evidence) -> Finding | None:
+def _item_finding(
+    report: Report, item: ChecklistItem, topics: tuple[Topic, ...], ev: Evidence, untouched: bool
+) -> Finding | None:
     """The item's finding, decided by the shared verdict table (feedback.verdicts) from what the answers state."""
     tick = tick_of_item(item)
     if tick is not Tick.UNTICKED:
@@ -491,7 +492,7 @@ def _item_finding(report: Report, item: ChecklistItem, topics: tuple[Topic, ...]
     found = [_unticked_state(t, ev) for t in topics]
     if not all(s.stated is Stated.DONE for s in found):
         return None
-    rule = decide(tick, Stated.DONE, untouched=not any(i.checked for i in report.checklist))
+    rule = decide(tick, Stated.DONE, untouched=untouched)
     if rule.outcome is not Outcome.CONTRADICTED:
         return None
     conf = min(s.confidence for s in found)
@@ -658,10 +659,11 @@ def analyse_report(report: Report, catalog: Catalog) -> list[Finding]:
     needed = tuple(t for t in catalog.topics if t.internal or t.id in on_items)
     ev = gather(report, catalog, needed)
     findings: list[Finding] = []
+    untouched = not any(i.checked for i in report.checklist)  # nobody ticked anything (feedback.verdicts)
     for item in report.checklist:
         topics = catalog.topics_for_item(item)
         if topics:
-            f = _item_finding(report, item, topics, ev)
+            f = _item_finding(report, item, topics, ev, untouched)
             if f is not None:
                 findings.append(f)
     findings.extend(_internal(report, catalog, ev))

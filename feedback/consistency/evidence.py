@@ -467,13 +467,15 @@ def strict_negation(sentence: Sentence, start: int) -> bool:
     return _STRICT_NEG.search(sentence.text, max(a, start - _SCOPE_CHARS), start) is not None
 
 
+def _reports_own_result(sentence: Sentence) -> bool:
+    """A measured result ("coverage is 85%") or a sentence about the group's own tests."""
+    return _states_result(sentence) or sentence.fact("tests", _OWN_TESTS)
+
+
 def is_first_person(sentence: Sentence) -> bool:
     """Says what the group did: "we" / "our", a passive "X was used", or a measured result ("coverage is 85%")."""
     return (
-        sentence.fact("we", _FIRST_PERSON)
-        or sentence.fact("passive", _PASSIVE_DONE)
-        or _states_result(sentence)
-        or sentence.fact("tests", _OWN_TESTS)
+        sentence.fact("we", _FIRST_PERSON) or sentence.fact("passive", _PASSIVE_DONE) or _reports_own_result(sentence)
     )
 
 
@@ -510,12 +512,7 @@ def states_doing(sentence: Sentence, pos: int) -> bool:
     """The clause at ``pos`` says the group did something (any verb of doing after "we"), or gives a measured result
     of its work; or the sentence is a plain past claim (:func:`is_past_claim`)."""
     a, b = _clause_of(sentence, pos)
-    return (
-        is_past_claim(sentence)
-        or sentence.fact("doing", _DOING, a, b)
-        or _states_result(sentence)
-        or sentence.fact("tests", _OWN_TESTS)
-    )
+    return is_past_claim(sentence) or sentence.fact("doing", _DOING, a, b) or _reports_own_result(sentence)
 
 
 def opens_negatively(answer: AnswerText) -> bool:

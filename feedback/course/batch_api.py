@@ -36,8 +36,8 @@ from feedback.llm.review import (
     chat_request,
     dropped_unverified,
     plan,
-    plan_report_from_cache,
     reply_content,
+    report_jobs_from_cache,
     review_results,
 )
 from feedback.llm.schema import QuestionReview, ReportReview
@@ -110,11 +110,7 @@ def plan_course(
     seen: dict[tuple[str, int], int] = {}
     jobs = plan(results, settings, prompts)
     if cache is not None:
-        for idx, result in enumerate(results):
-            mine = [j for j in jobs if j.result_index == idx]
-            report_job = plan_report_from_cache(result, idx, mine, cache, settings, prompts) if mine else None
-            if report_job is not None:
-                jobs.append(report_job)
+        jobs += report_jobs_from_cache(results, jobs, cache, settings, prompts)
     for job in jobs:
         name = names[job.result_index]
         n = seen[name, job.number] = seen.get((name, job.number), -1) + 1

@@ -32,8 +32,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any, TypeGuard
 
-from feedback.course.similar import quotes as course_quotes
-from feedback.course.similar import sketch_lists as course_sketches
+from feedback.course.similar import kept_record
 from feedback.errors import FeedbackError, InputError, WriteError
 from feedback.findings import Finding
 from feedback.pipeline import Options, Result, check_file
@@ -518,8 +517,8 @@ class Worker:
             try:
                 with time_budget(self.time_limit):
                     result = check_file(entry.path, self.options_for(entry))
-                    sketches = course_sketches(result.report)
-                    record = {"sketches": sketches, "quotes": course_quotes(result.report)}
+                    record = kept_record(result.report)
+                    sketches = record["sketches"]
             except ReportTimeout:
                 why = f"not checked: it took more than {self.time_limit:g} s of CPU time (batch --time-limit)"
                 return Outcome(entry, error=why, warnings=warnings), None, ""
@@ -532,9 +531,10 @@ class Worker:
         except FeedbackError as exc:
             return Outcome(entry, error=str(exc), warnings=warnings), None, ""
         except OSError as exc:
-            return Outcome(entry, error=f"{entry.path}: cannot read ({exc.strerror or exc})"), None, ""
+            why = f"{entry.path}: cannot read ({exc.strerror or exc})"
+            return Outcome(entry, error=why, warnings=warnings), None, ""
         except Exception as exc:  # a bug on one report must not stop the batch; it is recorded instead
-            return Outcome(entry, error=f"internal error: {type(exc).__name__}: {exc}"), None, ""
+            return Outcome(entry, error=f"internal error: {type(exc).__name__}: {exc}", warnings=warnings), None, ""
 
 
 def default_jobs() -> int:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
+from typing import Any
 
 from feedback.findings import Category, Finding, Severity
 from feedback.report.model import Question, Report
@@ -85,7 +86,8 @@ class Sketch:
         return cls(int(raw[0]), int(raw[1]), int(raw[2]), tuple(int(x) for x in raw[3:]))
 
 
-def sketches(report: Report) -> list[Sketch]:
+def _sketched(report: Report) -> list[tuple[Sketch, str]]:
+    """Each long enough answer's sketch, with its quote."""
     out = []
     for q in report.questions:
         if not q.answered:
@@ -93,24 +95,21 @@ def sketches(report: Report) -> list[Sketch]:
         own = own_shingles(q)
         if len(own) < MIN_SHINGLES:
             continue
-        out.append(Sketch(q.number, _quote(q)[0], len(own), tuple(sorted(own)[:K])))
+        line, quote = _quote(q)
+        out.append((Sketch(q.number, line, len(own), tuple(sorted(own)[:K])), quote))
     return out
 
 
-def sketch_lists(report: Report) -> list[list[int]]:
-    """The report's sketches as plain lists, as the batch keeps them on disk beside its cache key."""
-    return [s.to_list() for s in sketches(report)]
+def sketches(report: Report) -> list[Sketch]:
+    return [s for s, _quote_text in _sketched(report)]
 
 
-def quotes(report: Report) -> dict[str, str]:
-    """The quote of each sketched answer, by question number (as text: a JSON key), kept beside the sketches so the
-    course stage need not read and parse a report again to quote it."""
-    out = {}
-    for s in sketches(report):
-        q = report.question(s.question)
-        if q is not None:
-            out[str(s.question)] = _quote(q)[1]
-    return out
+def kept_record(report: Report) -> dict[str, Any]:
+    """What the batch keeps on disk beside a report's cache key: its sketches as plain lists, and the quote of each
+    sketched answer by question number (as text: a JSON key), so the course stage need not read and parse the
+    report again to quote it."""
+    pairs = _sketched(report)
+    return {"sketches": [s.to_list() for s, _q in pairs], "quotes": {str(s.question): q for s, q in pairs}}
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from feedback.findings import Category, Finding, Severity, Source, Verdict
+from feedback.findings import SUGGESTION_CODE, Category, Finding, Severity, Source, Verdict
 from feedback.llm.schema import QuestionReview, ReportReview
 from feedback.llm.verify import QuoteIndex, normalise
 from feedback.pipeline import LLM_FINDING_KINDS
@@ -258,7 +258,7 @@ def question_facts(
         kept += 1
         out.findings.append(
             _finding(
-                "FB603",
+                SUGGESTION_CODE,
                 Severity.INFO,
                 message=cap(restore(sug.suggestion)),
                 line=line(sug.quote),
@@ -417,21 +417,15 @@ def report_findings(
                     evidence=(a.quote, b2.quote),
                 )
             )
-    for item, qs in asked:
-        if item.text in settled:
-            stated, fact = settled[item.text]
-            st = Statement(item, fact.question, stated, fact.quote, fact.line)
-            f = _item_finding(item, stated, [st])
-            if f is not None:
-                found.append(f)
-        else:
-            found.append(unsupported_finding(item, qs))
-    for item in unasked:
+    rows: list[tuple[RelatedItem, list[int] | None]] = [*asked, *((item, None) for item in unasked)]
+    for item, qs in rows:  # qs None: no question asked about the item
         if item.text in settled:
             stated, fact = settled[item.text]
             f = _item_finding(item, stated, [Statement(item, fact.question, stated, fact.quote, fact.line)])
             if f is not None:
                 found.append(f)
+        elif qs is not None:
+            found.append(unsupported_finding(item, qs))
     return found, dropped
 
 
@@ -522,7 +516,7 @@ def _fold(into: Finding, f: Finding) -> Finding:
 def rank_suggestions(findings: list[Finding]) -> list[Finding]:
     """Number the suggestions of one report 1, 2, ... best first (importance, then the model's order, then the
     question order)."""
-    sugg = [f for f in findings if f.code == "FB603"]
+    sugg = [f for f in findings if f.code == SUGGESTION_CODE]
     order = sorted(sugg, key=lambda f: (f.rank if f.rank is not None else 999, f.question or 0, f.line or 0))
     ranks = {id(f): r for r, f in enumerate(order, start=1)}
     return [replace(f, rank=ranks[id(f)]) if id(f) in ranks else f for f in findings]

@@ -347,6 +347,27 @@ def plan_report_from_cache(
     return plan_report(result, idx, phase_one(result, reviews), settings, prompts)
 
 
+def jobs_by_report(jobs: Sequence[Job]) -> dict[int, list[Job]]:
+    """The jobs of each report, by its index in the results."""
+    out: dict[int, list[Job]] = {}
+    for job in jobs:
+        out.setdefault(job.result_index, []).append(job)
+    return out
+
+
+def report_jobs_from_cache(
+    results: Sequence[Result], jobs: Sequence[Job], cache: ResponseCache, settings: Settings, prompts: PromptSet
+) -> list[Job]:
+    """The report-level pass of every report whose per-question replies are all cached (see
+    :func:`plan_report_from_cache`)."""
+    out = []
+    for idx, mine in jobs_by_report(jobs).items():
+        job = plan_report_from_cache(results[idx], idx, mine, cache, settings, prompts)
+        if job is not None:
+            out.append(job)
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Estimate:
     calls: int
@@ -373,10 +394,8 @@ def estimate(results: Sequence[Result], settings: Settings, prompts: PromptSet |
     jobs = plan(results, settings, prompts)
     cache = ResponseCache(settings.cache_dir if settings.use_cache else None)
     try:
-        for idx, result in enumerate(results):
-            mine = [j for j in jobs if j.result_index == idx]
-            if not mine:
-                continue
+        for idx, mine in jobs_by_report(jobs).items():
+            result = results[idx]
             # the report-level pass: exact when every question's reply is cached, else with typical facts
             report_job = plan_report_from_cache(result, idx, mine, cache, settings, prompts)
             if report_job is None and any(cache.get(j.key) is None for j in mine):

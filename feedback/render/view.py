@@ -16,7 +16,7 @@ from urllib.parse import quote, unquote
 import jinja2
 
 from feedback.console import clean
-from feedback.findings import SUGGESTION_CODE, Finding, Severity, shown_findings
+from feedback.findings import Finding, Severity, shown_findings
 from feedback.pipeline import Result
 from feedback.render.json import result_to_dict
 from feedback.render.order import fix_first, plural
@@ -102,7 +102,6 @@ def build_view(
     # suggestion per question and at most 8 per report; JSON keeps them all, with their rank
     shown = shown_findings([Finding.from_dict(f) for f in data["findings"]])
     findings = sorted((f.to_dict() for f in shown), key=importance)
-    hidden = sum(f["code"] == SUGGESTION_CODE for f in data["findings"]) - sum(f.code == SUGGESTION_CODE for f in shown)
     item_findings: dict[str, list[dict[str, Any]]] = {}
     for f in findings:
         if f.get("checklist_item") and f["check"] != "leftover-note":
@@ -145,7 +144,6 @@ def build_view(
         "fix_first": fix_first(findings),  # errors, then contradictions
         "llm": data["llm"],
         "index": index,  # the course index, on a batch page
-        "suggestions_hidden": hidden,
     }
 
 
