@@ -24,23 +24,6 @@ from feedback.checks.registry import Context, Hit, rule
 from feedback.findings import Category, Severity
 from feedback.report.model import Report
 
-INJECTION_RE = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\s++(?:(?:all|any|the)\s++)?"
-    r"(?:previous|prior|above|earlier|your|other)\s++(?:instructions?|prompts?|rules?|guidelines?)\b"
-    r"|\b(?:you\s++are\s++now|act\s++as|pretend\s++to\s++be)\s++(?:(?:an?|the)\s++)?"
-    r"(?:ai|assistant|reviewer|grader|examiner)\b"
-    r"|\b(?:dear|attention|note\s++to\s++(?:the\s++)?)\s*+(?:ai|llm|chatgpt|gpt|language\s++model|reviewer\s++model"
-    r"|grader)\b"
-    r"|\bmark\s++(?:all|every|each)\s++(?:of\s++the\s++)?(?:claims?|items?|answers?|questions?)\s++as\b"
-    r"|\b(?:give|award)\s++(?:us|this\s++(?:report|group))\s++(?:full|maximum|top)\s++(?:marks|points|score)"
-    r"|\bsystem\s++prompt\b|\bnew\s++instructions\s*+:"
-    r"|</?\s*+(?:system|assistant|developer|instructions?|untrusted[_-]?data|answer[_-]?data)\s*+>"
-    r"|\"(?:verdict|claims|supported)\"\s*+:\s*+[\"\[{tf]"
-    r"|\"role\"\s*+:\s*+\"(?:system|assistant|developer)\""
-    r"|(?<![=<>#])(?:={3,}+|<{3,}+|>{3,}+|#{3,}+\s*+end)\s*+(?:(?:end|begin)\b\s*+)?(?:of\s++)?"
-    r"(?:answer|data|input|report)\b",
-)
-
 # every INJECTION_RE match contains one of these (after normalisation): a literal test is far cheaper than the regex
 GATE = (
     "ignore",
@@ -71,7 +54,7 @@ GATE = (
     "###",
 )
 
-# INJECTION_RE cut into its alternatives, each with the literals its every match contains (one of each tuple), so a
+# The injection pattern in its alternatives, each with the literals its every match contains (one of each tuple), so a
 # block runs only the alternatives that can match there, and ones that start with a literal let the regex engine
 # skip ahead to it. The "###... end of data" delimiter is written to start with its three "#" (the look-behind
 # moved after them) and split from the other delimiters, which cannot start at the same place. _matches() merges
@@ -121,6 +104,10 @@ _ALTERNATIVES: tuple[tuple[tuple[tuple[str, ...], ...], re.Pattern[str]], ...] =
         ),
     )
 )
+
+
+# The whole pattern, one search: what _matches() must give, and what the decoded base64 runs are searched with.
+INJECTION_RE = re.compile("|".join(rx.pattern for _gates, rx in _ALTERNATIVES))
 
 
 def _matches(text: str) -> Iterator[re.Match[str]]:

@@ -573,19 +573,18 @@ def _settings(model: str | None) -> Settings:
 @contextmanager
 def _planned(
     spec: str, out: Path, select: Sequence[str], ignore: Sequence[str], template: Path | None, model: str | None
-) -> Iterator[tuple[Settings, Context, State]]:
-    """What sending and exporting requests start from: the settings, the course planned with its cache open, and a
-    new state file's content; the cache is closed afterwards."""
-    settings = _settings(model)
-    ctx = _context(spec, out, Options.from_args(select, ignore, template), settings)
+) -> Iterator[tuple[Context, State]]:
+    """What sending and exporting requests start from: the course planned with its settings and its cache open, and
+    a new state file's content; the cache is closed afterwards."""
+    ctx = _context(spec, out, Options.from_args(select, ignore, template), _settings(model))
     try:
-        yield settings, ctx, _new_state(spec, ctx, select, ignore, template)
+        yield ctx, _new_state(spec, ctx, select, ignore, template)
     finally:
         ctx.close()
 
 
-def _started(built: Built, ctx: Context, settings: Settings) -> Done:
-    return Done([built.cost_line(settings)], [f"unreadable: {u}" for u in ctx.course.unreadable])
+def _started(built: Built, ctx: Context) -> Done:
+    return Done([built.cost_line(ctx.settings)], [f"unreadable: {u}" for u in ctx.course.unreadable])
 
 
 def submit(
@@ -601,18 +600,18 @@ def submit(
     max_bytes: int = MAX_BYTES,
 ) -> Done:
     """``feedback batch INPUT --out DIR --via batch-api``: send every uncached question as Batch API jobs."""
-    with _planned(spec, out, select, ignore, template, model) as (settings, ctx, state):
+    with _planned(spec, out, select, ignore, template, model) as (ctx, state):
         manifest = ctx.folder.load_manifest()
         waiting = {manifest[cid].key for cid in state.pending_ids() if cid in manifest}
         built = build(ctx, waiting, max_requests, max_bytes)
-        done = _started(built, ctx, settings)
+        done = _started(built, ctx)
         if not built.requests:
             ctx.folder.save_state(state)
             done.lines.append("nothing to send: every question is cached or waiting in a batch")
             return done
-        if not settings.endpoint_configured and client is None:
+        if not ctx.settings.endpoint_configured and client is None:
             raise UsageError("the Batch API needs OPENAI_API_KEY (or OPENAI_BASE_URL); see --export-requests")
-        created = _submit(ctx, state, built, client or make_batch_client(settings))
+        created = _submit(ctx, state, built, client or make_batch_client(ctx.settings))
         done.lines += [f"batch {b.id}: {len(b.ids)} requests ({b.file}), {b.status}" for b in created]
         done.lines.append(f"state in {out / STATE_FILE}; collect with `feedback batch --collect {out}`")
         return done
@@ -631,7 +630,7 @@ def export_requests(
     max_bytes: int = MAX_BYTES,
 ) -> Done:
     """``--export-requests FILE``: the Batch API input file(s) for every uncached question, nothing uploaded."""
-    with _planned(spec, out, select, ignore, template, model) as (settings, ctx, state):
+    with _planned(spec, out, select, ignore, template, model) as (ctx, state):
         built = build(ctx, set(), max_requests, max_bytes)
         paths = part_paths(file, len(built.parts))
         for path, part in zip(paths, built.parts, strict=True):
@@ -640,7 +639,7 @@ def export_requests(
         _record(manifest, ctx, built.requests)
         ctx.folder.save_manifest(manifest)
         ctx.folder.save_state(state)
-        done = _started(built, ctx, settings)
+        done = _started(built, ctx)
         done.lines += [f"wrote {path} ({len(part)} requests)" for path, part in zip(paths, built.parts, strict=True)]
         if not built.parts:
             done.lines.append("nothing to export: every question is cached")

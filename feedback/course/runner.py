@@ -27,7 +27,7 @@ from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field, replace
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any, TypeGuard
@@ -638,7 +638,7 @@ class Runner:
         """Course-stage findings (answers copied between groups) added to the pages of the reports they concern."""
         from feedback.course.crosscheck import across_groups
 
-        @lru_cache(maxsize=64)
+        @cache  # only reports with a flagged answer are read, each once
         def quoted(slug: str) -> dict[str, str]:
             """A report's answer quotes, as its worker kept them beside its sketches."""
             try:
