@@ -316,6 +316,8 @@ class Topic:
     unticked: bool
     unsupported: bool
     internal: bool
+    confirm: Terms | None = None  # with one of these in the sentence, a local word in an own question is strong
+    figure: bool = False  # an image in the answer to its own question shows it was done (a diagram)
 
     def matches_item(self, item: ChecklistItem) -> bool:
         # a real item is a line or two: the first MAX_ITEM characters decide (a 100 KB "item" costs no more)
@@ -496,8 +498,8 @@ def _topic(path: Path, index: int, raw: Any, analysis: Analysis) -> Topic:
     if terms is None:
         raise ConfigError(f"{where}: needs at least one pattern in 'terms'")
     unknown = set(raw) - {
-        *("id", "name", "items", "questions", "terms", "strong", "local", "negative", "context"),
-        *("ticked", "unticked", "unsupported", "internal"),
+        *("id", "name", "items", "questions", "terms", "strong", "local", "negative", "context", "confirm"),
+        *("ticked", "unticked", "unsupported", "internal", "figure"),
     }
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
@@ -515,6 +517,8 @@ def _topic(path: Path, index: int, raw: Any, analysis: Analysis) -> Topic:
         unticked=_flag(where, raw, "unticked", True),
         unsupported=_flag(where, raw, "unsupported", False),
         internal=_flag(where, raw, "internal", False),
+        confirm=_terms(f"{where}.confirm", raw.get("confirm"), analysis),
+        figure=_flag(where, raw, "figure", False),
     )
 
 

@@ -294,7 +294,9 @@ def _read(
     if negative is not None and pol is not Polarity.CLAIM and is_first_person(s):
         pol = Polarity.NEGATED  # "all training was done locally": about what the group did, not a comparison
     kinds = {k for x, _e, k in spans if x == a}
-    return Mention(topic.id, ans, s, pol, s.start + a, s.start + b, own, STRONG in kinds, local=kinds == {LOCAL})
+    # "the tests check that the data ...": in the topic's own question a local word is strong beside a confirming one
+    strong = STRONG in kinds or (LOCAL in kinds and topic.confirm is not None and topic.confirm.search(s.text))
+    return Mention(topic.id, ans, s, pol, s.start + a, s.start + b, own, strong, local=kinds == {LOCAL})
 
 
 _RANK = {Polarity.CLAIM: 0, Polarity.NEGATED: 1, Polarity.MENTION: 2, Polarity.ATTEMPT: 3, Polarity.HYPOTHETICAL: 4}
@@ -424,14 +426,32 @@ def _unticked_state(topic: Topic, ev: Evidence) -> TopicState:
         )
     ]
     if not claims:
-        return TopicState(None, 0.0, ())
+        return _shown(topic, ev) if topic.figure else TopicState(None, 0.0, ())
     denied = any(m.polarity is Polarity.NEGATED and m.own for m in ms)
-    # the plainest statement first: its own question, a strong term, "we used ..." over a looser verb of doing
-    claims.sort(key=lambda m: (not m.own, not m.strong, not is_past_claim(m.sentence)))
+    # the plainest statement first: its own question, a strong term (not a confirmed local word), "we used ..." over a
+    # looser verb of doing
+    claims.sort(key=lambda m: (not m.own, not m.strong, m.local, not is_past_claim(m.sentence)))
     if denied and not (claims[0].own and claims[0].strong):
         return TopicState(None, 0.0, ())  # the topic's own answer also says no: leave it to the reader
     conf = 0.75 if claims[0].own and claims[0].strong else 0.6
     return TopicState(Stated.DONE, conf - (0.15 if denied else 0.0), tuple(claims[:MAX_QUOTES]))
+
+
+_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]+\)|<img\b[^>\n]*>")
+
+
+def _shown(topic: Topic, ev: Evidence) -> TopicState:
+    """An image in the answer to the topic's own question (the architecture figure): the thing was made."""
+    for n, topics in ev.asked_by.items():
+        if topic not in topics or n not in ev.answers or opens_negatively(ev.answers[n]):
+            continue
+        ans = ev.answers[n]
+        m = _IMAGE.search(ans.norm)
+        s = next((x for x in ans.sentences if m is not None and x.start <= m.start() < x.end), None)
+        if m is not None and s is not None:
+            shown = Mention(topic.id, ans, s, Polarity.CLAIM, m.start(), m.end(), True, True)
+            return TopicState(Stated.DONE, 0.6, (shown,))
+    return TopicState(None, 0.0, ())
 
 
 def _quotes(report: Report, mentions: tuple[Mention, ...] | list[Mention]) -> tuple[list[tuple[int, str]], list[int]]:

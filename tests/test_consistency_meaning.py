@@ -1,0 +1,98 @@
+"""The consistency engine recognises work by what a sentence says, not by the catalog's exact words: a figure in
+the architecture answer, the tests answer naming what its tests cover, synonyms per topic. Invented reports only."""
+
+from __future__ import annotations
+
+from feedback.consistency import analyse
+from feedback.report import parse
+
+CHECKLIST = """# Report
+
+## Checklist
+
+* [ ] Fill out the data file such that it downloads whatever data you need and preprocesses it (`data.py`)
+* [ ] Use logging to log important events in your code (M14)
+* [ ] Write unit tests related to the data part of your code (M16)
+* [ ] Write unit tests related to model construction and or model training (M16)
+* [ ] Create an architectural diagram over your MLOps pipeline
+
+"""
+
+QUESTION = """### Question {n}
+> **{prompt}**
+>
+> Answer:
+
+{answer}
+
+"""
+
+TESTS_PROMPT = "How many tests did you implement and what are they testing in your code?"
+ARCH_PROMPT = "Include a figure that describes the overall architecture of your system and what services you use."
+DEBUG_PROMPT = "When running into bugs while trying to run your experiments, how did you perform debugging?"
+CONTRIB_PROMPT = "State the individual contributions of each team member."
+
+
+def report(*answers: tuple[int, str, str]) -> str:
+    return CHECKLIST + "".join(QUESTION.format(n=n, prompt=p, answer=a) for n, p, a in answers)
+
+
+DATA_SCRIPT, LOGGING, DATA_TESTS, MODEL_TESTS, DIAGRAM = (
+    "Fill out the data file",
+    "Use logging",
+    "Write unit tests related to the data",
+    "Write unit tests related to model",
+    "Create an architectural diagram",
+)
+
+
+def found(text: str) -> dict[str, tuple[str, ...]]:
+    """The items found described as done, by their opening words above, with the evidence."""
+    out = {}
+    for f in analyse(parse(text)):
+        if f.code == "FB501":
+            key = next(
+                k for k in (DATA_SCRIPT, LOGGING, DATA_TESTS, MODEL_TESTS, DIAGRAM) if f.checklist_item.startswith(k)
+            )
+            out[key] = f.evidence
+    return out
+
+
+def test_a_figure_in_the_architecture_answer_shows_the_diagram_was_made() -> None:
+    shown = found(
+        report((29, ARCH_PROMPT, "![our pipeline](figures/pipeline.png)\n\nThe figure starts at our laptops."))
+    )
+    assert shown[DIAGRAM] == ("![our pipeline](figures/pipeline.png)",)
+    # words alone about some figure are no diagram, nor is an image in another answer
+    assert DIAGRAM not in found(report((29, ARCH_PROMPT, "We did not get to draw it.")))
+    elsewhere = report((7, TESTS_PROMPT, "![coverage](figures/cov.png) shows our coverage report."))
+    assert DIAGRAM not in found(elsewhere)
+    # a "no" to the question outweighs a leftover image
+    denied = report((29, ARCH_PROMPT, "No, we did not make one. ![x](figures/x.png)"))
+    assert DIAGRAM not in found(denied)
+
+
+def test_the_tests_answer_names_what_its_tests_cover_in_its_own_words() -> None:
+    answer = (
+        "We wrote six tests. The first tests check that every sample of the data has the right shape, and for the "
+        "model we tested that one forward pass gives one score per class."
+    )
+    got = found(report((7, TESTS_PROMPT, answer)))
+    assert set(got) == {DATA_TESTS, MODEL_TESTS}
+    # "train and test data" names data, not the training: no model test without the model
+    data_only = "Our tests check that the train and test data sets load with the right number of images."
+    got = found(report((7, TESTS_PROMPT, data_only)))
+    assert set(got) == {DATA_TESTS} and got[DATA_TESTS][0].startswith("Our tests check")
+    # outside the tests question the same words say nothing about unit tests
+    assert found(report((14, DEBUG_PROMPT, "We tested the model on the data of the last week."))) == {}
+
+
+def test_logging_and_the_data_script_in_other_words() -> None:
+    debug = "We relied on logging to trace the flow of the program and to see where a request failed."
+    assert LOGGING in found(report((16, DEBUG_PROMPT, debug)))
+    # logging metrics to an experiment tracker is not the application's logging
+    tracker = "We used W&B for logging of the training loss and we used logging to the wandb dashboard."
+    assert LOGGING not in found(report((16, DEBUG_PROMPT, tracker)))
+    contrib = "Student s123456 wrote a script to download the dataset from the public archive every night."
+    assert DATA_SCRIPT in found(report((31, CONTRIB_PROMPT, contrib)))
+    assert found(report((31, CONTRIB_PROMPT, "Student s123456 downloaded the dataset by hand."))) == {}
