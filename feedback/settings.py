@@ -142,11 +142,10 @@ def load_settings(
     """
     if config is None:
         config = load_config(start)
-    merged: dict[str, Any] = {}
-    merged.update(config.llm)
-    merged.update(_from_env())
-    merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    from_file = {k for k, v in config.llm.items() if merged.get(k) is v}
+    env = _from_env()
+    flags = {k: v for k, v in (overrides or {}).items() if v is not None}
+    merged: dict[str, Any] = {**config.llm, **env, **flags}
+    from_file = config.llm.keys() - env.keys() - flags.keys()
     key = merged.get("api_key")
     if isinstance(key, str) and not key.isascii():
         raise ConfigError("OPENAI_API_KEY holds non-ASCII characters, which HTTP cannot send")

@@ -7,13 +7,12 @@ import unicodedata
 from collections.abc import Iterator
 
 from feedback.checks.registry import Context, Hit, rule
+from feedback.checks.security import invisible
 from feedback.findings import Category, Severity
 from feedback.report.model import Report
 from feedback.report.parse import HEADING_RE, QUESTION_RE
 
 CANONICAL_HEADING_RE = re.compile(r"^###\s+Question\s+\d+\s*$")
-# format characters nobody sees (zero-width spaces and joiners, soft hyphen, bidi controls, BOM): Unicode class Cf
-INVISIBLE_RE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
 
 
 def hidden_question_headings(report: Report) -> dict[int, tuple[int, str]]:
@@ -21,12 +20,14 @@ def hidden_question_headings(report: Report) -> dict[int, tuple[int, str]]:
     named, e.g. 'U+200B ZERO WIDTH SPACE')."""
     out: dict[int, tuple[int, str]] = {}
     for number, text in enumerate(report.lines, start=1):
-        if "#" not in text or not INVISIBLE_RE.search(text):
+        if "#" not in text or text.isascii():
             continue
-        heading = HEADING_RE.match(INVISIBLE_RE.sub("", text))
+        chars = dict.fromkeys(c for c in text if invisible(c))
+        if not chars:
+            continue
+        heading = HEADING_RE.match("".join(c for c in text if c not in chars))
         q = QUESTION_RE.match((heading.group(2) or "").strip()) if heading else None
         if q is not None and int(q.group(1)) not in out:
-            chars = dict.fromkeys(INVISIBLE_RE.findall(text))
             names = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'FORMAT CHARACTER')}" for c in chars)
             out[int(q.group(1))] = (number, names)
     return out
