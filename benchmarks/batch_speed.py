@@ -14,12 +14,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from feedback.course.rerun import INDEX
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
 
 
 def snapshot(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    """Every output file but the rerun index (it holds the stat data of the files, which differs by folder)."""
+    files = (p for p in sorted(out.rglob("*")) if p.is_file() and p.relative_to(out).as_posix() != INDEX)
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in files}
 
 
 def main() -> int:

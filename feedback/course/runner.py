@@ -19,7 +19,6 @@ import os
 import re
 import secrets
 import signal
-import stat
 import sys
 import threading
 from array import array
@@ -32,6 +31,8 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any, TypeGuard
 
+from feedback.course import rerun
+from feedback.course.rerun import file_state
 from feedback.course.similar import kept_record
 from feedback.errors import FeedbackError, InputError, WriteError
 from feedback.findings import Finding
@@ -167,12 +168,16 @@ def discover(spec: str, exclude: Path | None = None) -> list[Entry]:
 def _walk(root: Path, exclude: Path | None) -> Iterator[Path]:
     # the batch's own output folder, and its pages folder when --out is the input folder itself (its Markdown drafts
     # are not reports)
-    skip = {exclude.resolve(), (exclude / "reports").resolve()} if exclude is not None else set()
+    skip = {os.path.realpath(exclude), os.path.realpath(exclude / "reports")} if exclude is not None else set()
+    # os.walk enters no linked folder, so a folder's real path is its parent's and its name: one lookup for the
+    # root instead of resolving every folder of the course
+    real = {str(root): os.path.realpath(root)}
     for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
+        here, there = Path(dirpath), real.pop(dirpath)
         dirnames[:] = sorted(
-            d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".") and (here / d).resolve() not in skip
+            d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".") and os.path.join(there, d) not in skip
         )
+        real.update((os.path.join(dirpath, d), os.path.join(there, d)) for d in dirnames)
         for name in sorted(filenames):
             if name.lower().endswith(".md"):
                 yield here / name
@@ -318,18 +323,6 @@ def _options_key(options: Options, llm: str) -> str:
     return repr((options.select, options.ignore, options.consistency, template, catalog_hash, llm))
 
 
-def _file_state(path: Path) -> list[str]:
-    """What a rerun compares for one path a report's checks looked at: what is there (a file, a folder, something
-    else, nothing) and where it leads (the page shows only files inside the group's folder)."""
-    try:
-        mode = path.stat().st_mode
-        real = os.path.realpath(path)
-    except (OSError, ValueError):
-        return [str(path), "none"]
-    kind = "file" if stat.S_ISREG(mode) else "dir" if stat.S_ISDIR(mode) else "other"
-    return [str(path), kind, real]
-
-
 def _key_record(key: str, result: Result, entry: Entry) -> str:
     """A key file: the report's key and the state of every file its checks looked at besides the report (its
     images' paths). Files it does not name (other reports of a loose folder, the batch's own outputs) never make
@@ -337,7 +330,7 @@ def _key_record(key: str, result: Result, entry: Entry) -> str:
     from feedback.checks.images import looked_up
 
     folder = result.report.path.parent if result.report.path is not None else entry.path.parent
-    files = [_file_state(p) for p in looked_up(result.report, folder)]
+    files = [file_state(p) for p in looked_up(result.report, folder)]
     return json.dumps({"key": key, "files": files}, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -445,7 +438,7 @@ class Worker:
                 warnings.append(set_aside(key_file, "not a key file"))
             return None
         old_key, files = saved
-        if old_key != key or any(_file_state(Path(f[0])) != f for f in files):
+        if old_key != key or any(file_state(Path(f[0])) != f for f in files):
             return None
         if not all(p.is_file() for p in pages):
             return None
@@ -615,7 +608,6 @@ class Runner:
             out, options, key, reviewing=review is not None, llm_notice=llm_notice, time_limit=time_limit
         )
         self.llm_errors: list[str] = []
-        _warm_up()
 
     def _review(self, pending: list[tuple[Outcome, Result, str]]) -> None:
         assert self.review is not None
@@ -688,6 +680,15 @@ class Runner:
 
     def run(self, entries: list[Entry], progress: bool | None = None) -> BatchSummary:
         summary = BatchSummary(self.out)
+        seen = {e.slug: rerun.before(e.path, e.template) for e in entries}  # before any report is read
+        course = rerun.course_key(code_fingerprint(), self.worker.options_key, entries)
+        index = rerun.Index.load(self.out)
+        if index.unchanged(course, entries, seen):  # every output is already what this run would write
+            pages = self.worker.pages
+            summary.outcomes = [Outcome(e, cached=True, page=pages / f"{e.slug}.json") for e in entries]
+            return summary
+        index.forget()
+        _warm_up()
         outcomes: dict[str, Outcome] = {}
         pending: list[tuple[Outcome, Result, str]] = []
         checked = self._checked(entries)
@@ -711,7 +712,23 @@ class Runner:
         self._across_groups(summary)
         summary.llm_errors = list(self.llm_errors)
         write_summaries(summary)
+        rerun.save(self.out, course, seen, self._keys(summary))
         return summary
+
+    def _keys(self, summary: BatchSummary) -> dict[str, tuple[str, list[list[str]]]]:
+        """Each report's key and looked-at files as its key file holds them (reports that failed, or whose review
+        failed, have none)."""
+        keys = {}
+        for o in summary.outcomes:
+            if not o.ok or o.error:
+                continue
+            try:
+                saved = _read_key((self.out / ".cache" / f"{o.entry.slug}.key").read_bytes())
+            except OSError:
+                continue
+            if saved is not None:
+                keys[o.entry.slug] = saved
+        return keys
 
 
 @contextmanager
