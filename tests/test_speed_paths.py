@@ -224,6 +224,9 @@ _INJECTION_PIECES = [
     " ",
     "\n",
     "x",
+    "_",
+    "é",
+    "7",
     "system",
     "#",
     "=",
@@ -257,3 +260,68 @@ def test_normalise_drops_invisible_characters_and_maps_look_alikes_in_one_pass(t
     nfkc = unicodedata.normalize("NFKC", text)
     slow = "".join(ch for ch in nfkc if unicodedata.category(ch) != "Cf").translate(_security._LOOKALIKES)
     assert _security.normalise(text) == slow.casefold()
+
+
+_leftovers = importlib.import_module("feedback.checks.leftovers")
+_LEFTOVER_PIECES = [
+    *("TODO", "todo", "FIXME", "TBD", "XXX", "WIP", "??", "???", " ?? ", "@alice", "a@b.c", "@dataclass"),
+    *("<!-- x -->", "<!--", "-->", "(daniel)", "[anyone]", "[x](y)", "[x]()", "{insert link}", "{ fill }"),
+    *("< fill in name >", "`--host= TODO`", "`# TODO`", "note to self", "Remember to add", "fill in later"),
+    *("add this later", "to be written", "insert image here", "work in progress", "Thursday 23/10 : 15.08"),
+    *("12/10", "3.4", " ", "  ", "-", "word", "here", "later", "(", ")", "[", "]", "`", "{", "}", "<", ">", "é"),
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_LEFTOVER_PIECES), min_size=1, max_size=8))
+def test_every_line_the_leftover_scan_flags_passes_its_line_gate(parts: list[str]) -> None:
+    line = "".join(parts)
+    assert _leftovers._scan(line) is None or _leftovers._may_hold_leftover(line), line
+
+
+@needs_corpus
+def test_every_corpus_line_the_leftover_scan_flags_passes_its_line_gate() -> None:
+    flagged = 0
+    for path in sorted(CORPUS.glob("*.md")):
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            if _leftovers._scan(line) is not None:
+                flagged += 1
+                assert _leftovers._may_hold_leftover(line), line
+    assert flagged > 10
+
+
+_render_json = importlib.import_module("feedback.render.json")
+_JSON_LEAF = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(alphabet=st.sampled_from('aé"\\\n\t\x00\u2028😀 '), max_size=6),
+)
+_JSON = st.recursive(
+    _JSON_LEAF,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.lists(inner, max_size=3).map(tuple),
+        st.dictionaries(st.text(alphabet=st.sampled_from('ké"\n'), max_size=3), inner, max_size=4),
+        st.dictionaries(st.integers(0, 3), inner, min_size=1, max_size=2),  # non-string keys: the json module's way
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_JSON)
+def test_the_json_writer_writes_what_json_dumps_writes(data: object) -> None:
+    import json
+
+    assert _render_json.dumps(data) == json.dumps(data, indent=2, ensure_ascii=False)
+
+
+@needs_corpus
+def test_the_json_writer_writes_what_json_dumps_writes_on_the_corpus() -> None:
+    import json
+
+    for path in sorted(CORPUS.glob("*.md"))[:12]:
+        data = _render_json.result_to_dict(check_report(read_report(path)))
+        assert _render_json.dumps(data) == json.dumps(data, indent=2, ensure_ascii=False), path.name

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from feedback.checks.registry import Context, Hit, rule
 from feedback.findings import Category, Severity
 from feedback.report.model import Question
-from feedback.report.parse import PLACEHOLDER_RE, strip_placeholders
+from feedback.report.parse import strip_placeholders
 
 # what is not words: images (also wrapped in a link), HTML tags and comments, links, bare URLs
 # no piece can run past the next opener of its own kind ([, <, <!--), so the scan is linear on any line
@@ -25,7 +25,7 @@ def image_only(q: Question) -> bool:
     """The prompt asks for words, but the answer holds only images (and links, the placeholder): no explanation."""
     if not q.answered or not q.min_words or not (q.answer.images or q.answer.links):
         return False
-    rest = MEDIA_RE.sub(" ", PLACEHOLDER_RE.sub(" ", q.answer.text))
+    rest = MEDIA_RE.sub(" ", strip_placeholders(q.answer.text))
     return WORD_RE.search(rest) is None
 
 
@@ -186,7 +186,7 @@ def group_info(ctx: Context) -> Iterator[Hit]:
         members = MEMBER_PROMPT_RE.search(title) is not None
         if not members and not GROUP_PROMPT_RE.search(title):
             continue
-        text = REFERENCE_RE.sub(" ", PLACEHOLDER_RE.sub(" ", q.answer.text))
+        text = REFERENCE_RE.sub(" ", strip_placeholders(q.answer.text))
         found = (MEMBER_ID_RE if members else GROUP_ID_RE).search(text)
         if found and not NO_ID_RE.search(text):  # "Error 404: group number not found"
             continue

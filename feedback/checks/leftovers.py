@@ -44,7 +44,8 @@ HTML_COMMENT_RE = re.compile(r"<!--((?:(?!<!--).)*?)-->")  # stops at the next o
 EMPTY_LINK_RE = re.compile(r"(?<!!)\[([^\[\]]++)\]\(\s*+\)")
 
 
-# cheap, over-inclusive gates run once per answer: only answers that pass one are scanned line by line
+# cheap, over-inclusive gates, each local to one line: run once per answer, then per line of an answer that passes
+# (every line _scan flags passes them: tests/test_speed_paths.py checks on the corpus and on generated lines)
 GATE_LITERALS = ("TODO", "FIXME", "TBD", "XXX", "??", "@", "<!--", "](", "WIP", "{", "<")
 GATE_LOWER = ("note to self", "remember to", " later", "to be ", " here", "work in progress")
 SHORT_LINE_RE = re.compile(r"^\s*[(\[][^\n]{1,32}[)\]]\s*$", re.M)
@@ -102,7 +103,7 @@ def leftover_note(ctx: Context) -> Iterator[Hit]:
             if ln.text.lstrip().startswith(("```", "~~~")):
                 fenced_depth = not fenced_depth
                 continue
-            if fenced_depth:
+            if fenced_depth or not _may_hold_leftover(ln.text):
                 continue
             frag = _scan(ln.text)
             if frag:

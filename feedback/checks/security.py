@@ -110,11 +110,47 @@ _ALTERNATIVES: tuple[tuple[tuple[tuple[str, ...], ...], re.Pattern[str]], ...] =
 INJECTION_RE = re.compile("|".join(rx.pattern for _gates, rx in _ALTERNATIVES))
 
 
+# Python's regex engine tries every position of a pattern that opens with \b, but skips ahead fast to the first
+# letters of one that opens with words: those alternatives (every branch starts with a word character) are searched
+# without the \b, which is checked by hand, searching again from the next position when it does not hold.
+_BARE = tuple(re.compile(rx.pattern[2:]) if rx.pattern.startswith("\\b") else None for _g, rx in _ALTERNATIVES)
+
+
+def _search(k: int, text: str, pos: int) -> re.Match[str] | None:
+    """``_ALTERNATIVES[k]``'s leftmost match in ``text`` from ``pos``."""
+    bare = _BARE[k]
+    if bare is None:
+        return _ALTERNATIVES[k][1].search(text, pos)
+    m = bare.search(text, pos)
+    while m is not None and m.start() > 0 and (text[m.start() - 1].isalnum() or text[m.start() - 1] == "_"):
+        m = bare.search(text, m.start() + 1)
+    return m
+
+
+def _active(text: str) -> list[int]:
+    """The alternatives whose every group of literals has one in ``text`` (each literal looked up once)."""
+    seen: dict[str, bool] = {}
+    out = []
+    for k, (gates, _rx) in enumerate(_ALTERNATIVES):
+        for group in gates:
+            for lit in group:
+                hit = seen.get(lit)
+                if hit is None:
+                    hit = seen[lit] = lit in text
+                if hit:
+                    break
+            else:
+                break  # no literal of this group: the alternative cannot match
+        else:
+            out.append(k)
+    return out
+
+
 def _matches(text: str) -> Iterator[re.Match[str]]:
     """The matches ``INJECTION_RE.finditer(text)`` gives: at each step the leftmost match of any alternative that
     can occur in ``text``, the earlier alternative on a tie, searched on from where the last match ended."""
-    active = [rx for gates, rx in _ALTERNATIVES if all(any(k in text for k in group) for group in gates)]
-    ahead: list[re.Match[str] | None] = [rx.search(text) for rx in active]
+    active = _active(text)
+    ahead: list[re.Match[str] | None] = [_search(k, text, 0) for k in active]
     while True:
         best: re.Match[str] | None = None
         for m in ahead:
@@ -124,9 +160,9 @@ def _matches(text: str) -> Iterator[re.Match[str]]:
             return
         yield best
         pos = best.end()  # no alternative matches the empty string
-        for k, m in enumerate(ahead):
+        for j, m in enumerate(ahead):
             if m is not None and m.start() < pos:
-                ahead[k] = active[k].search(text, pos)
+                ahead[j] = _search(active[j], text, pos)
 
 
 _GATE_RE = re.compile("|".join(re.escape(k) for k in GATE))

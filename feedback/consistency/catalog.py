@@ -115,6 +115,15 @@ class Memo:
     def has(self, literal: str) -> bool:
         return bool(self.positions(literal))
 
+    def has_any(self, literals: frozenset[str]) -> bool:
+        """Whether one of ``literals`` occurs in the text (for the scanner's literals: one set operation)."""
+        scanner = self.scanner
+        if scanner is not None and literals <= scanner.literals:
+            if self._at is None:
+                self._at = scanner.scan(self.text)
+            return not literals.isdisjoint(self._at)
+        return any(self.has(g) for g in literals)
+
 
 def _find_all(text: str, literal: str) -> list[int]:
     out: list[int] = []
@@ -273,7 +282,7 @@ class Terms:
 
 
 def _run(p: Pattern, text: str, memo: Memo) -> list[tuple[int, int]]:
-    if p.gate is not None and not any(memo.has(g) for g in p.gate):
+    if p.gate is not None and not memo.has_any(p.gate):
         return []
     if p.leads is not None:
         starts = sorted({i for lead in p.leads for i in memo.positions(lead)})

@@ -293,14 +293,15 @@ def _fence_mask(lines: Sequence[str], start: int) -> list[bool]:
         if close is None:
             i += 1
             continue
-        for n in range(i, close + 1):
-            mask[n] = True
+        mask[i : close + 1] = [True] * (close + 1 - i)
         i = close + 1
     return mask
 
 
 def _unquote(text: str) -> str:
     """``text`` without its leading ``>`` markers (all of them: ``> > text`` -> ``text``), in one linear match."""
+    if ">" not in text[:4]:  # a quote marker is within the first four characters
+        return text
     m = QUOTES_RE.match(text)
     return text[m.end() :] if m else text
 
@@ -483,6 +484,8 @@ def _trim(lines: list[Line]) -> list[Line]:
 def _placeholders(lines: Iterable[Line]) -> list[Placeholder]:
     out = []
     for ln in lines:
+        if "--" not in ln.text:  # every placeholder starts with dashes: most lines need no regex
+            continue
         for m in PLACEHOLDER_RE.finditer(ln.text):
             trailing = ln.text[m.end() :].strip().strip("`").strip()
             out.append(Placeholder(ln.number, m.group(0), trailing))
@@ -503,7 +506,7 @@ def _filler_lines(lines: Sequence[Line]) -> set[int]:
 
 
 def strip_placeholders(text: str) -> str:
-    return PLACEHOLDER_RE.sub(" ", text)
+    return PLACEHOLDER_RE.sub(" ", text) if "--" in text else text
 
 
 def course_word_count(text: str) -> int:
@@ -538,6 +541,7 @@ def _has_content(lines: Sequence[Line]) -> bool:
     return False
 
 
+@lru_cache(maxsize=512)  # the same few dozen prompts in every report of a course
 def requirements(prompt: str) -> tuple[int | None, int | None, int | None, int | None]:
     """Word and image requirements stated in a question's own prompt."""
     min_w = max_w = min_i = max_i = None
@@ -706,8 +710,8 @@ def _checklist(
     """Checklist items anywhere outside question blocks and code; notes indented under them are kept."""
     in_question = [False] * (len(lines) + 2)
     for a, b in q_ranges:
-        for n in range(a, b + 1):
-            in_question[n] = True
+        if b >= a:
+            in_question[a : b + 1] = [True] * (b + 1 - a)
     heading_at = {ln: htext for ln, _lvl, htext in headings}
     items: list[ChecklistItem] = []
     ends: list[int] = []  # per item, the index of the first line after it
