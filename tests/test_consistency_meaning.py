@@ -96,3 +96,89 @@ def test_logging_and_the_data_script_in_other_words() -> None:
     contrib = "Student s123456 wrote a script to download the dataset from the public archive every night."
     assert DATA_SCRIPT in found(report((31, CONTRIB_PROMPT, contrib)))
     assert found(report((31, CONTRIB_PROMPT, "Student s123456 downloaded the dataset by hand."))) == {}
+
+
+SETUP = """# Report
+
+## Checklist
+
+* [ ] Create the initial file structure using cookiecutter
+* [ ] Create a dedicated environment for you project to keep track of your packages
+* [ ] Create a FastAPI application that can do inference using your model
+* [ ] Setup version control for your data or part of your data
+* [ ] Add caching and multi-os/python/pytorch testing to your continuous integration
+* [ ] Add a linting step to your continuous integration
+
+### Question 4
+> **Explain how you managed dependencies in your project and the steps a new team member would have to go through to
+> get an exact copy of your environment.**
+>
+> Answer:
+
+{env}
+
+### Question 5
+> **We expect that you initialized your project using the cookiecutter template. Explain the overall structure.**
+>
+> Answer:
+
+{structure}
+
+### Question 10
+> **Did you use DVC for managing data in your project? If yes, explain how it helped.**
+>
+> Answer:
+
+{dvc}
+
+### Question 11
+> **Discuss your continuous integration setup: unit testing, linting, several operating systems, caching?**
+>
+> Answer:
+
+{ci}
+
+### Question 31
+> **State the individual contributions of each team member.**
+>
+> Answer:
+
+{people}
+"""
+PARTS = {
+    "env": "A newcomer clones the repository and then runs:\n\n* `conda create -n ourproject python=3.11`",
+    "structure": "The project was initialized using the cookiecutter template, and an API that could classify "
+    "images was written with FastAPI in the first week.",
+    "dvc": "Yes, we used DVC, but we did not really get much benefit from it as the data set was small.",
+    "ci": "Our GitHub workflow runs the tests on Ubuntu, Windows and macOS, and we use caching of the pip "
+    "dependencies to make every run faster.",
+    "people": "Student s111111: GitHub workflows, pre-commit hooks, the data loader and the README.",
+}
+
+
+def untouched(**changes: str) -> set[str]:
+    text = SETUP.format(**{**PARTS, **changes})
+    return {(f.checklist_item or "")[:30] for f in analyse(parse(text)) if f.code == "FB501"}
+
+
+def test_setup_work_stated_in_passive_commands_and_with_a_negated_gain_is_done() -> None:
+    assert untouched() == {
+        "Create the initial file struct",  # "was initialized using"
+        "Create a dedicated environment",  # an inline command in the environment answer
+        "Create a FastAPI application t",  # "an API that could classify": what it does, not a maybe
+        "Setup version control for your",  # "did not get much benefit" denies the gain, not the use
+        "Add caching and multi-os/pytho",  # both parts named in the CI answer
+    }
+    # the linting step is not claimed: the contributions list names workflows and hooks as separate entries
+
+
+def test_the_same_words_denied_or_only_planned_stay_silent() -> None:
+    found = untouched(
+        env="A newcomer would maybe run `conda create -n ourproject` if we ever made one.",
+        structure="We could have initialized it with cookiecutter, and we wanted an API that could classify images.",
+        dvc="No, we did not use DVC, the data never changed.",
+        ci="Our GitHub workflow runs the tests on Ubuntu only; we did not add caching.",
+        people="Student s111111: the linting step in the GitHub workflow, the data loader and the README.",
+    )
+    # only the contributions entry that names linting in the workflow itself says the linting step was done
+    assert found == {"Add a linting step to your con"}

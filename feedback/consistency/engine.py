@@ -262,8 +262,13 @@ def _read(
 ) -> Mention | None:
     """What sentence ``s`` says about ``topic``: a claim wins over a negation, a negation over a hypothetical."""
     assertive = is_first_person(s) or contribution
-    if not own and topic.context is not None and not topic.context.search(s.text):
-        return None
+    if not own and topic.context is not None:
+        if not topic.context.search(s.text):
+            return None
+        if contribution:  # "s1: GitHub workflows, pre-commit hooks": the context must be in the same list entry
+            spans = [x for x in spans if topic.context.search(_entry(s.text, x[0]))]
+            if not spans:
+                return None
     if not spans:
         if not own or negative is None or not is_first_person(s):
             return None
@@ -297,6 +302,16 @@ def _read(
     # "the tests check that the data ...": in the topic's own question a local word is strong beside a confirming one
     strong = STRONG in kinds or (LOCAL in kinds and topic.confirm is not None and topic.confirm.search(s.text))
     return Mention(topic.id, ans, s, pol, s.start + a, s.start + b, own, strong, local=kinds == {LOCAL})
+
+
+_LIST_SEPARATOR = re.compile(r",|;|\band\b|\s&\s")
+
+
+def _entry(text: str, pos: int) -> str:
+    """The entry of a listing sentence ("docker, linting in CI and the API") that holds offset ``pos``."""
+    start = max((m.end() for m in _LIST_SEPARATOR.finditer(text, 0, pos)), default=0)
+    stop = _LIST_SEPARATOR.search(text, pos)
+    return text[start : stop.start() if stop else len(text)]
 
 
 _RANK = {Polarity.CLAIM: 0, Polarity.NEGATED: 1, Polarity.MENTION: 2, Polarity.ATTEMPT: 3, Polarity.HYPOTHETICAL: 4}
@@ -413,7 +428,7 @@ def _unticked_state(topic: Topic, ev: Evidence) -> TopicState:
     claims = [
         m
         for m in ms
-        if m.polarity is Polarity.CLAIM
+        if (m.polarity is Polarity.CLAIM or _own_command(m))
         and m.strong
         # "we cloned it to a VM, though we could not use it for training": with a negation in the sentence, only an
         # explicit success ("we managed with the engine, but ...") still claims the item
@@ -421,7 +436,7 @@ def _unticked_state(topic: Topic, ev: Evidence) -> TopicState:
         and (m.sentence.code or not sentence_cues(m.sentence).attempts)  # "we used docker to attempt to ...": tried
         and (
             (states_doing(m.sentence, m.rel) and reads_as_done(m.sentence, m.rel))
-            or (m.sentence.code and m.own)
+            or ((m.sentence.code or _own_command(m)) and m.own)
             or (m.question in ev.people and not is_hedged(m.sentence))  # "s1: initial creator of the repo"
         )
     ]
@@ -435,6 +450,25 @@ def _unticked_state(topic: Topic, ev: Evidence) -> TopicState:
         return TopicState(None, 0.0, ())  # the topic's own answer also says no: leave it to the reader
     conf = 0.75 if claims[0].own and claims[0].strong else 0.6
     return TopicState(Stated.DONE, conf - (0.15 if denied else 0.0), tuple(claims[:MAX_QUOTES]))
+
+
+_COMMAND = re.compile(r"`{1,3}\s*[a-z][\w.-]*\s+[a-z-]")
+
+
+def _own_command(m: Mention) -> bool:
+    """The mention is inside an inline shell command in the topic's own answer ("* `conda create -n proj`"): a
+    command of the group's setup, unless the sentence denies or only plans it."""
+    if not m.own or m.polarity not in (Polarity.CLAIM, Polarity.MENTION) or m.sentence.code:
+        return False
+    line_start = m.answer.line_start_of(m.start)
+    before = m.answer.raw[line_start : m.start]
+    opened = before.rfind("`")
+    return (
+        before.count("`") % 2 == 1
+        and _COMMAND.match(m.answer.raw, line_start + opened) is not None
+        and not is_hedged(m.sentence)
+        and not has_negation(m.sentence)
+    )
 
 
 _IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]+\)|<img\b[^>\n]*>")

@@ -235,7 +235,8 @@ _NEG_AFTER = re.compile(
 _NEG_AFTER_EXEMPT = re.compile(r"\s*(?:only|just|always|necessary|needed|perfect|sure|an issue|a problem|too)\b")
 _NO_EXEMPT = re.compile(r"^\s+(?:problems?|issues?|trouble|need|major|other|doubt|matter|more|longer|one|way|idea)\b")
 _HEDGE = re.compile(
-    r"\b(?:would|could(?! ?n[o']?t)|should|might|may|in the future|future work|plan(?:ned)? to|we plan|hope to|"
+    r"\b(?:would|(?<!that )(?<!which )could(?! ?n[o']?t)|should|might|may|in the future|future work|"
+    r"plan(?:ned)? to|we plan|hope to|"
     r"if we (?:had|were|have)|had we|would have|would like|want(?:ed)? to|ideally|maybe|perhaps|possibly|"
     r"consider(?:ed|ing)?|potentially|one could|next steps?|going forward|in a future|if (?:time|possible)|"
     r"could have|it is possible to|aim(?:ed)? to|intend(?:ed)? to|is beneficial|would be beneficial|"
@@ -254,7 +255,8 @@ _FIRST_PERSON = re.compile(r"\b(?:we|our|us|i|my|ours)\b")
 _PASSIVE_DONE = re.compile(
     r"\b(?:was|were|is|are|has been|have been)\s+(?:\w+\s+)?(?:used|implemented|set ?up|created|deployed|added|"
     r"written|configured|integrated|trained|built|run|performed|done|applied|tracked|logged|stored|tested|"
-    r"annotated|documented|typed|versioned|containeri[sz]ed|automated|linted|formatted|type[- ]checked)\b"
+    r"annotated|documented|typed|versioned|containeri[sz]ed|automated|linted|formatted|type[- ]checked|"
+    r"initiali[sz]ed|specified|listed|installed|pinned)\b"
 )
 _PAST_CLAIM = re.compile(
     r"\bwe\b[^.;]{0,80}?\b(?:use|load|run|track|log|store|keep|deploy|train|build|serve|call|monitor|host|"
@@ -457,8 +459,20 @@ def is_hedged(sentence: Sentence) -> bool:
     return sentence.fact("hedge", _HEDGE)
 
 
+# "we used DVC, but didn't really get much benefit from it": what was denied is the gain, not the doing
+_NO_GAIN = re.compile(
+    r"(?:\s+(?:really|actually|even|always))?\s+(?:get|gain|see|notice|find|have|experience)\s+(?:much|any|a lot of|"
+    r"significant|a big|big|many|a|the expected|great)?\s*(?:benefits?|value|improvements?|gains?|difference|"
+    r"advantages?|problems?|issues?|trouble)\b"
+)
+
+
 def has_negation(sentence: Sentence) -> bool:
-    return sentence.fact("negation", _NEG_DOING)
+    """A denial of doing something ("did not", "could not", "failed to") that is not only about its gain."""
+    if not sentence.fact("negation", _NEG_DOING):
+        return False
+    text = sentence.text
+    return any(_NO_GAIN.match(text, m.end()) is None for m in _NEG_DOING.finditer(text))
 
 
 def strict_negation(sentence: Sentence, start: int) -> bool:
@@ -479,7 +493,8 @@ def is_first_person(sentence: Sentence) -> bool:
     )
 
 
-_MODAL = re.compile(r"\b(?:can|could|would|will|should|might|may|shall)\b")
+# "an API that could classify images" says what the thing built can do, not that the group only might build it
+_MODAL = re.compile(r"\b(?:(?<!that )(?<!which )(?:can|could)|would|will|should|might|may|shall)\b")
 
 
 def reads_as_done(sentence: Sentence, pos: int | None = None) -> bool:
