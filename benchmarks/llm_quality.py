@@ -35,11 +35,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.consistency_eval import find_item  # noqa: E402
-from feedback.course.batch_api import custom_id  # noqa: E402
+from feedback.course.batch_api import _response, check_reply, custom_id  # noqa: E402
+from feedback.errors import LLMError  # noqa: E402
 from feedback.findings import Category, Finding, Verdict, shown_findings  # noqa: E402
 from feedback.llm import tokens  # noqa: E402
 from feedback.llm.assess import BOTH  # noqa: E402
 from feedback.llm.cache import ResponseCache  # noqa: E402
+from feedback.llm.client import ChatResponse  # noqa: E402
 from feedback.llm.prompts import PromptSet, load_prompts  # noqa: E402
 from feedback.llm.review import (  # noqa: E402
     DELIM_RE,
@@ -51,6 +53,7 @@ from feedback.llm.review import (  # noqa: E402
     report_jobs_from_cache,
     review_results,
 )
+from feedback.llm.schema import QuestionReview, ReportReview  # noqa: E402
 from feedback.pipeline import Result, check_file  # noqa: E402
 from feedback.settings import Settings  # noqa: E402
 
@@ -120,25 +123,21 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
 
 @dataclass(slots=True)
 class Replay:
-    """A run's responses loaded into a response cache under the current requests' keys."""
+    """A run's responses loaded into a response cache under the current requests' keys, with the jobs planned once:
+    ``jobs`` (per question) and ``report_jobs`` (the report-level passes the loaded replies make possible)."""
 
     results: list[Result]
     settings: Settings
     prompts: PromptSet
     cache: ResponseCache
+    jobs: list[Job] = field(default_factory=list)
+    report_jobs: list[Job] = field(default_factory=list)
     stored: int = 0
     drifted: list[str] = field(default_factory=list)  # custom ids whose request text changed since the export
-    invalid: list[str] = field(default_factory=list)
+    invalid: dict[str, str] = field(default_factory=dict)  # custom id -> why the response was refused
 
     def cid(self, job: Job) -> str:
         return custom_id(self.results[job.result_index].source, job.number, self.prompts.version)
-
-
-def _content(line: dict[str, Any]) -> str | None:
-    try:
-        return str(line["response"]["body"]["choices"][0]["message"]["content"])
-    except (KeyError, IndexError, TypeError):
-        return None
 
 
 def _user_text(messages: list[dict[str, Any]]) -> str:
@@ -146,7 +145,9 @@ def _user_text(messages: list[dict[str, Any]]) -> str:
 
 
 def load(replay: Replay, jobs: list[Job], run: Path, phase: str) -> None:
-    """Store the run's ``phase`` responses for ``jobs`` in the cache; requests whose text changed are counted."""
+    """Store the run's ``phase`` responses for ``jobs`` in the cache, checked as ``feedback batch
+    --import-responses`` checks them (``_response``, ``check_reply``); refused ones and requests whose text changed
+    since the export are counted."""
     responses = {str(r.get("custom_id")): r for r in read_jsonl(run / f"responses-{phase}.jsonl")}
     requests = {str(r.get("custom_id")): r for r in read_jsonl(run / f"requests-{phase}.jsonl")}
     for job in jobs:
@@ -154,10 +155,14 @@ def load(replay: Replay, jobs: list[Job], run: Path, phase: str) -> None:
         line = responses.get(cid)
         if line is None:
             continue
+        resp, why = _response(line)
+        if resp is None:
+            replay.invalid[cid] = why
+            continue
         try:
-            content = job.model.model_validate_json(_content(line) or "").model_dump_json()
-        except ValueError:
-            replay.invalid.append(cid)
+            _review, content = check_reply(resp, replay.settings, job.model)
+        except LLMError as exc:
+            replay.invalid[cid] = str(exc)
             continue
         sent = requests.get(cid)
         if sent is not None and _user_text(sent["body"]["messages"]) != _user_text(job.messages):
@@ -171,16 +176,14 @@ def replay(paths: list[Path], run: Path, cache_dir: Path, *, phases: tuple[str, 
     settings = settings_for(cache_dir)
     results = check(paths)
     rp = Replay(results, settings, prompts, ResponseCache(cache_dir))
-    jobs = plan(results, settings, prompts)
+    rp.jobs = plan(results, settings, prompts)
     if "question" in phases:
-        load(rp, jobs, run, "question")
+        load(rp, rp.jobs, run, "question")
+    # the report-level passes of the reports whose per-question replies are all loaded
+    rp.report_jobs = report_jobs_from_cache(results, rp.jobs, rp.cache, settings, prompts)
     if "report" in phases:
-        load(rp, report_jobs(rp, jobs), run, "report")
+        load(rp, rp.report_jobs, run, "report")
     return rp
-
-
-def report_jobs(rp: Replay, jobs: list[Job]) -> list[Job]:
-    return report_jobs_from_cache(rp.results, jobs, rp.cache, rp.settings, rp.prompts)
 
 
 def request_line(rp: Replay, job: Job) -> dict[str, Any]:
@@ -193,14 +196,19 @@ def cmd_export(args: argparse.Namespace) -> int:
     paths = [corpus_path(n, args.corpus) for n in args.reports]
     with tempfile.TemporaryDirectory() as tmp:
         rp = replay(paths, run, Path(tmp), phases=("question",))
-        jobs = plan(rp.results, rp.settings, rp.prompts)
         if args.phase == "report":
-            todo = report_jobs(rp, jobs)
-            missing = [rp.cid(j) for j in jobs if rp.cache.get(j.key) is None]
+            todo = rp.report_jobs
+            for cid, why in sorted(rp.invalid.items()):
+                print(f"llm_quality: {cid}: response refused: {why}", file=sys.stderr)
+            missing = [rp.cid(j) for j in rp.jobs if rp.cache.get(j.key) is None]
             if missing:
-                print(f"llm_quality: {len(missing)} per-question requests have no response yet", file=sys.stderr)
+                print(
+                    f"llm_quality: {len(missing)} per-question requests have no usable response yet; their reports "
+                    "get no report-level request",
+                    file=sys.stderr,
+                )
         else:
-            todo = jobs
+            todo = rp.jobs
         lines = [request_line(rp, j) for j in todo]
         rp.cache.close()
     (run / "reports.txt").parent.mkdir(parents=True, exist_ok=True)
@@ -236,9 +244,22 @@ def cmd_slice(args: argparse.Namespace) -> int:
     return 0
 
 
+def refused(cid: str, content: str, settings: Settings) -> str:
+    """Why ``feedback batch --import-responses`` would refuse this answer (its schema is told by the custom id's
+    head), or ""."""
+    model = ReportReview if cid.startswith("report-") else QuestionReview
+    try:
+        check_reply(ChatResponse(content=content, finish_reason="stop"), settings, model)
+    except LLMError as exc:
+        return str(exc)
+    return ""
+
+
 def cmd_assemble(args: argparse.Namespace) -> int:
     out: dict[str, dict[str, Any]] = {}
     bad = 0
+    invalid: dict[str, str] = {}
+    settings = settings_for(Path(tempfile.gettempdir()))
     for path in args.answers:
         for line in path.read_text(encoding="utf-8").splitlines():
             if not line.strip():
@@ -251,11 +272,17 @@ def cmd_assemble(args: argparse.Namespace) -> int:
                 bad += 1
                 continue
             text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+            if why := refused(cid, text, settings):
+                invalid[cid] = why
+            else:
+                invalid.pop(cid, None)
             message = {"role": "assistant", "content": text}
             body = {"choices": [{"index": 0, "message": message, "finish_reason": "stop"}], "model": MODEL}
             out[cid] = {"id": f"resp-{cid}", "custom_id": cid, "response": {"status_code": 200, "body": body}}
     write_jsonl(args.out, list(out.values()))
-    print(f"wrote {args.out}: {len(out)} responses ({bad} unreadable answer lines)")
+    print(f"wrote {args.out}: {len(out)} responses ({bad} unreadable answer lines, {len(invalid)} refused)")
+    for cid, why in sorted(invalid.items()):
+        print(f"  refused {cid}: {why}")
     if args.requests:
         wanted = {str(r["custom_id"]) for r in read_jsonl(args.requests)}
         missing = sorted(wanted - set(out))
@@ -419,8 +446,7 @@ def score(
             if not pairs:
                 continue
             rp = replay([p for p, _d in pairs], run, Path(tmp) / part)
-            jobs = plan(rp.results, rp.settings, rp.prompts)
-            jobs += report_jobs(rp, jobs)
+            jobs = rp.jobs + rp.report_jobs
             answered = {j.key for j in jobs if rp.cache.get(j.key) is not None}
             rp.cache.close()
             results = review_results(rp.results, rp.settings, cache_only=True)

@@ -256,7 +256,7 @@ def test_a_short_report_keeps_its_prompt_tokens_within_the_ratio(settings: Setti
         for q in (3, 4)
     ]
     per_question = [QuestionFacts(3, facts=many[0]), QuestionFacts(4, facts=many[1])]
-    phase = ReportPhase(per_question, phase.items, phase.unasked, 0, phase.question_tokens)
+    phase = ReportPhase(phase.redactor, per_question, phase.items, phase.unasked, 0, phase.question_tokens)
     job = plan_report(res, 0, phase, settings, load_prompts())
     assert job is not None
     sent = [ln for ln in job.messages[1]["content"].splitlines() if ln.startswith(("F3.", "F4."))]

@@ -140,6 +140,7 @@ class Job:
 class ReportPhase:
     """A report's per-question replies, verified: the input of its report-level pass."""
 
+    redactor: Redactor  # the report's, shared with its per-question jobs (names found once per report)
     per_question: list[QuestionFacts]
     items: ItemsOutcome
     unasked: list[RelatedItem]  # ticked items no question's review listed
@@ -243,8 +244,8 @@ def _keyed(job: Job, settings: Settings, prompts: PromptSet) -> Job:
 
 
 def phase_one(result: Result, reviews: Sequence[tuple[Job, QuestionReview | None]]) -> ReportPhase:
-    """Verify one report's per-question replies (``None`` for a question that failed) and combine their item
-    statuses with the ticks."""
+    """Verify one report's per-question replies (``None`` for a question that failed; at least one job) and combine
+    their item statuses with the ticks."""
     index = QuoteIndex(result.report)
     per_question = []
     listed: set[str] = set()
@@ -260,7 +261,8 @@ def phase_one(result: Result, reviews: Sequence[tuple[Job, QuestionReview | None
         RelatedItem(i.text, True) for i in result.report.checklist if i.state is Mark.CHECKED and i.text not in listed
     ]
     spent = sum(job.prompt_tokens for job, _review in reviews)
-    return ReportPhase(per_question, item_findings(per_question), unasked, dropped, spent)
+    redactor = reviews[0][0].redactor
+    return ReportPhase(redactor, per_question, item_findings(per_question), unasked, dropped, spent)
 
 
 def _fact_line(fact: dict[str, object]) -> str:
@@ -295,7 +297,7 @@ def plan_report(
     facts."""
     if not placeholder and not phase.needs_pass:
         return None
-    redactor = Redactor(result.report)
+    redactor = phase.redactor
     facts: list[dict[str, object]] = [
         {"id": f.id, "question": f.question, "status": f.status, "what": f.what} for f in phase.facts
     ]
@@ -399,7 +401,8 @@ def estimate(results: Sequence[Result], settings: Settings, prompts: PromptSet |
             # the report-level pass: exact when every question's reply is cached, else with typical facts
             report_job = plan_report_from_cache(result, idx, mine, cache, settings, prompts)
             if report_job is None and any(cache.get(j.key) is None for j in mine):
-                empty = ReportPhase([], ItemsOutcome([], []), [], question_tokens=sum(j.prompt_tokens for j in mine))
+                spent = sum(j.prompt_tokens for j in mine)
+                empty = ReportPhase(mine[0].redactor, [], ItemsOutcome([], []), [], question_tokens=spent)
                 report_job = plan_report(result, idx, empty, settings, prompts, placeholder=True)
             if report_job is not None:
                 jobs.append(report_job)
@@ -773,7 +776,7 @@ async def review_results_async(
                 phase.facts,
                 phase.items.unbacked,
                 phase.unasked,
-                Redactor(r.report).restore,
+                phase.redactor.restore,
                 settled_done,
             )
             st.dropped_unverified += phase.dropped + dropped
