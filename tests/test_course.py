@@ -229,3 +229,23 @@ def test_a_saved_finding_reads_back_whole() -> None:
         rank=2,
     )
     assert Finding.from_dict(json.loads(json.dumps(f.to_dict()))) == f
+
+
+def test_checklist_cells_keep_the_first_report_of_a_group_and_link_to_its_page() -> None:
+    from feedback.course.pages import Cells
+
+    columns: dict[str, int] = {}
+    pages = ["reports/a.html", "reports/a-2.html", ""]
+    cells = Cells(columns, pages)
+    for group in ("a", "b"):
+        columns.setdefault(group, len(columns))
+    cells.add("b", 2, "partial", 7)  # a report without a page: no link
+    cells.add("a", 1, "contradicted", 123456)
+    cells.add("a", 0, "ticked", 12)  # the group's second report: its first one's cell stays
+    assert cells["a"] == ("contradicted", "reports/a-2.html#r1-item-123456")
+    assert cells["b"] == ("partial", "")
+    assert "c" not in cells and len(cells) == 2 and cells.count("partial") == 1
+    columns["c"] = 2
+    assert "c" not in cells  # a group added after the item was last seen has no cell
+    with pytest.raises(KeyError):
+        cells["c"]

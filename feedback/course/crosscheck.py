@@ -29,7 +29,8 @@ class Wanted:
     findings: dict[str, list[Finding]] = field(default_factory=dict)
 
 
-def _enabled(options: Options) -> bool:
+def enabled(options: Options) -> bool:
+    """Whether the course stage is selected."""
     probe = Finding(
         code=similar.CODE, check=similar.CHECK, category=Category.ANSWER, severity=Severity.WARNING, message=""
     )
@@ -41,7 +42,7 @@ def across_groups(
 ) -> Wanted:
     """The course-stage findings; ``quoted`` gives a report's answer quotes by slug (else reports are re-read)."""
     done = [o for o in outcomes if o.ok]
-    if len(done) < 2 or not _enabled(options):
+    if len(done) < 2 or not enabled(options):
         return Wanted()
     by_slug = {o.entry.slug: o for o in done}
     per_report = [

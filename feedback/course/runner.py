@@ -488,6 +488,13 @@ class Worker:
         saved = _read_key(key_file.read_bytes()) if key_file.is_file() else None
         return self.write(entry, result, saved[0]) if saved else self._write_pages(entry, result)
 
+    def packed(self, sketches: list[list[int]]) -> bytes:
+        """The sketches the parent keeps for the course stage; none when that stage is not selected (a course of
+        1,500 reports would otherwise hold a few MiB it never reads)."""
+        from feedback.course.crosscheck import enabled
+
+        return _pack(sketches) if enabled(self.options) else b""
+
     def check(self, entry: Entry) -> tuple[Outcome, Result | None, str]:
         """The deterministic stages for one report; writes its pages unless an LLM review follows."""
         warnings: list[str] = []
@@ -500,7 +507,7 @@ class Worker:
                 try:
                     kept = json.loads(sketch_file.read_bytes())
                     if isinstance(kept, dict):  # a list was kept by a version without quotes: check it again
-                        packed = _pack(kept["sketches"])
+                        packed = self.packed(kept["sketches"])
                         outcome = Outcome(entry, cached=True, packed=packed, page=page, course=_course(data))
                         return outcome, None, key
                 except OSError:
@@ -518,9 +525,9 @@ class Worker:
             write_atomic(sketch_file, json.dumps(record, ensure_ascii=False, separators=(",", ":")))
             if not self.reviewing:
                 data = self.write(entry, result, key)
-                outcome = Outcome(entry, packed=_pack(sketches), page=page, course=_course(data), warnings=warnings)
-                return outcome, None, key
-            return Outcome(entry, packed=_pack(sketches), warnings=warnings), result, key
+                packed = self.packed(sketches)
+                return Outcome(entry, packed=packed, page=page, course=_course(data), warnings=warnings), None, key
+            return Outcome(entry, packed=self.packed(sketches), warnings=warnings), result, key
         except FeedbackError as exc:
             return Outcome(entry, error=str(exc), warnings=warnings), None, ""
         except OSError as exc:
@@ -756,7 +763,8 @@ def _progress(total: int, enabled: bool | None) -> Iterator[Callable[[str], None
 
 
 def write_summaries(summary: BatchSummary) -> None:
-    """findings.csv, summary.csv, the course pages and each group's feedback text, in report order."""
+    """findings.csv, summary.csv, the course pages and each group's feedback text, in report order. Each report's
+    page is read once, its rows written at once; what is kept for the course pages is small (see Course)."""
     from feedback.course.pages import Course
     from feedback.render.csv import (
         FINDING_COLUMNS,
@@ -765,17 +773,20 @@ def write_summaries(summary: BatchSummary) -> None:
         neutralise,
         result_group,
         summary_row,
-        to_csv,
     )
 
-    rows: list[dict[str, Any]] = []
     course = Course()
-    # findings.csv is written as the reports are read (one page in memory at a time); UTF-8 with a byte-order
-    # mark so spreadsheet programs pick the right encoding
-    with _atomic(summary.out / "findings.csv") as fh:
-        fh.write("\ufeff")
-        findings = csv.writer(fh, quoting=csv.QUOTE_MINIMAL)
-        findings.writerow(FINDING_COLUMNS)
+    out = summary.out
+    # UTF-8 with a byte-order mark so spreadsheet programs pick the right encoding
+    with _atomic(out / "findings.csv") as ff, _atomic(out / "summary.csv") as sf, _atomic(out / "feedback.csv") as lf:
+        findings, summaries, letters = (csv.writer(fh, quoting=csv.QUOTE_MINIMAL) for fh in (ff, sf, lf))
+        for fh, writer, columns in (
+            (ff, findings, FINDING_COLUMNS),
+            (sf, summaries, SUMMARY_COLUMNS),
+            (lf, letters, ("group", "report", "text")),
+        ):
+            fh.write("\ufeff")
+            writer.writerow(columns)
         for o in summary.outcomes:
             e = o.entry
             data = o.data
@@ -785,12 +796,13 @@ def write_summaries(summary: BatchSummary) -> None:
                 for f in finding_rows(data, group, e.name):
                     findings.writerow([neutralise(f.get(c)) for c in FINDING_COLUMNS])
             row = summary_row(data, group, e.name, o.error, page)
-            rows.append(row)
+            summaries.writerow([neutralise(row.get(c)) for c in SUMMARY_COLUMNS])
             letter = course.add(group, e.name, page, data, o.error, row)
-            if letter:
-                _write_if_changed(summary.out / "reports" / f"{e.slug}.feedback.md", letter)
-    write_atomic(summary.out / "summary.csv", "\ufeff" + to_csv(SUMMARY_COLUMNS, rows))
-    course.write(summary.out, write_atomic, to_csv)
+            if letter is not None:
+                letters.writerow([neutralise(v) for v in (group, e.name, letter)])
+                if letter:
+                    _write_if_changed(out / "reports" / f"{e.slug}.feedback.md", letter)
+    course.write(out, _atomic)
 
 
 def _write_if_changed(path: Path, text: str) -> None:
