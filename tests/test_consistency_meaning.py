@@ -182,3 +182,63 @@ def test_the_same_words_denied_or_only_planned_stay_silent() -> None:
     )
     # only the contributions entry that names linting in the workflow itself says the linting step was done
     assert found == {"Add a linting step to your con"}
+
+
+SERVICES = """# Report
+
+### Question 18
+> **The backbone of GCP is the Compute engine. Explain how you made use of this service.**
+>
+> Answer:
+
+{engine}
+
+### Question 22
+> **Did you manage to train your model in the cloud using either the Engine or Vertex AI? If not, describe why.**
+>
+> Answer:
+
+{training}
+
+### Question 27
+> **How many credits did you end up using during the project and what service was most expensive?**
+>
+> Answer:
+
+{credits}
+"""
+
+
+def disagreements(**parts: str) -> list[str]:
+    text = SERVICES.format(**{"engine": "We read.", "training": "We read.", "credits": "We read.", **parts})
+    return [f.message for f in analyse(parse(text)) if f.code == "FB503"]
+
+
+def test_a_service_denied_in_one_answer_and_named_as_used_in_another_disagrees() -> None:
+    denial = "Compute Engine has not been used in this project, since we trained with Vertex AI instead."
+    credits = "We used 40 dollars; the most expensive service was Compute Engine, then Vertex AI."
+    [message] = disagreements(engine=denial, credits=credits)
+    assert message.startswith("Answers disagree about Compute Engine (training in the cloud): Q27 says it was done")
+    # a weak denial ("did not directly use", "did not need") or a conditional claim is no disagreement
+    weak = "We did not directly use Compute Engine, since Vertex AI started the machines for us."
+    assert disagreements(engine=weak, credits=credits) == []
+    conditional = "If we leave out the forgotten Compute Engine instance, the most expensive was Vertex AI."
+    assert disagreements(engine=denial, credits=conditional) == []
+
+
+def test_two_different_services_of_one_topic_do_not_disagree() -> None:
+    used = "We used Compute Engine to run our experiments on an e2-standard-4 machine."
+    failed = "We tried to train the model with Vertex AI, but we did not manage to make it work."
+    assert disagreements(engine=used, training=failed) == []
+    # the same service on both sides does
+    failed_engine = "We tried to train on the Compute Engine VM, but we did not manage to make it work."
+    assert len(disagreements(engine=used, training="No. " + failed_engine)) == 1
+
+
+def test_a_negation_with_its_own_object_denies_nothing_named_after_the_comma() -> None:
+    text = SERVICES.format(
+        engine="We trained our model on a Compute Engine VM with one GPU.",
+        training="Although we did not change the data during the project, Compute Engine was handy for training.",
+        credits="We used 40 dollars.",
+    )
+    assert [f for f in analyse(parse(text)) if f.code == "FB503"] == []

@@ -327,6 +327,11 @@ class Topic:
     internal: bool
     confirm: Terms | None = None  # with one of these in the sentence, a local word in an own question is strong
     figure: bool = False  # an image in the answer to its own question shows it was done (a diagram)
+    services: tuple[re.Pattern[str], ...] = ()  # the distinct services or tools of the topic, each with its synonyms
+
+    def services_in(self, text: str) -> frozenset[int]:
+        """Which of the topic's services ``text`` names (indexes into ``services``)."""
+        return frozenset(i for i, rx in enumerate(self.services) if rx.search(text))
 
     def matches_item(self, item: ChecklistItem) -> bool:
         # a real item is a line or two: the first MAX_ITEM characters decide (a 100 KB "item" costs no more)
@@ -508,7 +513,7 @@ def _topic(path: Path, index: int, raw: Any, analysis: Analysis) -> Topic:
         raise ConfigError(f"{where}: needs at least one pattern in 'terms'")
     unknown = set(raw) - {
         *("id", "name", "items", "questions", "terms", "strong", "local", "negative", "context", "confirm"),
-        *("ticked", "unticked", "unsupported", "internal", "figure"),
+        *("ticked", "unticked", "unsupported", "internal", "figure", "services"),
     }
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
@@ -528,7 +533,14 @@ def _topic(path: Path, index: int, raw: Any, analysis: Analysis) -> Topic:
         internal=_flag(where, raw, "internal", False),
         confirm=_terms(f"{where}.confirm", raw.get("confirm"), analysis),
         figure=_flag(where, raw, "figure", False),
+        services=_services(f"{where}.services", raw.get("services", [])),
     )
+
+
+def _services(where: str, patterns: Any) -> tuple[re.Pattern[str], ...]:
+    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+        raise ConfigError(f"{where}: expected a list of regular expressions")
+    return tuple(rx for i, p in enumerate(patterns) if (rx := _compile(f"{where}[{i}]", [p])) is not None)
 
 
 def _cache_file(raw: bytes) -> Path | None:

@@ -29,6 +29,7 @@ from feedback.consistency.evidence import (
     Polarity,
     Sentence,
     asks_if_not,
+    denied_after,
     describes_procedure,
     generic_clause,
     has_negation,
@@ -74,6 +75,8 @@ class Mention:
     strong: bool  # a strong evidence term (not only a generic or local word)
     opener: bool = False  # derived from an answer that opens with "no" rather than from the words themselves
     local: bool = False  # found only through a word that counts inside the topic's own questions
+    # strong terms the sentence denies while it claims another ("Compute Engine was not used, we used Vertex AI")
+    denials: tuple[tuple[int, int], ...] = ()
 
     @property
     def question(self) -> int:
@@ -299,9 +302,14 @@ def _read(
     if negative is not None and pol is not Polarity.CLAIM and is_first_person(s):
         pol = Polarity.NEGATED  # "all training was done locally": about what the group did, not a comparison
     kinds = {k for x, _e, k in spans if x == a}
+    denials = tuple(
+        (s.start + x, s.start + e) for _r, x, e, p in read if p is Polarity.NEGATED and x != a and x in strong_at
+    )
     # "the tests check that the data ...": in the topic's own question a local word is strong beside a confirming one
     strong = STRONG in kinds or (LOCAL in kinds and topic.confirm is not None and topic.confirm.search(s.text))
-    return Mention(topic.id, ans, s, pol, s.start + a, s.start + b, own, strong, local=kinds == {LOCAL})
+    return Mention(
+        topic.id, ans, s, pol, s.start + a, s.start + b, own, strong, local=kinds == {LOCAL}, denials=denials
+    )
 
 
 _LIST_SEPARATOR = re.compile(r",|;|\band\b|\s&\s")
@@ -680,9 +688,17 @@ def _internal(report: Report, catalog: Catalog, ev: Evidence) -> list[Finding]:
             and _PLANNED.search(m.sentence.text, max(0, m.rel - 40), m.rel) is not None
         ]
         negs = _answer_says_no(topic, ev) + denied + tried  # the own yes/no question answered "no" comes first
-        pair = next(((c, n) for n in negs + planned for c in claims if c.question != n.question), None)
+        pair = next(
+            ((c, n) for n in negs + planned for c in claims if c.question != n.question and _same_service(topic, c, n)),
+            None,
+        )
+        what = topic.name
         if pair is None:
-            continue
+            found = _service_pair(topic, ms, claims)
+            if found is None:
+                continue
+            pair, service = found
+            what = f"{service} ({topic.name})"
         quotes, qs = _quotes(report, list(pair))
         if len(quotes) < 2:
             continue
@@ -693,7 +709,7 @@ def _internal(report: Report, catalog: Catalog, ev: Evidence) -> list[Finding]:
                 INTERNAL,
                 Verdict.INTERNAL,
                 Severity.WARNING if conf >= 0.7 else Severity.INFO,
-                f"Answers disagree about {topic.name}: Q{qs[0]} says it was done, Q{qs[-1]} "
+                f"Answers disagree about {what}: Q{qs[0]} says it was done, Q{qs[-1]} "
                 f"{'describes it as planned' if pair[1] in planned else 'says it was not'} "
                 f"(lines {quotes[0][0]} and {quotes[1][0]}).",
                 item,
@@ -703,6 +719,53 @@ def _internal(report: Report, catalog: Catalog, ev: Evidence) -> list[Finding]:
             )
         )
     return out
+
+
+_WEAK_DENIAL = re.compile(r"\b(?:directly|fully|completely|entirely|really|much|extensively|need|needed)\b")
+_CONDITIONAL = re.compile(r"\s*(?:if|unless|when|whether)\b")
+
+
+def _same_service(topic: Topic, claim: Mention, denial: Mention) -> bool:
+    """The claim and the denial can be about one thing: not two different services of the topic ("we used Compute
+    Engine" / "Vertex AI did not work for us")."""
+    if not topic.services:
+        return True
+    a, b = (0, len(denial.sentence.text)) if denial.opener else _clause_span(denial)
+    denied = topic.services_in(denial.sentence.text[a:b])
+    claimed = topic.services_in(claim.sentence.text)
+    return not (denied and claimed) or bool(denied & claimed)
+
+
+def _clause_span(m: Mention) -> tuple[int, int]:
+    return next(((a, b) for a, b in m.sentence.clauses if a <= m.rel < b), (0, len(m.sentence.text)))
+
+
+def _service_pair(topic: Topic, ms: list[Mention], claims: list[Mention]) -> tuple[tuple[Mention, Mention], str] | None:
+    """One named service or tool denied plainly in one answer ("Compute Engine hasn't been used in this project",
+    "we did not use Vertex AI") and claimed by name in another ("the most expensive service was Compute Engine"),
+    where the topic as a whole is claimed in both (the denying answer used another service of the topic)."""
+    for m in ms:
+        spans = ((m.start, m.end),) if m.polarity is Polarity.NEGATED else m.denials
+        for a, b in spans:
+            rel, name = a - m.sentence.start, m.answer.norm[a:b]
+            if len(name) < 3 or _PARTIAL.match(m.answer.norm, b) or m.local:
+                continue
+            if not (strict_negation(m.sentence, rel) or denied_after(m.sentence, b - m.sentence.start)):
+                continue
+            if _WEAK_DENIAL.search(m.sentence.text, max(0, rel - 60), rel):
+                continue  # "did not directly use", "did not need to use": not a plain "it was not used"
+            for c in claims:
+                if c.question == m.question or _CONDITIONAL.match(c.sentence.text):
+                    continue  # "If we disregard the forgotten instance, ...": no plain claim
+                named = topic.services_in(name)
+                if (
+                    (named & topic.services_in(c.sentence.text))
+                    if named
+                    else re.search(rf"\b{re.escape(name)}\b", c.sentence.text)
+                ):
+                    denial = replace(m, polarity=Polarity.NEGATED, start=a, end=b, denials=())
+                    return (c, denial), m.answer.raw[a:b].strip()
+    return None
 
 
 def analyse_report(report: Report, catalog: Catalog) -> list[Finding]:

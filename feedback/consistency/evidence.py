@@ -444,9 +444,17 @@ def generic_clause(sentence: Sentence, pos: int) -> bool:
 _STRICT_NEG = re.compile(
     r"\b(?:we|i|they|it)\s+(?:\w+\s+)?(?:did ?n[o']?t|didn't|never|were ?n[o']?t able to|was ?n[o']?t able to|"
     r"could ?n[o']?t|couldn't|failed to|were unable to|was unable to|were unsuccessful in|have ?n[o']?t|"
-    r"haven't)(?:\s+\S+){0,8}\s*$"
+    r"haven't)(?:\s+[^\s,;]+){0,8}\s*$"  # no comma between: "we did not change the data, DVC would ..." denies no DVC
 )
 _TRIED_TO = re.compile(r"\bwe\s+(?:\w+\s+)?(?:tried|attempted)\s+to\s+\w+(?:\s+\S+){0,3}\s*$")
+
+
+def denied_after(sentence: Sentence, end: int) -> bool:
+    """ "Compute Engine hasn't been used in this project": a subject-first denial right after the words ending at
+    ``end`` (relative to the sentence), in their clause."""
+    _a, b = _clause_of(sentence, max(0, end - 1))
+    m = _NEG_AFTER.match(sentence.text, end, b)
+    return m is not None and not _NEG_AFTER_EXEMPT.match(sentence.text, m.end(), b)
 
 
 def tried_to(sentence: Sentence, start: int) -> bool:
