@@ -141,30 +141,44 @@ def hidden_suggestions(rows: Sequence[tuple[str, int | None, int | None]], other
     return {i for i, (code, _q, _r) in enumerate(rows) if code == SUGGESTION_CODE and i not in keep}
 
 
-def _repeat_key(f: Finding) -> tuple[str, int | None, Severity] | None:
-    """Findings with the same key are one problem repeated (the same check on one question, no checklist item:
-    seven image paths not found, three leftover notes) and are shown as one."""
+def _repeat_key(f: Finding) -> tuple[str, Severity] | None:
+    """Findings with the same key are one problem repeated (the same check at the same severity, no checklist item
+    and no verdict: seven image paths not found, leftover notes in three answers, five answers under the word range)
+    and are shown as one, naming where else it occurs. Each question's own word and image counts stay in its
+    heading, so nothing about a question is lost from view."""
     if f.code == SUGGESTION_CODE or f.checklist_item or f.verdict is not None:
         return None
-    return (f.code, f.question, f.severity)
+    return (f.code, f.severity)
+
+
+def _place(f: Finding, first: Finding) -> str | None:
+    if f.question is not None and f.question != first.question:
+        return f"Q{f.question}" + (f" line {f.line}" if f.line is not None else "")
+    return f"line {f.line}" if f.line is not None else None
 
 
 def _merged(group: Sequence[Finding]) -> Finding:
     first = group[0]
     if len(group) == 1:
         return first
-    lines = [f"{f.line}" for f in group[1:] if f.line is not None]
-    where = f" on lines {', '.join(lines[:MAX_REPEAT_LINES])}{', …' if len(lines) > MAX_REPEAT_LINES else ''}"
-    more = f" (and {len(group) - 1} more like it{where if lines else ''})"
+    places = [p for f in group[1:] if (p := _place(f, first)) is not None]
+    listed = ", ".join(places[:MAX_REPEAT_LINES]) + (", …" if len(places) > MAX_REPEAT_LINES else "")
+    more = f" (and {len(group) - 1} more like it{': ' + listed if places else ''})"
     evidence = tuple(dict.fromkeys(e for f in group for e in f.evidence))[:MAX_REPEAT_LINES]
-    return replace(first, message=first.message + more, evidence=evidence)
+    questions = tuple(dict.fromkeys(q for f in group for q in (f.questions or (f.question,)) if q is not None))
+    return replace(
+        first,
+        message=first.message + more,
+        evidence=evidence,
+        questions=questions if len(questions) > 1 else first.questions,
+    )
 
 
 def shown_findings(findings: Sequence[Finding]) -> list[Finding]:
-    """The findings text, Markdown and HTML show, in their order: a problem repeated on one question is shown once
-    (its first finding, naming the other lines), and the suggestions :func:`hidden_suggestions` leaves. JSON keeps
-    every finding."""
-    groups: dict[tuple[str, int | None, Severity], list[Finding]] = {}
+    """The findings text, Markdown and HTML show, in their order: a problem repeated (on one question or several) is
+    shown once (its first finding, naming where else), and the suggestions :func:`hidden_suggestions` leaves. JSON
+    keeps every finding."""
+    groups: dict[tuple[str, Severity], list[Finding]] = {}
     for f in findings:
         key = _repeat_key(f)
         if key is not None:

@@ -1,7 +1,9 @@
-"""What a reader is shown (text, Markdown, HTML): a problem repeated on one question once, suggestions in the room
-the other findings leave; JSON keeps every finding."""
+"""What a reader is shown (text, Markdown, HTML): a problem repeated on one question or across questions once,
+suggestions in the room the other findings leave; JSON keeps every finding."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from feedback.findings import (
     MAX_SHOWN_SUGGESTIONS,
@@ -43,15 +45,19 @@ def suggestion(question: int, rank: int) -> Finding:
     )
 
 
-def test_a_problem_repeated_on_one_question_is_shown_once_naming_its_lines() -> None:
+def test_a_repeated_problem_is_shown_once_naming_where_else_it_occurs() -> None:
     findings = [missing_image(5, 11), missing_image(5, 12), missing_image(5, 14), missing_image(6, 20)]
-    shown = shown_findings(findings)
-    assert [(f.question, f.line) for f in shown] == [(5, 11), (6, 20)]
+    info = replace(missing_image(7, 30), severity=Severity.INFO)  # another severity: another problem
+    judged = replace(missing_image(8, 40), checklist_item="Add images", verdict=None)
+    shown = shown_findings([*findings, info, judged])
+    assert [(f.question, f.line) for f in shown] == [(5, 11), (7, 30), (8, 40)]
     assert shown[0].message == (
-        "Image file 'figures/11.png' not found relative to the report. (and 2 more like it on lines 12, 14)"
+        "Image file 'figures/11.png' not found relative to the report. (and 3 more like it: line 12, line 14, "
+        "Q6 line 20)"
     )
-    assert shown[0].evidence == ("![x](figures/11.png)", "![x](figures/12.png)", "![x](figures/14.png)")
-    assert shown[1] == findings[3]  # alone: unchanged
+    assert shown[0].questions == (5, 6)
+    assert len(shown[0].evidence) == 4
+    assert shown[1:] == [info, judged]  # alone: unchanged
     assert len(findings) == 4  # the input (what JSON writes) is untouched
 
 
@@ -59,7 +65,7 @@ def test_suggestions_fill_the_room_the_other_findings_leave() -> None:
     sugg = [suggestion(q, rank) for rank, q in enumerate(range(3, 15), start=1)]  # one per question, 12 in all
 
     def shown_suggestions(others: int) -> list[int]:
-        rest = [missing_image(100 + n, n) for n in range(others)]  # each on its own question: none merged
+        rest = [replace(missing_image(100 + n, n), code=f"FB9{n:02d}") for n in range(others)]  # none merged
         return [f.rank or 0 for f in shown_findings(rest + sugg) if f.code == "FB603"]
 
     assert shown_suggestions(0) == list(range(1, MAX_SHOWN_SUGGESTIONS + 1))
@@ -86,4 +92,4 @@ def test_the_html_view_shows_what_the_text_shows() -> None:
     in_view = [f for q in view["questions"] for f in q["rule_findings"] + q["llm_findings"]] + view["general"]
     assert len(in_view) == len(shown_findings(result.findings)) < len(result.findings)
     out = render_one(result)
-    assert out.count("FB305") == len([f for f in in_view if f["code"] == "FB305"]) == 4
+    assert out.count("FB305") == len([f for f in in_view if f["code"] == "FB305"]) == 1

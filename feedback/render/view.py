@@ -98,7 +98,7 @@ def build_view(
 ) -> dict[str, Any]:
     """Arrange one report's dict for the templates: summary, checklist rows, questions with their findings."""
     extras = extras or {}
-    # what a reader is shown (feedback.findings.shown_findings): a problem repeated on one question once, the best
+    # what a reader is shown (feedback.findings.shown_findings): a problem repeated anywhere once, the best
     # suggestion per question and at most 8 per report; JSON keeps them all, with their rank
     shown = shown_findings([Finding.from_dict(f) for f in data["findings"]])
     findings = sorted((f.to_dict() for f in shown), key=importance)
