@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -51,6 +52,11 @@ GATE_LOWER = ("note to self", "remember to", " later", "to be ", " here", "work 
 SHORT_LINE_RE = re.compile(r"^\s*[(\[][^\n]{1,32}[)\]]\s*$", re.M)
 
 
+def heading_assignment(note: str) -> bool:
+    """Text added to a question heading that is a who-writes-this note ("(akash)", "[anna & tom]")."""
+    return bool(note) and ASSIGNMENT_NOTE_RE.match(note) is not None
+
+
 def _may_hold_leftover(text: str) -> bool:
     if any(k in text for k in GATE_LITERALS):
         return True
@@ -96,6 +102,14 @@ def _scan(text: str) -> str | None:
 def leftover_note(ctx: Context) -> Iterator[Hit]:
     r = ctx.report
     for q in r.questions:
+        if heading_assignment(q.heading_note):
+            yield Hit(
+                f"A note is added to the heading of question {q.number} ({q.heading_note.strip()!r}); remove it "
+                "before handing in.",
+                line=q.line,
+                question=q.number,
+                evidence=(q.heading_note.strip(),),
+            )
         if not _may_hold_leftover(q.answer.text):
             continue
         fenced_depth = False
@@ -113,6 +127,7 @@ def leftover_note(ctx: Context) -> Iterator[Hit]:
                     question=q.number,
                     evidence=(frag,),
                 )
+    yield from _outside_answers(r)
     known = [it.text for it in ctx.template.checklist] if ctx.template is not None else []
     for item in r.checklist:
         remark = appended_remark(item.text, known)
@@ -134,6 +149,49 @@ def leftover_note(ctx: Context) -> Iterator[Hit]:
                 evidence=(note.text,),
                 checklist_item=item.text,
                 checked=item.checked,
+            )
+
+
+RULE_LINE_RE = re.compile(r"^\s*(?:[-*_]\s*){3,}$|^\s*</?\w+[^>]*>\s*$")
+
+
+MAX_STRAY_LINES = 2  # more text than this outside the answers is a section the group added, not a stray note
+
+
+def _outside_answers(report: Report) -> Iterator[Hit]:
+    """Text typed after the first question but outside every question block: a paragraph under a section's
+    introduction ("## Version control", then a line before "### Question 7"), or a line such as a top-level
+    "# Thank you" after the last answer. The template has only headings and quoted introductions there. A longer
+    stretch, or one under a heading of the group's own after the last question (an appendix), is left alone."""
+    if not report.questions:
+        return
+    items = {it.line for it in report.checklist} | {n.number for it in report.checklist for n in it.notes}
+    bounds = [(q.line, q.end_line) for q in report.questions]
+    gaps = [(a[1] + 1, b[0] - 1) for a, b in itertools.pairwise(bounds)]
+    gaps.append((bounds[-1][1] + 1, len(report.lines)))
+    for first, last in gaps:
+        stray: list[tuple[int, str]] = []
+        fenced = False
+        for n in range(first, last + 1):
+            text = report.line_text(n).strip()
+            if text.startswith(("```", "~~~")):
+                fenced = not fenced
+            if fenced or text.startswith(("```", "~~~")) or not text or n in items or text.startswith(">"):
+                continue
+            if RULE_LINE_RE.match(text) or (text.startswith("#") and not re.match(r"#\s", text)):
+                if n > bounds[-1][1] and text.startswith("#"):
+                    stray = [(0, "")] * (MAX_STRAY_LINES + 1)  # the group's own section after the last question
+                    break
+                continue
+            stray.append((n, text))
+        if len(stray) > MAX_STRAY_LINES:
+            continue
+        for n, text in stray:
+            yield Hit(
+                "Text is written outside every answer (under a section's introduction or after the last "
+                "question); move it into an answer or delete it.",
+                line=n,
+                evidence=(text[:120],),
             )
 
 
