@@ -27,7 +27,7 @@ import argparse
 import sys
 import time
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -234,7 +234,7 @@ def score_unticked(label_file: Path, corpus: Path, catalog: Any, tally: Unticked
         return
     tally.files += 1
     report = read_report(path)
-    bare = replace(report, checklist=tuple(replace(i, state=Mark.UNCHECKED, mark=" ") for i in report.checklist))
+    bare = report._replace(checklist=tuple(i._replace(state=Mark.UNCHECKED, mark=" ") for i in report.checklist))
     found = {f.checklist_item: f for f in analyse(bare, catalog) if f.code in ITEM_CODES}
     for entry in data.get("item", []):
         item = find_item(report, str(entry.get("item")))

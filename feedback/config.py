@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from feedback.console import eprint
 from feedback.errors import ConfigError
@@ -53,8 +53,7 @@ def user_config_path() -> Path:
     return Path(base).expanduser() / "feedback" / "config.toml"
 
 
-@dataclass(frozen=True, slots=True)
-class ReportConfig:
+class ReportConfig(NamedTuple):
     """Report options from a config file; ``None``/empty means "not set" (the flag or the default applies)."""
 
     select: tuple[str, ...] = ()

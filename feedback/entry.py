@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from feedback.config import LoadedConfig, load_config, warn
 from feedback.console import eprint, out
@@ -48,8 +47,7 @@ def emit(text: str, output: Path | None, fmt: str = "text") -> None:
         raise UsageError(f"{output}: cannot write ({exc.strerror or exc})") from exc
 
 
-@dataclass(frozen=True, slots=True)
-class Run:
+class Run(NamedTuple):
     """What a command runs with: flags first, then the project's config file, then the user's, then defaults."""
 
     options: Options

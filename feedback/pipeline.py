@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from feedback.checks import Context, all_rules
 from feedback.errors import UsageError
@@ -50,8 +50,7 @@ class Result:
         return any(f.severity == "error" for f in self.findings)
 
 
-@dataclass(frozen=True, slots=True)
-class Options:
+class Options(NamedTuple):
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     template: Report | None = None
@@ -123,8 +122,7 @@ COURSE_CHECKS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class CheckInfo:
+class CheckInfo(NamedTuple):
     """One row of ``feedback rules``: every stage's checks in one table, in code order."""
 
     code: str

@@ -16,6 +16,7 @@ import marshal
 import os
 import re
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,10 @@ def _store() -> Path | None:
         except RuntimeError:
             return None
     tag = f"{sys.implementation.cache_tag}-{sys.hexversion:x}-{_sre.MAGIC}"
-    return Path(base) / "feedback" / f"regex{_FORMAT}-{tag}.marshal"
+    # one store per installation: two checkouts of different versions (or a test session beside the command line)
+    # would otherwise keep replacing each other's patterns, and each run would compile what the other dropped
+    where = f"{zlib.crc32(os.path.dirname(os.path.abspath(__file__)).encode()):08x}"
+    return Path(base) / "feedback" / f"regex{_FORMAT}-{tag}-{where}.marshal"
 
 
 def load() -> None:
@@ -97,8 +101,8 @@ def _entry(pattern: str, flags: int) -> Entry | None:
 
 def save() -> None:
     """Replace the store with the patterns this process holds when any of them was compiled here (nothing to do
-    on a warm run). The store follows the latest run rather than growing, and a process with very many patterns
-    writes nothing."""
+    on a warm run). They include the ones loaded from the store, so the store grows by what other reports need; a
+    process with very many patterns writes nothing."""
     path = _store()
     if path is None:
         return
@@ -106,8 +110,8 @@ def save() -> None:
     keys = [(k[1], int(k[2])) for k in list(cache) if isinstance(k, tuple) and len(k) == 3 and k[0] is str]
     if len(keys) > _MAX_STORED:
         return
-    if all(k in _known for k in keys) and len(_known) <= 2 * len(keys):
-        return  # warm; a store much larger than this run needs is rewritten smaller
+    if all(k in _known for k in keys):
+        return  # warm
     kept: dict[tuple[str, int], Entry] = {}
     for pattern, flags in keys:
         entry = _known.get((pattern, flags)) or _entry(pattern, flags)

@@ -23,8 +23,8 @@ tell the group what to tick).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from feedback.findings import Severity, Verdict
 from feedback.report.model import ChecklistItem, Mark
@@ -55,8 +55,7 @@ class Outcome(StrEnum):
         return None if self is Outcome.CONSISTENT else Verdict(self.value)
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(NamedTuple):
     """One cell of the table. ``message`` takes ``{where}`` (e.g. "Q4 (line 80)"), ``{what}`` (the thing, e.g.
     "DVC" or "it") and ``{quote}`` (the answer's words); unsupported cells use only ``{what}`` and ``{where}``."""
 

@@ -27,9 +27,14 @@ print(",".join(sorted(m for m in {heavy!r} if m in sys.modules)), file=sys.stder
 """
 
 
-def _imported(*args: str) -> list[str]:
+# standard modules a check needs only for some reports or options: OpenSSL's hash module (2 ms), the TOML parser
+# (a config file), difflib (a --template, an answer close to the prompt's example), base64 (a base64-looking run)
+ON_DEMAND = ("_hashlib", "tomllib", "difflib", "base64")
+
+
+def _imported(*args: str, watch: tuple[str, ...] = HEAVY, cwd: Path | None = None) -> list[str]:
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE.format(heavy=HEAVY), *args], capture_output=True, text=True, check=False
+        [sys.executable, "-c", _PROBE.format(heavy=watch), *args], capture_output=True, text=True, check=False, cwd=cwd
     )
     last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
     return [m for m in last.split(",") if m]
@@ -38,6 +43,14 @@ def _imported(*args: str) -> list[str]:
 @pytest.mark.parametrize("fmt", ["json", "text"])
 def test_a_plain_check_imports_no_heavy_module(fmt: str) -> None:
     assert _imported("check", str(REPORT), "--format", fmt) == []
+
+
+def test_a_plain_check_outside_a_project_loads_no_on_demand_module(tmp_path: Path) -> None:
+    args = ("check", str(REPORT), "--format", "json")
+    _imported(*args, cwd=tmp_path)  # a first run may parse the catalog (TOML) to fill the user's cache
+    assert _imported(*args, watch=ON_DEMAND, cwd=tmp_path) == []
+    template = ["--template", str(REPORT)]
+    assert "difflib" in _imported("check", str(REPORT), *template, watch=ON_DEMAND, cwd=tmp_path)
 
 
 def test_html_output_and_help_still_load_what_they_need() -> None:

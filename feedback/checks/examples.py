@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from difflib import SequenceMatcher
 
 from feedback.checks.registry import Context, Hit, rule
 from feedback.findings import Category, Severity
@@ -59,6 +58,8 @@ def example_copied(ctx: Context) -> Iterator[Hit]:
         answer = _answer_words(q)
         if len(answer) > len(fixed) + MAX_EXTRA:  # longer than the example plus its blanks: cheap exit
             continue
+        from difflib import SequenceMatcher  # here: most reports never get this far, and imports cost a process
+
         matcher = SequenceMatcher(None, fixed, answer, autojunk=False)
         same = sum(b.size for b in matcher.get_matching_blocks())
         if same < SHARE * len(fixed) or len(answer) - same > MAX_EXTRA:

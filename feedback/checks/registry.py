@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from feedback.findings import CHECK_RE, CODE_RE, Category, Finding, Severity
 from feedback.report.model import Report
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """What a rule reports; the registry turns it into a :class:`Finding` with the rule's metadata."""
 
     message: str
@@ -23,8 +22,7 @@ class Hit:
     severity: Severity | None = None  # overrides the rule's default when set
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+class Context(NamedTuple):
     """What rules may look at besides the report."""
 
     report: Report
@@ -35,14 +33,13 @@ class Context:
 RuleFunc = Callable[[Context], Iterable[Hit]]
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(NamedTuple):
     code: str
     name: str
     category: Category
     severity: Severity
     summary: str
-    func: RuleFunc = field(repr=False)
+    func: RuleFunc
     needs_template: bool = False
 
     def run(self, ctx: Context) -> Iterator[Finding]:

@@ -12,13 +12,12 @@ guards), and repeats that could backtrack are possessive.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import bisect
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from feedback.checks.registry import Context, Hit, rule
 from feedback.findings import Category, Severity
@@ -205,6 +204,8 @@ def decoded_base64(text: str) -> Iterator[tuple[str, str]]:
     if len(text) < 24:
         return
     for m in BASE64_RE.finditer(text):
+        import base64  # here, not at the top: few reports have a run, and a one-report process pays for imports
+
         run = m.group(0)
         try:
             raw = base64.b64decode(run + "=" * (-len(run) % 4), validate=True)
@@ -216,8 +217,7 @@ def decoded_base64(text: str) -> Iterator[tuple[str, str]]:
             yield run, decoded
 
 
-@dataclass(frozen=True, slots=True)
-class Block:
+class Block(NamedTuple):
     """Consecutive report lines scanned as one text: one question's lines, or the lines outside any question."""
 
     question: int | None

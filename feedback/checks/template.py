@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from difflib import SequenceMatcher
 
 from feedback.checks.registry import Context, Hit, rule
 from feedback.findings import Category, Severity
@@ -14,6 +13,8 @@ def _norm(text: str) -> str:
 
 
 def _similar(a: str, b: str) -> float:
+    from difflib import SequenceMatcher  # only with --template: a plain check does not import difflib
+
     return SequenceMatcher(None, _norm(a), _norm(b), autojunk=False).ratio()
 
 

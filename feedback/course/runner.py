@@ -25,7 +25,7 @@ from array import array
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing, contextmanager, suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from types import FrameType
@@ -411,7 +411,7 @@ class Worker:
         """The batch's options, with the report's own blank template when its CSV row names one."""
         if entry.template is None:
             return self.options
-        return replace(self.options, template=_blank(str(entry.template), _version(entry.template)))
+        return self.options._replace(template=_blank(str(entry.template), _version(entry.template)))
 
     def key(self, entry: Entry) -> str:
         h = hashlib.sha256()

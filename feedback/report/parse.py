@@ -12,7 +12,6 @@ import bisect
 import re
 import stat
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -74,7 +73,7 @@ def read_report(path: Path) -> Report:
     if not text.strip():
         raise InputError(f"{path}: the file is empty")
     report = parse(text, path)
-    return replace(report, encoding_errors=bad_lines) if bad_lines else report
+    return report._replace(encoding_errors=bad_lines) if bad_lines else report
 
 
 def read_bytes(path: Path) -> bytes:
@@ -773,7 +772,7 @@ def _checklist(
         stop = len(lines) if last else items[k + 1].line - 1
         extra = _gap_notes(lines, in_fence, in_question, levels, ends[k], stop, trailing=last)
         if extra:
-            items[k] = replace(item, notes=item.notes + extra)
+            items[k] = item._replace(notes=item.notes + extra)
     return items
 
 
