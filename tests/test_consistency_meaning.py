@@ -242,3 +242,67 @@ def test_a_negation_with_its_own_object_denies_nothing_named_after_the_comma() -
         credits="We used 40 dollars.",
     )
     assert [f for f in analyse(parse(text)) if f.code == "FB503"] == []
+
+
+MONITORING = """# Report
+
+## Checklist
+
+* [ ] Load test your application (M24)
+* [ ] Create one or more alert systems in GCP to alert you if your app is not behaving correctly (M28)
+* [ ] Setup cloud monitoring of your instrumented application (M28)
+* [ ] Use profiling to optimize your code (M12)
+
+### Question 16
+> **When running into bugs, how did you perform debugging? Did you try profiling your code?**
+>
+> Answer:
+
+{profiling}
+
+### Question 25
+> **Did you perform any unit testing and load testing of your API? If yes, explain how.**
+>
+> Answer:
+
+{load}
+
+### Question 26
+> **Did you manage to implement monitoring of your deployed model? If yes, explain how it works.**
+>
+> Answer:
+
+{monitoring}
+
+### Question 31
+> **State the individual contributions of each team member.**
+>
+> Answer:
+
+{people}
+"""
+MONITORING_PARTS = {
+    "profiling": "We read the tracebacks. The notes are in `docs/profiling.md`.",
+    "load": "For load testing we would use Locust against the deployed service.",
+    "monitoring": "The API exposes Prometheus metrics on /metrics, which we read by hand.",
+    "people": "Student s1 emphasized operations (storage, cloud runs, load tests, alerts) and helped with the API.",
+}
+
+
+def monitoring_found(**parts: str) -> set[str]:
+    text = MONITORING.format(**{**MONITORING_PARTS, **parts})
+    return {(f.checklist_item or "")[:20] for f in analyse(parse(text)) if f.code == "FB501"}
+
+
+def test_listings_and_file_names_do_not_outweigh_what_the_own_answer_says() -> None:
+    # load tests only planned in their answer, alerts only in a bracketed list, Prometheus metrics are not cloud
+    # monitoring, and a file named profiling.md is no profiling
+    assert monitoring_found() == set()
+    # stated plainly, each is found
+    assert monitoring_found(
+        load="We load tested the API with Locust: 100 users gave a median response time of 80 ms.",
+        monitoring="We built a Cloud Monitoring dashboard for the service and set up alerts on the error rate.",
+        profiling="We profiled the training loop with cProfile and found the data loading was slow.",
+    ) == {"Load test your appli", "Create one or more a", "Setup cloud monitori", "Use profiling to opt"}
+    # the contributions answer still counts outside brackets when the own answer does not deny it
+    assert "Create one or more a" in monitoring_found(people="Student s1 set up the alerts in GCP for the API.")

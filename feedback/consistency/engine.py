@@ -112,6 +112,10 @@ class Evidence:
     def of(self, topic: Topic) -> list[Mention]:
         return self.mentions.get(topic.id, [])
 
+    def asked_about(self, topic: Topic) -> list[int]:
+        """The answered questions that ask about ``topic``."""
+        return [n for n, topics in self.asked_by.items() if topic in topics]
+
 
 def _yes_no(question: Question) -> bool:
     title = question.title.lower()
@@ -451,6 +455,17 @@ def _unticked_state(topic: Topic, ev: Evidence) -> TopicState:
     if not claims:
         return _shown(topic, ev) if topic.figure else TopicState(None, 0.0, ())
     denied = any(m.polarity is Polarity.NEGATED and m.own for m in ms)
+    own = [m for m in ms if m.own and not m.local]
+    if own and not claims[0].own and all(m.polarity not in (Polarity.CLAIM, Polarity.MENTION) for m in own):
+        # the topic's own answer only plans, tries or denies it ("we would use Locust"): a listing elsewhere
+        # ("s2: API tests, load tests") does not outweigh it
+        return TopicState(None, 0.0, ())
+    if all(m.question in ev.people and _in_brackets(m) for m in claims) and any(
+        n in ev.answers for n in ev.asked_about(topic)
+    ):
+        # only a bracketed list in the contributions answer names it ("s3 emphasized operations (storage, alerts)")
+        # while the question that asks about it is answered without saying so: not clearly done
+        return TopicState(None, 0.0, ())
     # the plainest statement first: its own question, a strong term (not a confirmed local word), "we used ..." over a
     # looser verb of doing
     claims.sort(key=lambda m: (not m.own, not m.strong, m.local, not is_past_claim(m.sentence)))
@@ -461,6 +476,12 @@ def _unticked_state(topic: Topic, ev: Evidence) -> TopicState:
 
 
 _COMMAND = re.compile(r"`{1,3}\s*[a-z][\w.-]*\s+[a-z-]")
+
+
+def _in_brackets(m: Mention) -> bool:
+    """The mention sits inside an open parenthesis of its sentence ("operations (storage, cloud runs, alerts)")."""
+    before = m.sentence.text[: m.rel]
+    return before.count("(") > before.count(")")
 
 
 def _own_command(m: Mention) -> bool:
