@@ -4,9 +4,19 @@ Public API: :func:`check_file` / :func:`check_text` run the offline pipeline (pa
 :class:`Finding` is the one result type every stage produces.
 """
 
-from feedback import regex_cache  # noqa: F401  (first: it loads the stored patterns before the others compile)
-from feedback.findings import Category, Finding, Severity, Source, Verdict
-from feedback.pipeline import Result, check_file, check_text
+import gc as _gc
+
+# Importing builds classes, tables and patterns that all live on: the cyclic collector would walk them again and
+# again while nothing can be freed (3% of a one-report process), so it rests until the imports are done.
+_collecting = _gc.isenabled()
+_gc.disable()
+try:
+    from feedback import regex_cache  # noqa: F401  (first: it loads the stored patterns before the others compile)
+    from feedback.findings import Category, Finding, Severity, Source, Verdict
+    from feedback.pipeline import Result, check_file, check_text
+finally:
+    if _collecting:
+        _gc.enable()
 
 __version__ = "0.1.0"
 

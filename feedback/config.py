@@ -18,7 +18,6 @@ checked here, with a one-line error naming the file and the key.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -75,12 +74,11 @@ class ReportConfig(NamedTuple):
         )
 
 
-@dataclass(frozen=True, slots=True)
-class LoadedConfig:
-    report: ReportConfig = field(default_factory=ReportConfig)
-    llm: dict[str, Any] = field(default_factory=dict)  # raw LLM values from the user's file, checked by Settings
-    warnings: tuple[str, ...] = ()
-    llm_source: Path | None = None  # the user's file, named in an error about one of its LLM values
+class LoadedConfig(NamedTuple):
+    report: ReportConfig
+    llm: dict[str, Any]  # raw LLM values from the user's file, checked by Settings
+    warnings: tuple[str, ...]
+    llm_source: Path | None  # the user's file, named in an error about one of its LLM values
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -6,6 +6,7 @@ checking, output and exit codes) lives here, free of typer.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from enum import IntEnum
@@ -151,7 +152,13 @@ def run_check(
     """`feedback check`: the deterministic checks and the offline consistency engine."""
     from feedback import regex_cache
 
-    run = prepare(select, ignore, template, catalog, fmt, exit_zero)
+    collecting = gc.isenabled()
+    gc.disable()  # prepare imports the checks and loads the catalog: see feedback/__init__.py
+    try:
+        run = prepare(select, ignore, template, catalog, fmt, exit_zero)
+    finally:
+        if collecting:
+            gc.enable()
     results, failed = check_all(reports, run.options)
     code = finish(results, failed, run, output, quiet)
     regex_cache.save()
