@@ -4,6 +4,8 @@ catalog pattern, and skipping a stage that --select/--ignore exclude against fil
 from __future__ import annotations
 
 import importlib
+import re
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -325,3 +327,85 @@ def test_the_json_writer_writes_what_json_dumps_writes_on_the_corpus() -> None:
     for path in sorted(CORPUS.glob("*.md"))[:12]:
         data = _render_json.result_to_dict(check_report(read_report(path)))
         assert _render_json.dumps(data) == json.dumps(data, indent=2, ensure_ascii=False), path.name
+
+
+def _catalog_sources() -> list[str]:
+    import tomllib
+
+    from feedback.consistency.catalog import DEFAULT_CATALOG
+
+    data = tomllib.loads(DEFAULT_CATALOG.read_text(encoding="utf-8"))
+    keys = ("terms", "strong", "local", "negative")
+    return sorted({p for t in data["topic"] for k in keys for p in t.get(k, [])})
+
+
+_SOURCES = _catalog_sources()
+# the letter runs of the patterns as written ("vm", "gpu", "instances", "scripts", "download", ...)
+_RUNS = sorted({w for src in _SOURCES for w in re.findall(r"[a-z]{2,}", src.replace("\\b", " ").replace("\\w", " "))})
+
+
+def _check_sources(text: str) -> None:
+    from feedback.consistency.catalog import _terms
+
+    terms = _terms("test", _SOURCES, {})
+    assert terms is not None
+    memo = Memo(text, CATALOG.scanner)
+    for source, p in zip(_SOURCES, terms.patterns, strict=True):
+        assert _run(p, text, memo) == [(m.start(), m.end()) for m in re.finditer(source, text)], source
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*_RUNS, " ", " ", "x", "_", ". ", "\n", "-", "1", "%"]), max_size=40))
+def test_patterns_run_as_their_catalog_source_would_on_generated_text(parts: list[str]) -> None:
+    """Every pattern as analysed (a leading \\b taken off and checked by hand, lead words, windows) finds what the
+    pattern exactly as written in the catalog finds."""
+    _check_sources("".join(parts))
+
+
+def test_patterns_run_as_their_catalog_source_would_on_their_own_words() -> None:
+    pieces = []
+    for src in _SOURCES:  # each of a pattern's first words before each of its words, also inside a longer word
+        words = re.findall(r"[a-z]{2,}", src.replace("\\b", " ").replace("\\w", " "))
+        pieces += [f"{pre}{a} {b}" for a in words[:8] for b in words for pre in ("", "x", "_")]
+    _check_sources(". ".join(pieces))
+
+
+@needs_corpus
+def test_patterns_run_as_their_catalog_source_would_on_the_corpus() -> None:
+    for path in sorted(CORPUS.glob("*.md")):
+        report = read_report(path)
+        _check_sources("\n\n".join(split_answer(q).norm for q in report.questions if q.answered and q.answer.lines))
+
+
+def _first_letters(seq: Any) -> set[str] | None:
+    """The characters a match of the parsed pattern can start with (None: any or unknown), ignoring a leading \\b
+    and look-aheads; a pattern that can match the empty string gives None as well."""
+    import re._constants as c
+
+    out: set[str] = set()
+    for op, av in seq:
+        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            continue
+        if op is c.LITERAL:
+            return out | {chr(av)}
+        if op in (c.SUBPATTERN, c.BRANCH, c.MAX_REPEAT, c.MIN_REPEAT):
+            subs = [av[-1]] if op is c.SUBPATTERN else av[1] if op is c.BRANCH else [av[2]]
+            firsts = [_first_letters(sub) for sub in subs]
+            if any(f is None for f in firsts):
+                return None
+            out |= set().union(*(f for f in firsts if f is not None))
+            if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] == 0:
+                continue  # optional: what follows may come first
+            return out
+        return None
+    return None
+
+
+@pytest.mark.parametrize("name", ["_NEG_CUE", "_HEDGE"])
+def test_a_cue_pattern_looks_ahead_for_every_letter_its_cues_start_with(name: str) -> None:
+    import re._parser as sre_parse
+
+    rx = getattr(importlib.import_module("feedback.consistency.evidence"), name)
+    guard = re.match(r"\\b\(\?=\[([a-z]+)\]\)", rx.pattern)
+    assert guard is not None
+    assert _first_letters(sre_parse.parse(rx.pattern[guard.end() :])) == set(guard.group(1))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from feedback.checks.registry import Context, Hit, rule
 from feedback.findings import Category, Severity
@@ -19,10 +20,14 @@ MAX_EXTRA = 12  # and the answer adds at most this many words of its own (the fi
 
 def example_words(q: Question) -> list[str]:
     """The fixed words of the prompt's example (after its 'Example:' line), blanks left out."""
-    lines = [ln.text for ln in q.prompt_lines]
+    return list(_example_words(tuple(ln.text for ln in q.prompt_lines)))
+
+
+@lru_cache(maxsize=256)  # the same few dozen prompts in every report of a course
+def _example_words(lines: tuple[str, ...]) -> tuple[str, ...]:
     start = next((i for i, t in enumerate(lines) if t.strip().rstrip(":").strip("*_ ").lower() == "example"), None)
     if start is None:
-        return []
+        return ()
     words: list[str] = []
     for text in lines[start + 1 :]:
         if text.strip().lower().startswith("answer:"):
@@ -33,12 +38,18 @@ def example_words(q: Question) -> list[str]:
             if _BLANK.match(tok.strip(".,;:()")):
                 continue
             words.extend(_WORD.findall(tok))
-    return words
+    return tuple(words)
 
 
-def _answer_words(q: Question) -> list[str]:
+def _answer_words(q: Question, limit: int) -> list[str] | None:
+    """The answer's words, or None when it has more than ``limit`` (counted only that far)."""
     lines = [ln.text for ln in q.answer.lines if not any(p.line == ln.number for p in q.answer.placeholders)]
-    return _WORD.findall(" ".join(lines).replace("*", " ").lower())
+    words: list[str] = []
+    for m in _WORD.finditer(" ".join(lines).replace("*", " ").lower()):
+        if len(words) == limit:
+            return None
+        words.append(m.group(0))
+    return words
 
 
 @rule(
@@ -55,8 +66,8 @@ def example_copied(ctx: Context) -> Iterator[Hit]:
         fixed = example_words(q)
         if len(fixed) < MIN_FIXED:
             continue
-        answer = _answer_words(q)
-        if len(answer) > len(fixed) + MAX_EXTRA:  # longer than the example plus its blanks: cheap exit
+        answer = _answer_words(q, len(fixed) + MAX_EXTRA)
+        if answer is None:  # longer than the example plus its blanks: cheap exit
             continue
         from difflib import SequenceMatcher  # here: most reports never get this far, and imports cost a process
 

@@ -12,8 +12,9 @@ import re
 import re._constants as sre_constants
 import re._parser as sre_parse
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -138,9 +139,13 @@ def _find_all(text: str, literal: str) -> list[int]:
     return out
 
 
-def _windowed(text: str, rx: re.Pattern[str], starts: list[int], back: int, reach: int) -> list[tuple[int, int]]:
-    """Exactly ``[(m.start(), m.end()) for m in rx.finditer(text)]`` for a pattern every match of which starts at
-    most ``back`` characters before one of ``starts`` (sorted occurrences of literals every match contains) and whose
+Search = Callable[[str, int, int], "re.Match[str] | None"]  # rx.search(text, pos, endpos)
+
+
+def _windowed(text: str, search: Search, starts: list[int], back: int, reach: int) -> list[tuple[int, int]]:
+    """Exactly ``[(m.start(), m.end()) for m in rx.finditer(text)]`` (``search`` is ``rx.search``, or one that
+    checks a word boundary) for a pattern every match of which starts at most ``back`` characters before one of
+    ``starts`` (sorted occurrences of literals every match contains) and whose
     matching looks at most ``reach`` characters past its start: only the windows around those occurrences are
     searched. A search cut off at ``b + reach`` decides every start up to ``b`` as the whole text would, so only a
     match starting by ``b`` is taken from it."""
@@ -156,7 +161,7 @@ def _windowed(text: str, rx: re.Pattern[str], starts: list[int], back: int, reac
     for a, b in windows:
         lo = max(a, pos, 0)
         while lo <= b:
-            m = rx.search(text, lo, min(n, b + reach))
+            m = search(text, lo, min(n, b + reach))
             if m is None or m.start() > b:
                 break
             out.append((m.start(), m.end()))
@@ -294,15 +299,31 @@ def _run(p: Pattern, text: str, memo: Memo) -> list[tuple[int, int]]:
     if p.literal is not None:
         found, last, n = [], 0, len(p.literal)
         for i in memo.positions(p.literal):
-            if i >= last:  # matches do not overlap
+            if i >= last and not (p.boundary and _word_before(text, i)):  # matches do not overlap
                 found.append((i, i + n))
                 last = i + n
-    elif p.anchors is not None:
+        return found
+    search = partial(_at_boundary, p.rx) if p.boundary else p.rx.search
+    if p.anchors is not None:
         starts = sorted({i for lit in p.anchors for i in memo.positions(lit)})
-        found = _windowed(text, p.rx, starts, p.back, p.reach)
-    else:
-        found = [(m.start(), m.end()) for m in p.rx.finditer(text)]
-    return [f for f in found if not _word_before(text, f[0])] if p.boundary else found
+        return _windowed(text, search, starts, p.back, p.reach)
+    if not p.boundary:
+        return [(m.start(), m.end()) for m in p.rx.finditer(text)]
+    found, pos = [], 0
+    while (m := search(text, pos, len(text))) is not None:
+        found.append((m.start(), m.end()))
+        pos = m.end()  # a match starts with a word character: never empty
+    return found
+
+
+def _at_boundary(rx: re.Pattern[str], text: str, pos: int, endpos: int) -> re.Match[str] | None:
+    """What ``\\b`` + ``rx`` finds first from ``pos``, for a pattern that starts with a word character: a match
+    that starts inside a word is dropped and the search goes on from the next position (a match found from there
+    may overlap the dropped one, so dropping matches afterwards would lose it)."""
+    m = rx.search(text, pos, endpos)
+    while m is not None and _word_before(text, m.start()):
+        m = rx.search(text, m.start() + 1, endpos)
+    return m
 
 
 _ITEM_COMMENT = re.compile(r"\s+(?:->|=>|--|—|\(?comment:|\(?note:)", re.IGNORECASE)
@@ -473,6 +494,13 @@ def _analyse(where: str, p: str) -> list[Any]:
     except re.error as exc:
         raise ConfigError(f"{where}: bad regular expression {p!r} ({exc})") from exc
     req, lead = _required(parsed), _leading(parsed)
+    if not boundary and p.startswith("\\b("):
+        # "\b(scripts?|code|...)": with several words to start from, the \b is checked by hand and only those
+        # words' positions are tried (a \b before a group is kept otherwise: the regex engine checks it)
+        inner = sre_parse.parse(p[2:])
+        words = _leading(inner)
+        if words and len(words) > 1 and all(len(w) >= 2 and (w[0].isalnum() or w[0] == "_") for w in words):
+            boundary, body, parsed, req, lead = True, p[2:], inner, _required(inner), words
     leads = sorted(lead) if lead and min(map(len, lead)) >= 2 and lead.isdisjoint({""}) else None
     # a plain literal start is scanned fast by the regex engine itself; lead positions help the others
     if leads is not None and body.startswith(leads[0]) and len(leads) == 1:
