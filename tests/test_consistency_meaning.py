@@ -306,3 +306,14 @@ def test_listings_and_file_names_do_not_outweigh_what_the_own_answer_says() -> N
     ) == {"Load test your appli", "Create one or more a", "Setup cloud monitori", "Use profiling to opt"}
     # the contributions answer still counts outside brackets when the own answer does not deny it
     assert "Create one or more a" in monitoring_found(people="Student s1 set up the alerts in GCP for the API.")
+
+
+def test_a_ticked_item_its_own_answer_only_plans_is_contradicted() -> None:
+    ticked = MONITORING.replace("* [ ] Load test", "* [x] Load test")
+    text = ticked.format(**MONITORING_PARTS)
+    [f] = [f for f in analyse(parse(text)) if f.code == "FB501"]
+    assert f.checklist_item.startswith("Load test") and f.checked is True
+    assert "only as a plan" in f.message and f.evidence[0].startswith("For load testing we would use Locust")
+    # a plain claim anywhere (not only a bracketed listing) keeps the tick
+    done = ticked.format(**{**MONITORING_PARTS, "people": "Student s1 ran the load tests with Locust."})
+    assert [f for f in analyse(parse(done)) if f.code == "FB501"] == []

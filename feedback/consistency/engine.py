@@ -399,6 +399,9 @@ def _ticked_state(report: Report, topic: Topic, ev: Evidence) -> TopicState:
     claims = [m for m in ms if m.polarity is Polarity.CLAIM]
     negs = [m for m in ms if m.polarity is Polarity.NEGATED]
     soft = [m for m in ms if m.polarity in (Polarity.HYPOTHETICAL, Polarity.ATTEMPT)]
+    planned = [m for m in soft if m.own and m.polarity is Polarity.HYPOTHETICAL and _FIRST_PLAN.search(m.sentence.text)]
+    if planned and claims and all(c.question in ev.people and _in_brackets(c) for c in claims):
+        claims = []  # "For load testing we would use Locust" against a bracketed listing in the contributions
     if negs and not claims:
         own = [m for m in negs if m.own]
         conf = 0.85 if own else 0.7
@@ -414,14 +417,20 @@ def _ticked_state(report: Report, topic: Topic, ev: Evidence) -> TopicState:
     # nothing said it was done
     in_denied = [m for m in soft if m.own and m.question in ev.negative_openers]
     if in_denied:
-        planned = all(m.polarity is Polarity.HYPOTHETICAL for m in in_denied)
-        return TopicState(Stated.PLANNED_ONLY if planned else Stated.NOT_DONE, 0.65, tuple(in_denied[:MAX_QUOTES]))
+        plans = all(m.polarity is Polarity.HYPOTHETICAL for m in in_denied)
+        return TopicState(Stated.PLANNED_ONLY if plans else Stated.NOT_DONE, 0.65, tuple(in_denied[:MAX_QUOTES]))
+    if planned and not negs:
+        return TopicState(Stated.PLANNED_ONLY, 0.6, tuple(planned[:MAX_QUOTES]))  # "we would use Locust"
     if topic.unsupported and _own_answered(report, topic, ev):
         return TopicState(Stated.NOT_MENTIONED, 0.5 if soft else 0.7, tuple(soft[:MAX_QUOTES]))
     if topic.unsupported and topic.questions is None and not ms and _complete(report, ev):
         # no question asks about it, but a complete report never names it at all
         return TopicState(Stated.NOT_MENTIONED, 0.4, ())
     return TopicState(None, 0.0, ())
+
+
+# "we would use Locust", "we would have liked to set up alerts": the group's own plan, in first person
+_FIRST_PLAN = re.compile(r"\bwe (?:would|will|plan(?:ned)? to|intend(?:ed)? to|hope(?:d)? to|want(?:ed)? to)\b")
 
 
 def _plain_denial(m: Mention, ev: Evidence) -> bool:
