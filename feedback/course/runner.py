@@ -462,16 +462,20 @@ class Worker:
         return data
 
     def _write_pages(self, entry: Entry, result: Result) -> dict[str, Any]:
-        from feedback import render
+        from feedback.render.html import html_page, page_title
         from feedback.render.json import result_to_dict
+        from feedback.render.markdown import markdown_draft
+        from feedback.render.view import build_view, report_extras
 
         result.source = entry.name
         result.page_dir = self.pages
         if self.llm_notice and not result.llm.message:
             result.llm.message = self.llm_notice
-        for fmt, ext in (("html", "html"), ("markdown", "md")):
-            write_atomic(self.pages / f"{entry.slug}.{ext}", render.get(fmt)([result]))
         data = result_to_dict(result)
+        # the page and the draft from one arrangement of the report (what report_view gives each renderer)
+        view = build_view(data, report_extras(result), "../index.html")
+        write_atomic(self.pages / f"{entry.slug}.html", html_page(page_title([result]), [view]))
+        write_atomic(self.pages / f"{entry.slug}.md", markdown_draft([view]))
         # read by programs (and by the next run), so compact: C-encoded and a third smaller than indented JSON
         write_atomic(self.pages / f"{entry.slug}.json", json.dumps(data, ensure_ascii=False, separators=(",", ":")))
         return data

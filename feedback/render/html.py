@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from feedback.pipeline import Result
 from feedback.render import renderer
@@ -18,5 +19,9 @@ def page_title(results: Sequence[Result]) -> str:
 
 @renderer("html")
 def render_html(results: Sequence[Result]) -> str:
-    template = environment(html=True).get_template("report.html.j2")
-    return template.render(title=page_title(results), views=[report_view(r) for r in results])
+    return html_page(page_title(results), [report_view(r) for r in results])
+
+
+def html_page(title: str, views: list[dict[str, Any]]) -> str:
+    """The page of reports already arranged by :func:`feedback.render.view.build_view`."""
+    return environment(html=True).get_template("report.html.j2").render(title=title, views=views)

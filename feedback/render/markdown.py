@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from feedback.pipeline import Result
 from feedback.render import renderer
@@ -11,8 +12,12 @@ from feedback.render.view import environment, report_view
 
 @renderer("markdown")
 def render_markdown(results: Sequence[Result]) -> str:
-    template = environment(html=False).get_template("report.md.j2")
-    text = template.render(views=[report_view(r) for r in results])
+    return markdown_draft([report_view(r) for r in results])
+
+
+def markdown_draft(views: list[dict[str, Any]]) -> str:
+    """The draft of reports already arranged by :func:`feedback.render.view.build_view`."""
+    text = environment(html=False).get_template("report.md.j2").render(views=views)
     # collapse the blank-line runs left by template blocks so the draft reads cleanly
     lines: list[str] = []
     for line in text.splitlines():
