@@ -385,6 +385,8 @@ def score_report(result: Result, label: dict[str, Any], jobs_tokens: int, tally:
     extra = [f for f in missing if f.question not in wanted]
     tally.unconfirmed_missing.append(len(extra))
     if verbose:
+        for q in sorted(wanted - {f.question for f in missing}):
+            tally.notes.append(f"{name}: missed missing part Q{q}")
         for f in extra:
             tally.notes.append(f"{name}: unconfirmed missing part Q{f.question}: {f.message[:120]}")
 

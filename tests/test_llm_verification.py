@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from feedback.findings import Category, Finding, Severity, Source, Verdict
-from feedback.llm.assess import RelatedItem, VerifiedFact, explicit_ask, merge_with_offline, report_findings
+from feedback.llm.assess import (
+    RelatedItem,
+    VerifiedFact,
+    explicit_ask,
+    merge_with_offline,
+    question_around,
+    report_findings,
+)
 from feedback.llm.cache import DB_NAME
 from feedback.llm.fake import FakeChatClient, reply
 from feedback.llm.review import review_results
@@ -149,7 +156,8 @@ def test_a_missing_part_counts_only_for_an_explicit_ask_of_the_question() -> Non
         "docker images and include a link to one of your docker files. How many tests did you write? Did you use "
         "config files? Explain why these concepts matter. What about typing and documentation? Do you test "
         "multiple operating systems, Python version etc. Feel free to insert a link to your workflow. Also state "
-        "if/how you have used generative AI tools."
+        "if/how you have used generative AI tools. Upload 1-2 images of your build history. Include a figure of "
+        "your pipeline and explain the steps in the figure."
     )
     asks = [
         ("link", "include a link to one of your docker files", True),
@@ -170,9 +178,21 @@ def test_a_missing_part_counts_only_for_an_explicit_ask_of_the_question() -> Non
         ("yes-no", "state if/how you have used generative AI tools", True),  # an imperative ask
         ("yes-no", "Python version", False),  # a fragment of a question, no ask of its own
         ("link", "Feel free to insert a link to your workflow.", False),  # optional
+        # an image is the image checks' to ask for (the model does not see images); words about a figure are not
+        ("named-item", "Upload 1-2 images of your build history.", False),
+        ("named-item", "Include a figure of your pipeline", False),
+        ("named-item", "explain the steps in the figure", True),
     ]
     for kind, words, explicit in asks:
         assert explicit_ask(kind, words, prompt) is explicit, (kind, words)
+
+
+def test_a_word_of_a_question_counts_as_that_question() -> None:
+    prompt = "Did you implement rules for code quality? What about typing and documentation? Explain why it matters."
+    assert question_around("typing", prompt) == "What about typing and documentation?"
+    assert question_around("code quality", prompt) == "Did you implement rules for code quality?"
+    assert question_around("why it matters", prompt) is None  # not a question sentence: the words stand alone
+    assert question_around("docker", prompt) is None
 
 
 def internal(code: str, questions: tuple[int, int], message: str, source: Source) -> Finding:

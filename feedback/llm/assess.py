@@ -144,6 +144,13 @@ IMPERATIVE_RE = re.compile(
     r"^(?:also |additionally,? )?(?:state|include|give|provide|name|list|show|upload|add|report)\b"
 )
 OPTIONAL_RE = re.compile(r"^(?:feel free|optionally|if you (?:want|like)|you (?:may|can))\b")
+# An ask for an image or figure is the image checks' (FB301...): the model never sees the images, and on the tuning
+# part of the 5.3.3.2 run every such missing part it reported (3) was unlabelled.
+IMAGE_ASK_RE = re.compile(
+    r"^(?:also |additionally,? )?(?:upload|include|add|insert|attach|show)\b[^.?!]*"
+    r"\b(?<!docker )(?<!container )(?:images?|figures?|screenshots?)\b"
+)
+SENTENCE_RE = re.compile(r"[^.?!]+[.?!]*")
 ASK_WORDS = {
     "number": 'the number asked for in "{}"',
     "link": 'the link asked for in "{}"',
@@ -162,19 +169,40 @@ def explicit_ask(kind: str, prompt_quote: str, prompt: str) -> bool:
     asked = whole.rstrip("?.!: ")
     if len(asked) < 8 or asked not in prompt or TOPIC_RE.match(asked) or OPTIONAL_RE.match(asked):
         return False
+    if IMAGE_ASK_RE.match(asked):
+        return False
     return whole.endswith("?") or bool(IMPERATIVE_RE.match(asked)) or bool(ASK_CUES[kind].search(asked))
+
+
+def question_around(words: str, prompt: str) -> str | None:
+    """The question sentence of ``prompt`` (ending in "?") that holds ``words``: a model may quote only a word of
+    the ask ("typing" of "What about typing and documentation?")."""
+    n = normalise(words)
+    if len(n) < 3:
+        return None
+    for m in SENTENCE_RE.finditer(prompt):
+        sentence = m.group(0).strip()
+        if sentence.endswith("?") and n in normalise(sentence):
+            return sentence
+    return None
 
 
 def missing_asks(review: QuestionReview, q: Question, in_answer: Callable[[str], bool]) -> list[tuple[str, str]]:
     """The explicit asks the model says the answer leaves out, as (kind, the question's words); a part whose quote
-    the answer does contain is not missing."""
-    prompt = normalise(prompt_for_model(q))
+    the answer does contain is not missing. Words that are not an explicit ask on their own count as the question
+    sentence they are in."""
+    raw = prompt_for_model(q)
+    prompt = normalise(raw)
     out: dict[str, tuple[str, str]] = {}
     for part in review.parts:
         if part.answered or (part.quote.strip() and in_answer(part.quote)):
             continue
-        if explicit_ask(part.ask, part.prompt_quote, prompt):
-            out.setdefault(normalise(part.prompt_quote), (part.ask, " ".join(part.prompt_quote.split())))
+        words = part.prompt_quote
+        if not explicit_ask(part.ask, words, prompt):
+            words = question_around(words, raw) or ""
+            if not words or not explicit_ask(part.ask, words, prompt):
+                continue
+        out.setdefault(normalise(words), (part.ask, " ".join(words.split())))
     return list(out.values())[:MAX_MISSING]
 
 
