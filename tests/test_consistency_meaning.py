@@ -317,3 +317,22 @@ def test_a_ticked_item_its_own_answer_only_plans_is_contradicted() -> None:
     # a plain claim anywhere (not only a bracketed listing) keeps the tick
     done = ticked.format(**{**MONITORING_PARTS, "people": "Student s1 ran the load tests with Locust."})
     assert [f for f in analyse(parse(done)) if f.code == "FB501"] == []
+
+
+def test_a_ticked_registry_trigger_no_answer_names_is_unsupported_in_a_complete_report() -> None:
+    def complete(ci_answer: str) -> str:
+        item = "Add a continues workflow that triggers when changes to the model registry is made"
+        head = f"# Report\n\n## Checklist\n\n* [x] {item}\n\n"
+        body = "".join(
+            QUESTION.format(n=n, prompt=f"Question about part {n} of the project?", answer=f"Answer number {n} here.")
+            for n in range(1, 21)
+        )
+        return (
+            head + body + QUESTION.format(n=21, prompt="Discuss your continuous integration setup.", answer=ci_answer)
+        )
+
+    [f] = [f for f in analyse(parse(complete("Our workflow runs the tests on every push."))) if f.code == "FB502"]
+    assert "no question asks about it directly" in f.message
+    # a workflow started when the model files change is that trigger, in other words
+    other_words = "A second workflow is triggered when the model files or the data files change, and retrains."
+    assert [f for f in analyse(parse(complete(other_words))) if f.code == "FB502"] == []
