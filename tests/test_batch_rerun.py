@@ -3,6 +3,7 @@ anything changed sends the run down the ordinary path, whose outputs are the sam
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -93,3 +94,24 @@ def test_file_states_match_the_plain_reading(tmp_path: Path) -> None:
     states = FileStates()
     for name in names:
         assert states(str(name)) == file_state(name), name
+
+
+@pytest.mark.parametrize("junk", [b"", b"\xff not json", b'{"format": 1, "reports": []}', b"[1, 2]"])
+def test_a_damaged_index_is_only_a_miss(tmp_path: Path, junk: bytes) -> None:
+    """The index is a shortcut: a damaged one sends the rerun down the ordinary path, which writes it again."""
+    root, out = course(tmp_path), tmp_path / "out"
+    run(root, out)
+    before = snapshot(out)
+    (out / INDEX).write_bytes(junk)
+    again = run(root, out)
+    assert (again.cached, len(again.failed), again.warnings) == (3, 0, [])
+    assert snapshot(out) == before and (out / INDEX).read_bytes() != junk
+
+
+def test_an_index_with_the_right_key_but_wrong_entries_is_only_a_miss(tmp_path: Path) -> None:
+    root, out = course(tmp_path), tmp_path / "out"
+    run(root, out)
+    data = json.loads((out / INDEX).read_bytes())
+    data["reports"] = {slug: 5 for slug in data["reports"]}
+    (out / INDEX).write_text(json.dumps(data), encoding="utf-8")
+    assert run(root, out).cached == 3

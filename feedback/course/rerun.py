@@ -136,9 +136,16 @@ class Index:
         return cls(out, data if ok else None)
 
     def unchanged(self, course: str, entries: Sequence[Any], seen: dict[str, Before]) -> bool:
-        """True when nothing any output depends on changed since the index was written."""
+        """True when nothing any output depends on changed since the index was written (False for an index of
+        another shape: it is only a shortcut)."""
         if not self.course or self.course != course or len(self.reports) != len(entries):
             return False
+        try:
+            return self._unchanged(entries, seen)
+        except (AttributeError, TypeError, ValueError, IndexError, KeyError):
+            return False
+
+    def _unchanged(self, entries: Sequence[Any], seen: dict[str, Before]) -> bool:
         states = FileStates()
         for e in entries:
             r = self.reports.get(e.slug)
