@@ -3,6 +3,7 @@ the options of the typer `check` command (so the fast path and `feedback check -
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,8 +34,15 @@ ON_DEMAND = ("_hashlib", "tomllib", "difflib", "base64")
 
 
 def _imported(*args: str, watch: tuple[str, ...] = HEAVY, cwd: Path | None = None) -> list[str]:
+    # with cwd, the caches go beside it too: a first run parses the catalog (TOML) and must be able to keep it
+    env = {**os.environ, "XDG_CACHE_HOME": str(cwd / "cache")} if cwd is not None else None
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE.format(heavy=watch), *args], capture_output=True, text=True, check=False, cwd=cwd
+        [sys.executable, "-c", _PROBE.format(heavy=watch), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+        env=env,
     )
     last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
     return [m for m in last.split(",") if m]
