@@ -20,22 +20,22 @@ from feedback.llm.prompts import load_prompts
 # issue's targets are not met by this run (README, Measuring the LLM review). "max:" figures are upper bounds.
 FLOORS: dict[str, dict[str, float]] = {
     "heldout": {
-        "contradicted_recall": 0.951,
+        "contradicted_recall": 0.927,
         "unsupported_recall": 1.0,
         "consistency_confirmed": 0.698,
         "missing_part_recall": 1.0,
-        "max:false_alarm_rate": 0.066,
+        "max:false_alarm_rate": 0.064,
         "max:unconfirmed_missing_max": 3,
         "max:shown_median": 20.0,
         "max:token_ratio_max": 1.99,
         "internal_recall": 0.5,
     },
     "tuning": {
-        "contradicted_recall": 0.944,
+        "contradicted_recall": 0.972,
         "unsupported_recall": 0.632,
-        "consistency_confirmed": 0.589,
+        "consistency_confirmed": 0.62,
         "missing_part_recall": 0.769,
-        "max:false_alarm_rate": 0.025,
+        "max:false_alarm_rate": 0.021,
         "max:unconfirmed_missing_max": 3,
         "max:shown_median": 15,
         "max:token_ratio_max": 2.48,

@@ -16,9 +16,12 @@ from typing import Any
 
 from feedback.findings import Category, Finding, Severity, Source, Verdict
 from feedback.llm.assess import (
+    QuestionFacts,
     RelatedItem,
+    Statement,
     VerifiedFact,
     explicit_ask,
+    item_findings,
     merge_with_offline,
     question_around,
     report_findings,
@@ -185,6 +188,27 @@ def test_a_missing_part_counts_only_for_an_explicit_ask_of_the_question() -> Non
     ]
     for kind, words, explicit in asks:
         assert explicit_ask(kind, words, prompt) is explicit, (kind, words)
+
+
+def test_a_contributions_answer_alone_never_shows_an_unticked_item_done() -> None:
+    from feedback.verdicts import Stated
+
+    unticked = RelatedItem("Deploy a drift detection API (M27)", checked=False)
+    ticked = RelatedItem("Write unit tests (M16)", checked=True)
+
+    def said(item: RelatedItem, q: int) -> Statement:
+        return Statement(item, q, Stated.DONE, "Anna: drift detection and deployment", 700)
+
+    def verdicts(*per_question: QuestionFacts) -> list[tuple[str | None, Verdict | None]]:
+        return [(f.checklist_item, f.verdict) for f in item_findings(per_question).findings]
+
+    contributions = QuestionFacts(31, statements=[said(unticked, 31), said(ticked, 31)], contributions=True)
+    assert verdicts(contributions) == []  # the ticked item it backs is consistent; the unticked one is not judged
+    # another answer saying it was done still counts, with its own quote
+    other = QuestionFacts(26, statements=[said(unticked, 26)])
+    assert verdicts(contributions, other) == [(unticked.text, Verdict.CONTRADICTED)]
+    # the same words in an ordinary answer
+    assert verdicts(QuestionFacts(31, statements=[said(unticked, 31)])) == [(unticked.text, Verdict.CONTRADICTED)]
 
 
 def test_a_word_of_a_question_counts_as_that_question() -> None:

@@ -86,6 +86,7 @@ class QuestionFacts:
     statements: list[Statement] = field(default_factory=list)
     facts: list[VerifiedFact] = field(default_factory=list)
     dropped: int = 0
+    contributions: bool = False  # the question lists who did what (see item_findings)
 
 
 # The question's own instructions end where the template's answer-length hint or worked example starts: the
@@ -344,8 +345,16 @@ def item_findings(per_question: Sequence[QuestionFacts]) -> ItemsOutcome:
         for st in qf.statements:
             by_item.setdefault(st.item.text, []).append(st)
             items[st.item.text] = st.item
+    # A contributions answer names tasks in a few words per person ("drift detection and deployment"): it never shows
+    # that an unticked item was done. On the tuning part of the 5.3.3.2 run every "not ticked, but described" the LLM
+    # based on it alone was a false alarm (3), and every labelled unticked-but-done item has another answer saying so.
+    contributions = {qf.question for qf in per_question if qf.contributions}
     out = ItemsOutcome([], [])
     for text, sts in by_item.items():
+        if not items[text].checked:
+            sts = [s for s in sts if s.question not in contributions]
+            if not sts:
+                continue
         item = items[text]
         verified = [s for s in sts if s.verified]
         if len(verified) < len(sts) and all(s.stated is Stated.NOT_MENTIONED for s in verified):

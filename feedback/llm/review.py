@@ -246,6 +246,9 @@ def _keyed(job: Job, settings: Settings, prompts: PromptSet) -> Job:
 def phase_one(result: Result, reviews: Sequence[tuple[Job, QuestionReview | None]]) -> ReportPhase:
     """Verify one report's per-question replies (``None`` for a question that failed; at least one job) and combine
     their item statuses with the ticks."""
+    import feedback.consistency as consistency
+
+    catalog = consistency.load_catalog(None)
     index = QuoteIndex(result.report)
     per_question = []
     listed: set[str] = set()
@@ -255,6 +258,7 @@ def phase_one(result: Result, reviews: Sequence[tuple[Job, QuestionReview | None
         if review is None or job.question is None:
             continue
         qf = question_facts(review, job.question, job.items, index, job.redactor.restore)
+        qf.contributions = catalog.lists_contributions(job.question)
         dropped += qf.dropped
         per_question.append(qf)
     unasked = [
