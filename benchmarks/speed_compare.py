@@ -205,11 +205,14 @@ def whole_process(cur: Version, base: Version, work: Path, rounds: int) -> None:
         )
 
 
-def in_process(cur: Version, base: Version, course: int, rounds: int) -> None:
+def in_process(cur: Version, base: Version, work: Path, course: int, rounds: int) -> None:
     def run(v: Version) -> dict[str, object]:
+        # started outside the checkout: "python -c" puts the working directory first on sys.path, which from the
+        # repository root would import the current code for both versions
         out = subprocess.run(
             [sys.executable, "-c", IN_PROCESS, str(CORPUS), str(course)],
             env=v.env,
+            cwd=work,
             capture_output=True,
             text=True,
             check=True,
@@ -324,7 +327,7 @@ def main() -> int:
             base.prepare()
             if not args.only_batch:
                 whole_process(cur, base, work, args.rounds)
-                in_process(cur, base, args.course, args.rounds)
+                in_process(cur, base, work, args.course, args.rounds)
             if not args.no_batch:
                 batch(cur, base, work, args.batch)
         finally:
