@@ -16,6 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from base_checkout import base_checkout
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
 
@@ -58,18 +60,9 @@ def main() -> int:
     if not reports:
         print("no corpus at ../shared/corpus")
         return 0
-    with tempfile.TemporaryDirectory() as tmp:
-        base = Path(tmp) / "base"
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), args.base],
-            check=True,
-            capture_output=True,
-        )
-        try:
-            before = dump(base, reports, Path(tmp) / "before.json")
-            after = dump(ROOT, reports, Path(tmp) / "after.json")
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)], check=False)
+    with tempfile.TemporaryDirectory() as tmp, base_checkout(args.base, Path(tmp) / "base") as base:
+        before = dump(base, reports, Path(tmp) / "before.json")
+        after = dump(ROOT, reports, Path(tmp) / "after.json")
     differ = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
     for k in differ[:20]:
         print(f"differs: {k}")

@@ -19,6 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from base_checkout import base_checkout
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
 
@@ -72,18 +74,9 @@ def main() -> int:
     if shutil.which("valgrind") is None:
         print("skipped: valgrind is not installed")
         return 0
-    with tempfile.TemporaryDirectory() as tmp:
-        base_src = Path(tmp) / "base"
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base_src), args.base],
-            check=True,
-            capture_output=True,
-        )
-        try:
-            base = measure(base_src, Path(tmp) / "cache-base", args.reports)
-            cur = measure(ROOT, Path(tmp) / "cache-current", args.reports)
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base_src)], check=False)
+    with tempfile.TemporaryDirectory() as tmp, base_checkout(args.base, Path(tmp) / "base") as base_src:
+        base = measure(base_src, Path(tmp) / "cache-base", args.reports)
+        cur = measure(ROOT, Path(tmp) / "cache-current", args.reports)
     print(f"instructions, {args.reports} corpus reports checked in one process (millions; start-up subtracted)")
     for name, v in ((args.base, base), ("current", cur)):
         share = 1 - v["structural"] / v["whole"]

@@ -32,6 +32,8 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+from base_checkout import base_checkout
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
 
@@ -311,13 +313,7 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        base_src = work / "base"
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base_src), args.base],
-            check=True,
-            capture_output=True,
-        )
-        try:
+        with base_checkout(args.base, work / "base") as base_src:
             # a replicated corpus makes every report a copy of dozens of others: the course stage that reports
             # answers copied between groups (FB801, newer than the base commit) is left out so both do the same
             # work; benchmarks/similar_speed.py times that stage on a course with planted copies
@@ -330,8 +326,6 @@ def main() -> int:
                 in_process(cur, base, work, args.course, args.rounds)
             if not args.no_batch:
                 batch(cur, base, work, args.batch)
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base_src)], check=False)
     print(
         "\nDone when (issue 14), as measured in this run (load average at the end: "
         f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}):"

@@ -33,8 +33,13 @@ DEBUG_PROMPT = "When running into bugs while trying to run your experiments, how
 CONTRIB_PROMPT = "State the individual contributions of each team member."
 
 
+def questions(*answers: tuple[int, str, str]) -> str:
+    """Question blocks of the template's shape: (number, prompt, answer) each."""
+    return "".join(QUESTION.format(n=n, prompt=p, answer=a) for n, p, a in answers)
+
+
 def report(*answers: tuple[int, str, str]) -> str:
-    return CHECKLIST + "".join(QUESTION.format(n=n, prompt=p, answer=a) for n, p, a in answers)
+    return CHECKLIST + questions(*answers)
 
 
 DATA_SCRIPT, LOGGING, DATA_TESTS, MODEL_TESTS, DIAGRAM = (
@@ -109,42 +114,26 @@ SETUP = """# Report
 * [ ] Add caching and multi-os/python/pytorch testing to your continuous integration
 * [ ] Add a linting step to your continuous integration
 
-### Question 4
-> **Explain how you managed dependencies in your project and the steps a new team member would have to go through to
-> get an exact copy of your environment.**
->
-> Answer:
-
-{env}
-
-### Question 5
-> **We expect that you initialized your project using the cookiecutter template. Explain the overall structure.**
->
-> Answer:
-
-{structure}
-
-### Question 10
-> **Did you use DVC for managing data in your project? If yes, explain how it helped.**
->
-> Answer:
-
-{dvc}
-
-### Question 11
-> **Discuss your continuous integration setup: unit testing, linting, several operating systems, caching?**
->
-> Answer:
-
-{ci}
-
-### Question 31
-> **State the individual contributions of each team member.**
->
-> Answer:
-
-{people}
-"""
+""" + questions(
+    (
+        4,
+        "Explain how you managed dependencies in your project and the steps a new team member would have to go "
+        "through to get an exact copy of your environment.",
+        "{env}",
+    ),
+    (
+        5,
+        "We expect that you initialized your project using the cookiecutter template. Explain the overall structure.",
+        "{structure}",
+    ),
+    (10, "Did you use DVC for managing data in your project? If yes, explain how it helped.", "{dvc}"),
+    (
+        11,
+        "Discuss your continuous integration setup: unit testing, linting, several operating systems, caching?",
+        "{ci}",
+    ),
+    (31, CONTRIB_PROMPT, "{people}"),
+)
 PARTS = {
     "env": "A newcomer clones the repository and then runs:\n\n* `conda create -n ourproject python=3.11`",
     "structure": "The project was initialized using the cookiecutter template, and an API that could classify "
@@ -186,27 +175,15 @@ def test_the_same_words_denied_or_only_planned_stay_silent() -> None:
 
 SERVICES = """# Report
 
-### Question 18
-> **The backbone of GCP is the Compute engine. Explain how you made use of this service.**
->
-> Answer:
-
-{engine}
-
-### Question 22
-> **Did you manage to train your model in the cloud using either the Engine or Vertex AI? If not, describe why.**
->
-> Answer:
-
-{training}
-
-### Question 27
-> **How many credits did you end up using during the project and what service was most expensive?**
->
-> Answer:
-
-{credits}
-"""
+""" + questions(
+    (18, "The backbone of GCP is the Compute engine. Explain how you made use of this service.", "{engine}"),
+    (
+        22,
+        "Did you manage to train your model in the cloud using either the Engine or Vertex AI? If not, describe why.",
+        "{training}",
+    ),
+    (27, "How many credits did you end up using during the project and what service was most expensive?", "{credits}"),
+)
 
 
 def disagreements(**parts: str) -> list[str]:
@@ -253,34 +230,16 @@ MONITORING = """# Report
 * [ ] Setup cloud monitoring of your instrumented application (M28)
 * [ ] Use profiling to optimize your code (M12)
 
-### Question 16
-> **When running into bugs, how did you perform debugging? Did you try profiling your code?**
->
-> Answer:
-
-{profiling}
-
-### Question 25
-> **Did you perform any unit testing and load testing of your API? If yes, explain how.**
->
-> Answer:
-
-{load}
-
-### Question 26
-> **Did you manage to implement monitoring of your deployed model? If yes, explain how it works.**
->
-> Answer:
-
-{monitoring}
-
-### Question 31
-> **State the individual contributions of each team member.**
->
-> Answer:
-
-{people}
-"""
+""" + questions(
+    (16, "When running into bugs, how did you perform debugging? Did you try profiling your code?", "{profiling}"),
+    (25, "Did you perform any unit testing and load testing of your API? If yes, explain how.", "{load}"),
+    (
+        26,
+        "Did you manage to implement monitoring of your deployed model? If yes, explain how it works.",
+        "{monitoring}",
+    ),
+    (31, CONTRIB_PROMPT, "{people}"),
+)
 MONITORING_PARTS = {
     "profiling": "We read the tracebacks. The notes are in `docs/profiling.md`.",
     "load": "For load testing we would use Locust against the deployed service.",
