@@ -38,7 +38,7 @@ from benchmarks.consistency_eval import find_item  # noqa: E402
 from feedback.course.batch_api import _response, check_reply, custom_id  # noqa: E402
 from feedback.errors import LLMError  # noqa: E402
 from feedback.findings import Category, Finding, Verdict, shown_findings  # noqa: E402
-from feedback.llm import tokens  # noqa: E402
+from feedback.llm import assess, tokens  # noqa: E402
 from feedback.llm.assess import BOTH  # noqa: E402
 from feedback.llm.cache import ResponseCache  # noqa: E402
 from feedback.llm.client import ChatResponse  # noqa: E402
@@ -54,6 +54,7 @@ from feedback.llm.review import (  # noqa: E402
     review_results,
 )
 from feedback.llm.schema import QuestionReview, ReportReview  # noqa: E402
+from feedback.llm.verify import normalise  # noqa: E402
 from feedback.pipeline import Result, check_file  # noqa: E402
 from feedback.settings import Settings  # noqa: E402
 
@@ -75,6 +76,13 @@ TARGETS = {
     "unconfirmed_missing_max": 1,  # at most, per report
     "shown_median": 20,  # at most
     "token_ratio_max": 2.5,  # at most
+}
+# Other policies for an offline and an LLM verdict that disagree (feedback/llm/assess.py), for measuring them:
+# name -> (module constant, its value under that policy).
+POLICIES: dict[str, tuple[str, bool]] = {
+    "llm-backing-clears-unsupported": ("LLM_BACKING_CLEARS_UNSUPPORTED", True),
+    "llm-reading-clears-contradicted": ("LLM_READING_CLEARS_CONTRADICTED", True),
+    "no-llm-only-unsupported": ("LLM_UNSUPPORTED_ALONE", False),
 }
 AT_MOST = {"false_alarm_rate", "unconfirmed_missing_max", "shown_median", "token_ratio_max"}
 
@@ -327,6 +335,35 @@ def _same_pair(f: Finding, questions: set[int]) -> bool:
     return got == questions or len(got & questions) >= 2
 
 
+def _lines_of(report_lines: list[str], quote: str) -> set[int]:
+    """The report lines (1-based) holding ``quote`` (compared normalised)."""
+    q = normalise(quote).rstrip(".")
+    if len(q) < 8:
+        return set()
+    return {n for n, text in enumerate(report_lines, start=1) if q in normalise(text)}
+
+
+def _same_conflict(f: Finding, want: dict[str, Any], report_lines: list[str]) -> bool:
+    """Whether a shown cross-answer finding names a labelled contradiction: the same questions (``_same_pair``), or
+    one claim of the label, the label's own quote, set against a claim in another answer. The labels name one
+    pair of questions per conflict; "Q9 says no pull requests" against Q29 instead of the labelled Q11 is the same
+    conflict. A side matches when a quote of the finding is on the same report line as the label's quote, or holds
+    it."""
+    questions = {int(q) for q in want.get("questions", [])}
+    if _same_pair(f, questions):
+        return True
+    got = set(f.questions) or ({f.question} if f.question is not None else set())
+    if len(got) < 2 or not got & questions:
+        return False
+    quotes = [str(q) for q in want.get("quotes", [])]
+    labelled = {n for quote in quotes for n in _lines_of(report_lines, quote)}
+    for quote in f.evidence:
+        mine = normalise(quote).rstrip(".")
+        if _lines_of(report_lines, quote) & labelled or any(normalise(q).rstrip(".") in mine for q in quotes):
+            return True
+    return False
+
+
 def score_report(result: Result, label: dict[str, Any], jobs_tokens: int, tally: Tally, verbose: bool) -> None:
     report = result.report
     name = result.source
@@ -362,17 +399,18 @@ def score_report(result: Result, label: dict[str, Any], jobs_tokens: int, tally:
             tally.shown_consistency += 1
             tally.confirmed += labels[f.checklist_item] == f.verdict
     internal = [f for f in shown if f.verdict is Verdict.INTERNAL]
-    pairs = [set(int(q) for q in e.get("questions", [])) for e in label.get("internal", [])]
-    for want in pairs:
+    conflicts = list(label.get("internal", []))
+    lines = list(report.lines)
+    for want in conflicts:
         tally.internal += 1
-        hits = [f for f in internal if _same_pair(f, want)]
+        hits = [f for f in internal if _same_conflict(f, want, lines)]
         tally.internal_hit += bool(hits)
         tally.internal_hit_llm += any(_by_llm(f) for f in hits)
         if verbose and not hits:
-            tally.notes.append(f"{name}: missed internal {sorted(want)}")
+            tally.notes.append(f"{name}: missed internal {sorted(want.get('questions', []))}")
     for f in internal:
         tally.shown_consistency += 1
-        confirmed = any(_same_pair(f, want) for want in pairs)
+        confirmed = any(_same_conflict(f, want, lines) for want in conflicts)
         tally.confirmed += confirmed
         if verbose and not confirmed:
             tally.notes.append(f"{name}: unconfirmed internal {f.questions}: {f.message[:120]}")
@@ -482,13 +520,12 @@ def cmd_score(args: argparse.Namespace) -> int:
     if not (run / "responses-question.jsonl").is_file():
         print(f"llm_quality: no responses in {run} (prompt version {load_prompts().version})")
         return 0
-    if args.llm_backing_clears_unsupported:
-        import feedback.llm.assess as assess
-
-        assess.LLM_BACKING_CLEARS_UNSUPPORTED = True
+    for name in args.policy or []:
+        attribute, value = POLICIES[name]
+        setattr(assess, attribute, value)
     scores = score(run, args.labels, args.corpus, args.verbose, tuple(args.part or PARTS))
     print_scores(scores, run)
-    if args.write and (args.part or args.llm_backing_clears_unsupported):
+    if args.write and (args.part or args.policy):
         print("llm_quality: --write needs every part and the default disagreement policy", file=sys.stderr)
         return 2
     if args.write:
@@ -521,9 +558,10 @@ def main(argv: list[str] | None = None) -> int:
     sc.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms (tuning part only)")
     sc.add_argument("--part", choices=PARTS, action="append", help="score only this label part (repeatable)")
     sc.add_argument(
-        "--llm-backing-clears-unsupported",
-        action="store_true",
-        help="the other disagreement policy: an item the LLM quotes as done loses its offline 'unsupported'",
+        "--policy",
+        choices=sorted(POLICIES),
+        action="append",
+        help="score under another disagreement policy between the offline and LLM verdicts (repeatable)",
     )
     args = ap.parse_args(argv)
     if args.cmd in ("export", "score") and not args.corpus.is_dir():

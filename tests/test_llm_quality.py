@@ -43,7 +43,7 @@ FLOORS: dict[str, dict[str, float]] = {
     },
 }
 # The prompt version whose run is being made; None when the current version's run is kept.
-AWAITED_RUN: str | None = None
+AWAITED_RUN: str | None = "6.3.3.2+cedbd5607a"
 SLACK = {"false_alarm_rate": 0.01, "unconfirmed_missing_max": 2, "shown_median": 3, "token_ratio_max": 0.1}
 
 

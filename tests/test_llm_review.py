@@ -702,6 +702,35 @@ def test_disagreement_the_offline_unsupported_stands_unless_the_policy_lets_llm_
     assert unsupported(True) == []
 
 
+def test_disagreement_policies_measured_and_not_adopted_leave_both_findings_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import feedback.llm.assess as assess
+    from feedback.findings import Category, Finding, Severity, Verdict
+
+    docker, typing_ = "Build the docker files locally", "Do a bit of code typing"
+    offline = Finding(
+        code="FB501",
+        check="claim-contradicted",
+        category=Category.CONSISTENCY,
+        severity=Severity.WARNING,
+        message='Ticked, but Q15 says it was not done: "we never built them"',
+        checklist_item=docker,
+        verdict=Verdict.CONTRADICTED,
+    )
+    llm = assess.unsupported_finding(assess.RelatedItem(typing_, checked=True), [6])
+
+    def merged(**policy: bool) -> list[tuple[str | None, str]]:
+        for name, value in policy.items():
+            monkeypatch.setattr(assess, name, value)
+        rule, new = assess.merge_with_offline([offline], [llm], set(), agreed={docker})
+        return [(f.checklist_item, f.source.value) for f in [*rule, *new]]
+
+    assert merged() == [(docker, "rule"), (typing_, "llm")]
+    assert merged(LLM_READING_CLEARS_CONTRADICTED=True) == [(typing_, "llm")]
+    assert merged(LLM_READING_CLEARS_CONTRADICTED=False, LLM_UNSUPPORTED_ALONE=False) == [(docker, "rule")]
+
+
 def test_redaction_keeps_words_that_start_sentences_and_names_that_are_words() -> None:
     text = (
         "# Report\n\n## Group information\n\n### Question 1\n\n> Who did what?\n\nAnswer:\n\n"

@@ -334,6 +334,9 @@ class ItemsOutcome:
     findings: list[Finding]
     unbacked: list[tuple[RelatedItem, list[int]]]  # ticked items every answer asked about left unmentioned
     backed: set[str] = field(default_factory=set)  # items some answer says were done (or partly), with a quote
+    # items whose quoted statements (not silence) each leave them consistent with their tick: the LLM reads them
+    # otherwise than an offline "contradicted" on them
+    agreed: set[str] = field(default_factory=set)
 
 
 def item_findings(per_question: Sequence[QuestionFacts]) -> ItemsOutcome:
@@ -363,6 +366,9 @@ def item_findings(per_question: Sequence[QuestionFacts]) -> ItemsOutcome:
         if stated in (Stated.DONE, Stated.PARTLY):
             out.backed.add(text)
         rule = decide(item.tick, stated, untouched=item.untouched)
+        alone = (decide(item.tick, s.stated, untouched=item.untouched).outcome for s in verified)
+        if stated is not Stated.NOT_MENTIONED and all(o is not Outcome.CONTRADICTED for o in alone):
+            out.agreed.add(text)
         if rule.outcome is Outcome.UNSUPPORTED:
             if item.may_be_unsupported:
                 out.unbacked.append((item, sorted({s.question for s in sts})))
@@ -473,10 +479,16 @@ def report_findings(
 # drops the offline finding, False keeps it. Chosen by measurement on the tuning part of the 4.3.2.2 run (README):
 # keeping it finds 10/17 unsupported items against 8/17, for 7/600 false alarms against 6/600.
 LLM_BACKING_CLEARS_UNSUPPORTED = False
+# Two more disagreement policies, measured on the tuning part of the 5.3.3.2 run and not adopted (README): an offline
+# "contradicted" dropped when every quoted LLM statement leaves the item consistent (false alarms 20 -> 17 of 1005,
+# contradicted recall 35/36 -> 31/36); an LLM "unsupported" the offline engine does not share left out (false alarms
+# 20 -> 15, unsupported recall 13/19 -> 11/19).
+LLM_READING_CLEARS_CONTRADICTED = False
+LLM_UNSUPPORTED_ALONE = True
 
 
 def merge_with_offline(
-    rule: list[Finding], llm: list[Finding], backed: set[str] | None = None
+    rule: list[Finding], llm: list[Finding], backed: set[str] | None = None, agreed: set[str] | None = None
 ) -> tuple[list[Finding], list[Finding]]:
     """Fold LLM findings that repeat an offline one into it (shown once, saying both found it).
 
@@ -489,6 +501,8 @@ def merge_with_offline(
     """
     if LLM_BACKING_CLEARS_UNSUPPORTED and backed:
         rule = [f for f in rule if not (f.verdict is Verdict.UNSUPPORTED and f.checklist_item in backed)]
+    if LLM_READING_CLEARS_CONTRADICTED and agreed:
+        rule = [f for f in rule if not (f.verdict is Verdict.CONTRADICTED and f.checklist_item in agreed)]
     offline_items = {
         f.checklist_item: i
         for i, f in enumerate(rule)
@@ -522,7 +536,7 @@ def merge_with_offline(
         elif f.code == "FB604" and (j := _sharing(kept, f)) is not None:
             kept[j] = _fold(kept[j], f)
             continue
-        if i is None:
+        if i is None and (LLM_UNSUPPORTED_ALONE or f.verdict is not Verdict.UNSUPPORTED):
             kept.append(f)
     for i in both:
         rule[i] = replace(rule[i], message=f"{rule[i].message} {BOTH}")

@@ -785,7 +785,9 @@ async def review_results_async(
             )
             st.dropped_unverified += phase.dropped + dropped
             found = [f for qf in phase.per_question for f in qf.findings] + phase.items.findings + report_new
-            rule, new = merge_with_offline(rule, rank_suggestions(found), phase.items.backed | settled_done)
+            rule, new = merge_with_offline(
+                rule, rank_suggestions(found), phase.items.backed | settled_done, phase.items.agreed
+            )
             new = [f for f in new if options is None or options.wants(f)]
         if st.failed_questions:
             st.status = "failed" if reviewed[i] == 0 else "partial"
