@@ -18,15 +18,18 @@ regex_cache.save()
 _CHECK = r"""
 import re
 from re import _compiler
-from feedback import regex_cache  # loads the store into re's cache
-loaded = [(k[1], k[2], p) for k, p in re._cache.items() if k[1] in (r"(?P<word>\w+)-(\d{2,})", "colou?r|grey", "é+")]
-assert len(loaded) == 3, loaded
-for pattern, flags, compiled in loaded:
-    fresh = _compiler.compile(pattern, flags)
-    assert compiled is not fresh and compiled == fresh, pattern
-    assert (compiled.groups, compiled.groupindex, compiled.flags) == (fresh.groups, fresh.groupindex, fresh.flags)
+from feedback import regex_cache  # reads the store; patterns are built from it when asked for
+three = [(r"(?P<word>\w+)-(\d{2,})", 0), ("colou?r|grey", re.I | re.M), ("é+", 0)]
+fresh = {p: _compiler.compile(p, f) for p, f in three}
+def refuse(pattern, flags=0):
+    raise AssertionError(f"compiled again: {pattern}")
+_compiler.compile = refuse  # every one of the three must come from the store
+for pattern, f in three:
+    loaded, new = re.compile(pattern, f), fresh[pattern]
+    assert loaded is not new and loaded == new, pattern
+    assert (loaded.groups, loaded.groupindex, loaded.flags) == (new.groups, new.groupindex, new.flags)
 assert re.compile(r"(?P<word>\w+)-(\d{2,})").match("ab-123").group("word") == "ab"
-print("ok", len(regex_cache._known))
+print("ok", len(regex_cache._stored))
 """
 
 
@@ -64,3 +67,36 @@ def test_a_second_check_finds_every_pattern_stored(tmp_path: Path) -> None:
     written = store.stat().st_mtime_ns
     assert _run(check, tmp_path).returncode in (0, 1)
     assert store.stat().st_mtime_ns == written  # nothing was compiled that the store lacked
+
+
+_ROUND = r"""
+import re, sys
+from feedback import regex_cache
+tag, extra = sys.argv[1], int(sys.argv[2])
+mine = [(f"{tag}{i}(x|y)+", 0) for i in range(8)]
+for p, f in mine:
+    re.compile(p, f)
+own = regex_cache._compiled | regex_cache._used
+regex_cache._MAX_STORED = len(own) + extra  # room for `extra` patterns of earlier runs
+regex_cache.save()
+stored = set(regex_cache._stored)
+assert own <= stored, "this run's patterns are all kept"
+print(len(stored) - len(own), sum(k[0].startswith("a") and k not in own for k in stored))
+"""
+
+
+def test_the_store_keeps_each_run_s_patterns_within_its_bound(tmp_path: Path) -> None:
+    def round_(tag: str, extra: int) -> list[int]:
+        done = subprocess.run(
+            [sys.executable, "-c", _ROUND, tag, str(extra)],
+            env={"XDG_CACHE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return [int(n) for n in done.stdout.split()]
+
+    assert round_("a", 3) == [0, 0]  # the first store: only its own patterns
+    assert round_("b", 3) == [3, 3]  # a full store still takes the next run's; three of the first run's stay
+    assert round_("c", 0) == [0, 0]  # older patterns drop out first, however many there were
