@@ -77,6 +77,7 @@ class Scanner:
         import ahocorasick
 
         self.literals = frozenset(literals)
+        self._covers: dict[frozenset[str], bool] = {}
         self._automaton = ahocorasick.Automaton()
         for lit in sorted(self.literals):
             self._automaton.add_word(lit, lit)
@@ -91,8 +92,19 @@ class Scanner:
         at: dict[str, list[int]] = {}
         if self.literals:
             for end, lit in self._automaton.iter(text):
-                at.setdefault(lit, []).append(end - len(lit) + 1)
+                found = at.get(lit)
+                if found is None:
+                    at[lit] = [end - len(lit) + 1]
+                else:
+                    found.append(end - len(lit) + 1)
         return at
+
+    def covers(self, literals: frozenset[str]) -> bool:
+        """Whether all of ``literals`` are the scanner's (asked once per set: the catalog's sets repeat)."""
+        known = self._covers.get(literals)
+        if known is None:
+            known = self._covers[literals] = literals <= self.literals
+        return known
 
 
 class Memo:
@@ -103,15 +115,14 @@ class Memo:
         self.text = text
         self.scanner = scanner
         self._at: dict[str, list[int]] | None = None
+        self._present: frozenset[str] = frozenset()  # the scanner's literals that occur in the text
         self._found: dict[str, list[int]] = {}
         self.matches: dict[tuple[str, bool], list[tuple[int, int]]] = {}
 
     def positions(self, literal: str) -> list[int]:
         """Start offsets of every occurrence of ``literal`` in the text, in order (overlapping ones too)."""
         if self.scanner is not None and literal in self.scanner.literals:
-            if self._at is None:
-                self._at = self.scanner.scan(self.text)
-            return self._at.get(literal, [])
+            return self._scanned().get(literal, [])
         found = self._found.get(literal)
         if found is None:
             found = self._found[literal] = _find_all(self.text, literal)
@@ -123,11 +134,17 @@ class Memo:
     def has_any(self, literals: frozenset[str]) -> bool:
         """Whether one of ``literals`` occurs in the text (for the scanner's literals: one set operation)."""
         scanner = self.scanner
-        if scanner is not None and literals <= scanner.literals:
-            if self._at is None:
-                self._at = scanner.scan(self.text)
-            return not literals.isdisjoint(self._at)
+        if scanner is not None and scanner.covers(literals):
+            self._scanned()
+            return not literals.isdisjoint(self._present)  # a set, not the dict: the smaller side is iterated
         return any(self.has(g) for g in literals)
+
+    def _scanned(self) -> dict[str, list[int]]:
+        if self._at is None:
+            assert self.scanner is not None
+            self._at = self.scanner.scan(self.text)
+            self._present = frozenset(self._at)
+        return self._at
 
 
 def _find_all(text: str, literal: str) -> list[int]:
@@ -379,6 +396,7 @@ class Catalog:
     usage_questions: re.Pattern[str] | None = None  # answers listing the services used: claims of use
     scanner: Scanner | None = field(default=None, compare=False, repr=False)  # every literal of every pattern
     _memo: dict[tuple[str, str], tuple[Topic, ...]] = field(default_factory=dict, compare=False, repr=False)
+    _titles: dict[tuple[str, str], bool] = field(default_factory=dict, compare=False, repr=False)
 
     def topics_for_item(self, item: ChecklistItem) -> tuple[Topic, ...]:
         key = ("item", item.text)
@@ -393,15 +411,21 @@ class Catalog:
         return self._memo[key]
 
     def lists_contributions(self, question: Question) -> bool:
-        return (
-            self.contribution_questions is not None and self.contribution_questions.search(question.title) is not None
-        )
+        return self._titled("contributions", self.contribution_questions, question.title)
 
     def lists_usage(self, question: Question) -> bool:
-        return self.usage_questions is not None and self.usage_questions.search(question.title) is not None
+        return self._titled("usage", self.usage_questions, question.title)
 
     def is_open(self, question: Question) -> bool:
-        return self.open_questions is not None and self.open_questions.search(question.title) is not None
+        return self._titled("open", self.open_questions, question.title)
+
+    def _titled(self, kind: str, pattern: re.Pattern[str] | None, title: str) -> bool:
+        """Whether ``pattern`` finds the question title, asked once per title (every report repeats the prompts)."""
+        key = (kind, title)
+        found = self._titles.get(key)
+        if found is None:
+            found = self._titles[key] = pattern is not None and pattern.search(title) is not None
+        return found
 
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from feedback.consistency.catalog import Catalog, Memo, Terms, Topic, item_wording
 from feedback.consistency.evidence import (
@@ -61,9 +62,9 @@ MAX_QUOTES = 3
 DRAFT_WORDS = 40
 
 
-@dataclass(frozen=True, slots=True)
-class Mention:
-    """What one sentence says about one topic."""
+class Mention(NamedTuple):
+    """What one sentence says about one topic (a named tuple: a report has hundreds, and a frozen dataclass takes
+    several times as long to build)."""
 
     topic: str
     answer: AnswerText
@@ -229,7 +230,7 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
                 and not hedged
                 and not strongly_hedged(s)
             ):
-                m = replace(m, polarity=Polarity.MENTION)
+                m = m._replace(polarity=Polarity.MENTION)
             if m is not None:
                 out.append(m)
         mentions[topic.id] = out
@@ -793,7 +794,7 @@ def _service_pair(topic: Topic, ms: list[Mention], claims: list[Mention]) -> tup
                     if named
                     else re.search(rf"\b{re.escape(name)}\b", c.sentence.text)
                 ):
-                    denial = replace(m, polarity=Polarity.NEGATED, start=a, end=b, denials=())
+                    denial = m._replace(polarity=Polarity.NEGATED, start=a, end=b, denials=())
                     return (c, denial), m.answer.raw[a:b].strip()
     return None
 

@@ -14,6 +14,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 from feedback.report.model import Line, Question
 
@@ -95,7 +96,7 @@ def _line_index(starts: tuple[int, ...], offset: int) -> int:
 
 # emphasis and code marks: "*" and "`" always, "_" only at the edge of a word (not in "train_model")
 _MARKUP = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "*": " ", "`": " "})
-_UNDERSCORE = re.compile(r"(?<![\w])_|_(?![\w])")
+_UNDERSCORE = re.compile(r"_(?<!\w_)|_(?!\w)")  # "(?<!\w)_|_(?!\w)", opening with the literal the engine skips to
 _ALNUM = re.compile(r"[^\W_]")  # what str.isalnum accepts
 # no cut after a list number ("the following: 1. Know ...", "2. Detect ...")
 # A sentence ends at . ! ? before the next word, also a lower-case one (students often write "... tuning. however
@@ -340,8 +341,7 @@ _WIDE_CUES = (
 _OPENING_HEDGE = re.compile(r"\s*(?:if\b|in the future|ideally|in a future|going forward|next steps?)")
 
 
-@dataclass(frozen=True, slots=True)
-class Cues:
+class Cues(NamedTuple):
     """The negation, hedging and attempt cues of one sentence, found once and reused for every mention in it."""
 
     negations: tuple[tuple[int, int, int], ...]  # start, end and scope in words of the cues that deny something
@@ -572,7 +572,7 @@ _STRONG_HEDGE = re.compile(
 def describes_procedure(question: Question) -> bool:
     """The prompt asks what someone *would* do ("the process a new team member would have to go through"): the
     answer's "would" describes the group's setup, it is not a hypothetical."""
-    return _PROCEDURE_PROMPT.search(question.prompt) is not None and not asks_if_not(question)
+    return _prompt_facts(question)[0]
 
 
 def strongly_hedged(sentence: Sentence) -> bool:
@@ -582,4 +582,20 @@ def strongly_hedged(sentence: Sentence) -> bool:
 
 def asks_if_not(question: Question) -> bool:
     """The prompt asks what the group *would* do when the answer is no ("If not, explain how ...")."""
-    return _IF_NOT_PROMPT.search(question.prompt) is not None
+    return _prompt_facts(question)[1]
+
+
+_PROMPTS: dict[str, tuple[bool, bool]] = {}  # the same prompts come back in every report
+
+
+def _prompt_facts(question: Question) -> tuple[bool, bool]:
+    """(describes a procedure, asks "if not"), worked out once per prompt text."""
+    prompt = question.prompt
+    facts = _PROMPTS.get(prompt)
+    if facts is None:
+        if_not = _IF_NOT_PROMPT.search(prompt) is not None
+        facts = (_PROCEDURE_PROMPT.search(prompt) is not None and not if_not, if_not)
+        if len(_PROMPTS) >= 4096:
+            _PROMPTS.clear()
+        _PROMPTS[prompt] = facts
+    return facts

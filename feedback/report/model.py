@@ -114,15 +114,27 @@ class Question(NamedTuple):
     @property
     def title(self) -> str:
         """The bold question text, without the length/example lines."""
-        parts: list[str] = []
-        for ln in self.prompt_lines:
-            t = ln.text.strip()
-            if not t:
-                if parts:
-                    break
-                continue
-            parts.append(t.replace("**", "").strip())
-        return " ".join(parts)
+        title = _TITLES.get(self.prompt_lines)
+        if title is None:
+            if len(_TITLES) >= 4096:
+                _TITLES.clear()
+            title = _TITLES[self.prompt_lines] = _title(self.prompt_lines)
+        return title
+
+
+_TITLES: dict[tuple[Line, ...], str] = {}  # the checks and the consistency engine ask each question's title often
+
+
+def _title(prompt_lines: tuple[Line, ...]) -> str:
+    parts: list[str] = []
+    for ln in prompt_lines:
+        t = ln.text.strip()
+        if not t:
+            if parts:
+                break
+            continue
+        parts.append(t.replace("**", "").strip())
+    return " ".join(parts)
 
 
 class Report(NamedTuple):
