@@ -409,3 +409,45 @@ def test_a_cue_pattern_looks_ahead_for_every_letter_its_cues_start_with(name: st
     guard = re.match(r"\\b\(\?=\[([a-z]+)\]\)", rx.pattern)
     assert guard is not None
     assert _first_letters(sre_parse.parse(rx.pattern[guard.end() :])) == set(guard.group(1))
+
+
+# evidence patterns written for speed, each with the plain pattern it stands for
+_AS_WRITTEN = {
+    "_FIRST_PERSON": r"\b(?:we|our|us|i|my|ours)\b",
+    "_UNDERSCORE": r"(?<![\w])_|_(?![\w])",
+    "_CLAUSE_BREAK": r"\b(?:but|however|although|though|whereas|while|instead|yet|except|apart from|besides|otherwise|"
+    r"so that|because|since)\b|\band (?:we |then |instead )?(?:used|use|chose|went|switched|opted|relied|moved|"
+    r"deployed|trained|ran|built|created|implemented)\b|[;:]|,\s*(?:and|so|which|since|because|as|then)\b|\s[-–—]\s",
+}
+_CUE_PIECES = [
+    *("we", "our", "ours", "us", "i", "my", "but", "and", "and we used", "and then built", "since", "so that"),
+    *("apart from", "yet", "owe", "ourselves", "bus", "imy", "_", "a_b", "x_", "é", "1"),
+    *(" ", "  ", ", ", ",and", "; ", ":", " - ", " – ", "\n", ".", "'"),
+]
+
+
+def _same_matches(name: str, text: str) -> None:
+    fast = getattr(importlib.import_module("feedback.consistency.evidence"), name)
+    plain = re.compile(_AS_WRITTEN[name])
+    assert [m.span() for m in fast.finditer(text)] == [m.span() for m in plain.finditer(text)], (name, text)
+    assert fast.sub("#", text) == plain.sub("#", text)
+    for a in range(0, len(text), 3):
+        found, expected = fast.search(text, a, len(text) - a // 2), plain.search(text, a, len(text) - a // 2)
+        assert (found and found.span()) == (expected and expected.span()), (name, text, a)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_CUE_PIECES), max_size=25))
+def test_evidence_patterns_written_for_speed_match_as_written_on_generated_text(parts: list[str]) -> None:
+    for name in _AS_WRITTEN:
+        _same_matches(name, "".join(parts))
+
+
+@needs_corpus
+def test_evidence_patterns_written_for_speed_match_as_written_on_the_corpus() -> None:
+    for path in sorted(CORPUS.glob("*.md")):
+        for q in read_report(path).questions:
+            if q.answered and q.answer.lines:
+                answer = split_answer(q)
+                for name in _AS_WRITTEN:
+                    _same_matches(name, answer.norm)

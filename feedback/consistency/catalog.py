@@ -131,6 +131,14 @@ class Memo:
     def has(self, literal: str) -> bool:
         return bool(self.positions(literal))
 
+    def found(self, pattern: Pattern) -> list[tuple[int, int]]:
+        """(start, end) of every match of ``pattern`` in the text, run once per text (topics share patterns)."""
+        key = (pattern.source, pattern.boundary)
+        found = self.matches.get(key)
+        if found is None:
+            found = self.matches[key] = _run(pattern, self.text, self)
+        return found
+
     def has_any(self, literals: frozenset[str]) -> bool:
         """Whether one of ``literals`` occurs in the text (for the scanner's literals: one set operation)."""
         scanner = self.scanner
@@ -291,11 +299,7 @@ class Terms:
         memo = memo if memo is not None else Memo(text)
         out: list[tuple[int, int]] = []
         for p in self.patterns:
-            key = (p.source, p.boundary)
-            found = memo.matches.get(key)
-            if found is None:
-                found = memo.matches[key] = _run(p, text, memo)
-            out += found
+            out += memo.found(p)
         return out
 
     def search(self, text: str) -> bool:

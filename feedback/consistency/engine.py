@@ -167,46 +167,56 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
         offsets.append(pos)
         pos += len(ans.norm) + 2
     joined = "\n\n".join(a.norm for a in order)
-    sentence_starts = [(offsets[k] + s.start, k, i) for k, a in enumerate(order) for i, s in enumerate(a.sentences)]
-    flat_starts = [x[0] for x in sentence_starts]
-
-    def locate(p: int) -> tuple[int, Sentence] | None:
-        j = bisect_right(flat_starts, p) - 1
-        if j < 0:
-            return None
-        _base, k, i = sentence_starts[j]
-        s = order[k].sentences[i]
-        return (k, s) if p - offsets[k] < s.end else None
-
+    # every sentence of the report, in order: its answer, the sentence, and its start in ``joined``
+    flat = [(ans, s) for ans in order for s in ans.sentences]
+    flat_starts = [offsets[k] + s.start for k, a in enumerate(order) for s in a.sentences]
+    flat_ends = [offsets[k] + s.end for k, a in enumerate(order) for s in a.sentences]
     memo = Memo(joined, catalog.scanner)  # every literal of the catalog found in one scan
+    located: dict[int, list[tuple[int, int, int]]] = {}  # id(pattern) -> (sentence, start, end) of its matches
+
+    def hits(terms: Terms) -> list[tuple[int, int, int]]:
+        """(sentence, start, end) of every match of ``terms`` that starts in a sentence (relative to it; a match
+        running past the sentence is cut at its end), each pattern's matches placed once per report."""
+        out: list[tuple[int, int, int]] = []
+        for p in terms.patterns:
+            got = located.get(id(p))
+            if got is None:
+                got = located[id(p)] = []
+                for a, e in memo.found(p):
+                    j = bisect_right(flat_starts, a) - 1
+                    if j >= 0 and a < flat_ends[j]:
+                        base = flat_starts[j]
+                        got.append((j, a - base, min(e, flat_ends[j]) - base))
+            out += got
+        return out
+
     mentions: dict[str, list[Mention]] = {}
     for topic in topics:
-        found: dict[tuple[int, int], tuple[list[Span], list[tuple[int, int]]]] = {}
+        found: dict[int, tuple[list[Span], list[tuple[int, int]]]] = {}
         patterns: list[tuple[Terms, int]] = [(topic.strong, STRONG)]
         if topic.terms is not topic.strong:
             patterns.append((topic.terms, TERM))
         if topic.local is not None:
             patterns.append((topic.local, LOCAL))
         for terms, kind in patterns:
-            for a, e in terms.finditer(joined, memo):
-                hit = locate(a)
-                if hit is None:
+            for j, rel, end in hits(terms):
+                if kind == LOCAL and topic not in asked_by[flat[j][1].question]:
                     continue
-                k, s = hit
-                if kind == LOCAL and topic not in asked_by[s.question]:
-                    continue
-                rel = a - offsets[k] - s.start
-                found.setdefault((k, s.index), ([], []))[0].append((rel, min(e - offsets[k], s.end) - s.start, kind))
+                got = found.get(j)
+                if got is None:
+                    got = found[j] = ([], [])
+                got[0].append((rel, end, kind))
         if topic.negative is not None:
-            for a, e in topic.negative.finditer(joined, memo):
-                hit = locate(a)
-                if hit is not None:
-                    k, s = hit
-                    rel = a - offsets[k] - s.start
-                    found.setdefault((k, s.index), ([], []))[1].append((rel, min(e - offsets[k], s.end) - s.start))
+            for j, rel, end in hits(topic.negative):
+                got = found.get(j)
+                if got is None:
+                    got = found[j] = ([], [])
+                got[1].append((rel, end))
         out: list[Mention] = []
-        for (k, i), (spans, neg) in sorted(found.items()):
-            ans, s = order[k], order[k].sentences[i]
+        for j in sorted(found):
+            spans, neg = found[j]
+            ans, s = flat[j]
+            i = s.index
             own = topic in asked_by[s.question]
             denied = s.question in negative_openers
             hypothetical = hypothetical_after[s.question] and i > 0

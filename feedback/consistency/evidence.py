@@ -41,6 +41,7 @@ class Sentence:
     _facts: dict[tuple[str, int], bool] = field(default_factory=dict)  # memo of the sentence-level tests below
     _cues: Cues | None = None  # found on first use by sentence_cues
     _polarity: dict[tuple[int, int], Polarity] | None = None  # memo of mention_polarity, by span
+    _first_person: bool | None = None  # memo of is_first_person (every topic with a mention here asks it)
 
     def fact(self, name: str, pattern: re.Pattern[str], a: int = 0, b: int = -1) -> bool:
         """Whether ``pattern`` occurs in the text (between ``a`` and ``b``), asked once per sentence and span."""
@@ -108,10 +109,11 @@ _SENTENCE_END = re.compile(
 )
 _BLOCK_START = re.compile(r"\n(?=[ \t]*(?:[-*+]\s|\d+[.)]\s|#|\||```|~~~))")
 _LIST_NUMBER = re.compile(r"\s*\d{1,2}[.)]\s*")
+# the connectives and "and (we) used ..." share one \b test: the regex engine tries every position of a sentence
 _CLAUSE_BREAK = re.compile(
     r"\b(?:but|however|although|though|whereas|while|instead|yet|except|apart from|besides|otherwise|so that|"
-    r"because|since)\b|\band (?:we |then |instead )?(?:used|use|chose|went|switched|opted|relied|moved|deployed|"
-    r"trained|ran|built|created|implemented)\b"
+    r"because|since|and (?:we |then |instead )?(?:used|use|chose|went|switched|opted|relied|moved|deployed|"
+    r"trained|ran|built|created|implemented))\b"
     r"|[;:]|,\s*(?:and|so|which|since|because|as|then)\b|\s[-–—]\s"
 )
 
@@ -255,7 +257,9 @@ _CONTRAST = re.compile(
     r"\b(?:but|however|unfortunately|unsuccessful\w*|failed|did ?n[o']?t|could ?n[o']?t|couldn't|not able|unable|"
     r"without success|never)\b"
 )
-_FIRST_PERSON = re.compile(r"\b(?:we|our|us|i|my|ours)\b")
+# \b(?:we|our|us|i|my|ours)\b, written so that every alternative opens with its letter (the regex engine skips ahead
+# to those) and the word boundary before it is a look-behind after it
+_FIRST_PERSON = re.compile(r"(?:w(?<!\ww)e|o(?<!\wo)ur|u(?<!\wu)s|i(?<!\wi)|m(?<!\wm)y|o(?<!\wo)urs)\b")
 _PASSIVE_DONE = re.compile(
     r"\b(?:was|were|is|are|has been|have been)\s+(?:\w+\s+)?(?:used|implemented|set ?up|created|deployed|added|"
     r"written|configured|integrated|trained|built|run|performed|done|applied|tracked|logged|stored|tested|"
@@ -510,9 +514,14 @@ def _reports_own_result(sentence: Sentence) -> bool:
 
 def is_first_person(sentence: Sentence) -> bool:
     """Says what the group did: "we" / "our", a passive "X was used", or a measured result ("coverage is 85%")."""
-    return (
-        sentence.fact("we", _FIRST_PERSON) or sentence.fact("passive", _PASSIVE_DONE) or _reports_own_result(sentence)
-    )
+    first = sentence._first_person
+    if first is None:
+        first = sentence._first_person = (
+            sentence.fact("we", _FIRST_PERSON)
+            or sentence.fact("passive", _PASSIVE_DONE)
+            or _reports_own_result(sentence)
+        )
+    return first
 
 
 # "an API that could classify images" says what the thing built can do, not that the group only might build it
