@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -125,13 +126,44 @@ def review(
         "use_cache": False if no_cache else None,
     }
     settings = load_settings(overrides, config=run.config)
-    results, failed = _check_all(reports, run.options)
-    if results:
-        results = _llm_stage(results, settings, run.options, estimate)
-    return _finish(results, failed, run, output, quiet)
+    checking = _Checking(reports, run.options)
+    results = _llm_stage(checking, settings, run.options, estimate)
+    return _finish(results, checking.failed, run, output, quiet)
 
 
-def _llm_stage(results: list[Result], settings: Settings, options: Options, estimate: bool) -> list[Result]:
+class _Checking:
+    """The reports, checked one at a time as the LLM stage asks for them: their checks overlap the calls already
+    sent instead of all coming first. An unreadable report gets its one-line error, as in ``check``. Iterating
+    again gives the reports checked so far first."""
+
+    def __init__(self, reports: list[Path], options: Options) -> None:
+        self._reports, self._options = iter(reports), options
+        self.done: list[Result] = []
+        self.failed = False
+
+    def __iter__(self) -> Iterator[Result]:
+        i = 0
+        while True:
+            while i >= len(self.done):
+                path = next(self._reports, None)
+                if path is None:
+                    return
+                results, failed = _check_all([path], self._options)
+                self.failed |= failed
+                self.done.extend(results)
+            yield self.done[i]
+            i += 1
+
+    def any(self) -> bool:
+        """Whether a report is readable (checking reports until one is)."""
+        return next(iter(self), None) is not None
+
+    def all(self) -> list[Result]:
+        """Every readable report's result, checking the ones not asked for yet."""
+        return list(self)
+
+
+def _llm_stage(checking: _Checking, settings: Settings, options: Options, estimate: bool) -> list[Result]:
     """The LLM review (or its estimate); a setup error (missing prompt, unreadable cache) degrades like an endpoint
     error: the deterministic findings are still printed, with the reason."""
     from feedback.pipeline import LLMStatus
@@ -140,10 +172,13 @@ def _llm_stage(results: list[Result], settings: Settings, options: Options, esti
         from feedback.llm.review import estimate_results, review_results
 
         if estimate:
-            return estimate_results(results, settings)
-        return review_results(results, settings, options=options)
+            return estimate_results(checking.all(), settings)
+        if not checking.any():
+            return []  # nothing readable: no client is made
+        return list(review_results(checking, settings, options=options))
     except FeedbackError as exc:
         eprint(f"feedback: warning: LLM review not run: {exc}")
+        results = checking.all()
         for r in results:
             r.llm = LLMStatus(status="failed", message=f"not run: {exc}", model=settings.model)
         return results

@@ -4,6 +4,7 @@ endpoint, key, model, limits, cache and log come from flags, the environment and
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -196,9 +197,9 @@ def test_user_file_use_cache_is_not_overridden_by_the_flag_default(
     seen: list[bool] = []
     from feedback import cli
 
-    def stage(results: list[object], settings: Settings, *_args: object) -> list[object]:
+    def stage(results: Iterable[object], settings: Settings, *_args: object) -> list[object]:
         seen.append(settings.use_cache)
-        return results
+        return list(results)  # the reports, checked as the LLM stage would ask for them
 
     monkeypatch.setattr(cli, "_llm_stage", stage)
     assert main(["review", str(EXAMPLE), "--exit-zero", "--format", "json"]) == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -567,6 +567,28 @@ def test_concurrency_limit_holds_across_reports(settings: Settings) -> None:
     many = [check_text(REPORT) for _ in range(4)]
     review_results(many, settings.model_copy(update={"use_cache": False}), client=client)
     assert calls == 8 and peak == settings.concurrency
+
+
+def test_a_lazy_source_is_checked_while_earlier_reports_calls_are_in_flight(settings: Settings) -> None:
+    checked: list[int] = []
+    at_first_call: list[int] = []
+
+    def source() -> Iterator[Result]:
+        for i in range(4):
+            checked.append(i)
+            yield check_text(REPORT)
+
+    class Watching(FakeChatClient):
+        async def complete(self, request: ChatRequest) -> ChatResponse:
+            if not at_first_call:
+                at_first_call.append(len(checked))
+            await asyncio.sleep(0.01)
+            return reply(EMPTY)
+
+    done = review_results(source(), settings.model_copy(update={"use_cache": False}), client=Watching())
+    # the first report's calls go out before the last reports are checked, not after every check
+    assert checked == [0, 1, 2, 3] and at_first_call[0] <= 2
+    assert len(done) == 4 and all(r.llm.status == "ok" and r.llm.calls == 2 for r in done)
 
 
 def test_estimate_counts_calls_and_tokens_without_sending(settings: Settings, capsys: Any) -> None:

@@ -23,7 +23,7 @@ import random
 import re
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -681,7 +681,7 @@ def _status_line(status: LLMStatus, reviewed: int, findings: int) -> str:
 
 
 async def review_results_async(
-    results: list[Result],
+    source: Iterable[Result],
     settings: Settings,
     *,
     client: ChatClient | None = None,
@@ -692,9 +692,11 @@ async def review_results_async(
     """Add verified LLM findings to each result and fill ``result.llm``; see :func:`review_results`."""
     prompts = prompts or load_prompts()
     if client is None and not settings.endpoint_configured and not cache_only:
+        results = list(source)
         for r in results:
             r.llm = LLMStatus(status="skipped", message=ENABLE_HINT, model=settings.model)
         return results
+    results = []  # grows as the source gives them: jobs refer to their report by its index here
     own_client = client is None and not cache_only
     if client is None:
         from feedback.llm.client import make_client
@@ -727,15 +729,31 @@ async def review_results_async(
         reviews = [
             (j, o.review if isinstance(o.review, QuestionReview) else None) for j, o in zip(mine, replies, strict=True)
         ]
-        first = phases[idx] = phase_one(result, reviews)
-        report_job = plan_report(result, idx, first, settings, prompts) if first.per_question else None
+        # verifying the replies and planning the pass is CPU work too: off the event loop, which meanwhile takes
+        # the replies of other calls and sends the next ones
+        first, report_job = await asyncio.to_thread(second_phase, result, idx, reviews)
+        phases[idx] = first
         return None if report_job is None else (report_job, await runner.run(report_job))
 
+    def second_phase(
+        result: Result, idx: int, reviews: list[tuple[Job, QuestionReview | None]]
+    ) -> tuple[ReportPhase, Job | None]:
+        first = phase_one(result, reviews)
+        return first, plan_report(result, idx, first, settings, prompts) if first.per_question else None
+
+    def next_report(idx: int) -> tuple[Result, list[Job]] | None:
+        result = next(reports, None)  # a lazy source checks the report here
+        return None if result is None else (result, plan([result], settings, prompts, idx))
+
+    reports = iter(source)
     try:
-        # Planning (prompt rendering, related checklist items, token counts) is CPU work: it runs report by report
-        # in a worker thread while the calls of the reports already planned are in flight.
-        for idx, result in enumerate(results):
-            planned = await asyncio.to_thread(plan, [result], settings, prompts, idx)
+        # Checking a report (when the source is lazy) and planning its calls (prompt rendering, related checklist
+        # items, token counts) is CPU work: it runs report by report in a worker thread while the calls of the
+        # reports already planned are in flight, so the first calls go out after one report's check, not all.
+        while (taken := await asyncio.to_thread(next_report, len(results))) is not None:
+            result, planned = taken
+            idx = len(results)
+            results.append(result)
             jobs.extend(planned)
             asked = [asyncio.create_task(runner.run(j)) for j in planned]
             tasks.extend(asked)
@@ -798,7 +816,7 @@ async def review_results_async(
 
 
 def review_results(
-    results: list[Result],
+    results: Iterable[Result],
     settings: Settings,
     *,
     client: ChatClient | None = None,
@@ -806,6 +824,9 @@ def review_results(
     cache_only: bool = False,
 ) -> list[Result]:
     """Review every answered question of every result (concurrently, across reports) and return the results.
+
+    ``results`` may be lazy (a generator that checks each report when asked): each report is then checked just
+    before its calls are planned, in the worker thread that plans, while the calls of earlier reports are in flight.
 
     Findings are added to ``result.findings`` and ``result.llm`` is filled in; with no endpoint configured the
     stage is skipped and ``result.llm.message`` says how to enable it. Deterministic findings are kept as they are.
