@@ -18,10 +18,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
-try:  # the C module hashlib takes blake2b from, without hashlib's OpenSSL load (2 ms of a one-report process)
-    from _blake2 import blake2b
-except ImportError:  # another Python implementation
-    from hashlib import blake2b
+from feedback.hashing import blake2b
 
 DATA = Path(__file__).with_name("checklist_wordings.txt")
 TAG_RE = re.compile(r"\(\s*M\d+(?:\s*[+,/&]\s*M\d+)*\s*\)", re.I)

@@ -18,12 +18,8 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
-try:  # the C module hashlib takes blake2b from, without hashlib's OpenSSL load (2 ms of a one-report process)
-    from _blake2 import blake2b
-except ImportError:  # another Python implementation
-    from hashlib import blake2b
-
 from feedback.errors import ConfigError
+from feedback.hashing import blake2b
 from feedback.report.model import ChecklistItem, Question
 
 DEFAULT_CATALOG = Path(__file__).with_name("catalog.toml")
