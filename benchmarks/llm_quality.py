@@ -7,7 +7,7 @@ sessions acting as the model, each given a slice of the requests), and the answe
     python benchmarks/llm_quality.py export --reports NAME... [--phase question|report] [--run DIR]
     python benchmarks/llm_quality.py slice REQUESTS.jsonl --parts 8 --out DIR
     python benchmarks/llm_quality.py assemble ANSWERS.jsonl... --out RESPONSES.jsonl [--requests REQUESTS.jsonl]
-    python benchmarks/llm_quality.py score [--run DIR] [--write]
+    python benchmarks/llm_quality.py score [--run DIR] [--write] [--cases CASES.jsonl]
 
 ``export --phase question`` writes the per-question requests (``requests-question.jsonl``); after the answers to
 them are assembled into ``responses-question.jsonl`` in the run folder, ``export --phase report`` writes the
@@ -16,12 +16,16 @@ keeps only what a stand-in model needs: ``custom_id``, the messages and the JSON
 lines ``{"custom_id": ..., "content": "<the JSON reply as a string>"}`` into the Batch API output format that
 ``feedback batch --import-responses`` accepts. ``score`` replays the run (responses matched by ``custom_id``,
 so a later change to the consistency engine's related items does not orphan them), renders every report and
-compares the output with ``benchmarks/labels/{heldout,tuning}`` (held-out printed first).
+compares the output with ``benchmarks/labels/{heldout,tuning}`` (held-out printed first). ``score --cases`` also
+writes the shown consistency findings the labels do not confirm; a second reader who sees only the report and the
+finding judges each, and the verdicts kept as ``second-look.jsonl`` in the run folder add the share of shown
+findings that the labels confirm or the second look upholds.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import statistics
 import sys
@@ -64,6 +68,8 @@ RUNS = ROOT / "benchmarks" / "llm_runs"
 PARTS = ("heldout", "tuning")  # held-out first
 MODEL = "capable-stand-in"
 PHASES = ("question", "report")
+SECOND_LOOK = "second-look.jsonl"  # a second reader's verdicts on the shown findings the labels do not confirm
+LOOK_VERDICTS = ("upheld", "rejected", "unsure")
 
 # The issue's "done when" targets; `score` says which are met. FLOORS (in the test) guard the committed run.
 TARGETS = {
@@ -320,6 +326,25 @@ class Tally:
     shown: list[int] = field(default_factory=list)
     token_ratio: list[float] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    cases: list[dict[str, Any]] = field(default_factory=list)  # shown findings the labels do not confirm
+
+
+def case(report: str, f: Finding) -> dict[str, Any]:
+    """A shown consistency finding the labels do not confirm, for a second look: what a reader needs to judge it
+    against the report (never the label), under an id that stays the same while the finding does."""
+    what = {
+        "report": report,
+        "code": f.code,
+        "verdict": f.verdict.value if f.verdict else None,
+        "checklist_item": f.checklist_item,
+        "checked": f.checked,
+        "questions": list(f.questions) or ([f.question] if f.question is not None else []),
+        "line": f.line,
+        "message": f.message,
+        "evidence": list(f.evidence),
+    }
+    key = json.dumps(what, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return {"id": hashlib.blake2b(key, digest_size=6).hexdigest(), **what}
 
 
 def _ratio(a: int | float, b: int | float) -> float | None:
@@ -397,7 +422,10 @@ def score_report(result: Result, label: dict[str, Any], jobs_tokens: int, tally:
     for f in items:
         if f.verdict in (Verdict.CONTRADICTED, Verdict.UNSUPPORTED) and f.checklist_item in labels:
             tally.shown_consistency += 1
-            tally.confirmed += labels[f.checklist_item] == f.verdict
+            confirmed = labels[f.checklist_item] == f.verdict
+            tally.confirmed += confirmed
+            if not confirmed:
+                tally.cases.append(case(name, f))
     internal = [f for f in shown if f.verdict is Verdict.INTERNAL]
     conflicts = list(label.get("internal", []))
     lines = list(report.lines)
@@ -412,6 +440,8 @@ def score_report(result: Result, label: dict[str, Any], jobs_tokens: int, tally:
         tally.shown_consistency += 1
         confirmed = any(_same_conflict(f, want, lines) for want in conflicts)
         tally.confirmed += confirmed
+        if not confirmed:
+            tally.cases.append(case(name, f))
         if verbose and not confirmed:
             tally.notes.append(f"{name}: unconfirmed internal {f.questions}: {f.message[:120]}")
     if label.get("answers_labelled", True) is False:  # an older label file: answers were never labelled
@@ -457,6 +487,37 @@ def figures(t: Tally) -> dict[str, Any]:
     }
 
 
+def read_looks(run: Path) -> dict[str, str]:
+    """The second look's verdicts kept in the run folder (``second-look.jsonl``: one ``{"id", "verdict",
+    "reason"}`` per case), by case id."""
+    path = run / SECOND_LOOK
+    if not path.is_file():
+        return {}
+    looks: dict[str, str] = {}
+    for row in read_jsonl(path):
+        verdict = row.get("verdict")
+        if verdict not in LOOK_VERDICTS:
+            raise SystemExit(f"llm_quality: {path}: verdict {verdict!r} of {row.get('id')!r} is not in {LOOK_VERDICTS}")
+        looks[str(row["id"])] = str(verdict)
+    return looks
+
+
+def second_look(t: Tally, looks: dict[str, str]) -> dict[str, Any]:
+    """How the shown consistency findings the labels do not confirm fared on a second reader's look at the report.
+    The labels are written blind and conservatively, so a finding they do not name may still be right; a case with
+    no verdict counts as not upheld. Reported beside ``consistency_confirmed``, which stays the target's figure."""
+    if not looks:
+        return {}
+    verdicts = [looks.get(c["id"]) for c in t.cases]
+    upheld = verdicts.count("upheld")
+    return {
+        "second_look_cases": len(t.cases),
+        "second_look_judged": len(verdicts) - verdicts.count(None),
+        "second_look_upheld": upheld,
+        "consistency_upheld": _ratio(t.confirmed + upheld, t.shown_consistency),
+    }
+
+
 def met(name: str, value: Any) -> str:
     if name not in TARGETS or value is None:
         return ""
@@ -470,9 +531,12 @@ def score(
     corpus: Path = CORPUS,
     verbose: bool = False,
     parts: tuple[str, ...] = PARTS,
+    cases: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Replay the run and score each part of the labels; the figures per part, and the replay's bookkeeping."""
+    """Replay the run and score each part of the labels; the figures per part, and the replay's bookkeeping.
+    ``cases`` collects the shown consistency findings the labels do not confirm (:func:`case`)."""
     out: dict[str, Any] = {}
+    looks = read_looks(run)
     with tempfile.TemporaryDirectory() as tmp:
         for part in parts:
             files = sorted((labels / part).glob("*.toml"))
@@ -496,6 +560,9 @@ def score(
                 mine = sum(j.prompt_tokens for j in by_report.get(idx, []))
                 score_report(result, label, mine, tally, verbose and part == "tuning")
             figs = figures(tally)
+            figs.update(second_look(tally, looks))
+            if cases is not None:
+                cases.extend({"part": part, **c} for c in tally.cases)
             figs["requests"] = len(jobs)
             figs["answered"] = len(answered)
             figs["drifted"] = len(rp.drifted)
@@ -523,8 +590,12 @@ def cmd_score(args: argparse.Namespace) -> int:
     for name in args.policy or []:
         attribute, value = POLICIES[name]
         setattr(assess, attribute, value)
-    scores = score(run, args.labels, args.corpus, args.verbose, tuple(args.part or PARTS))
+    cases: list[dict[str, Any]] = []
+    scores = score(run, args.labels, args.corpus, args.verbose, tuple(args.part or PARTS), cases)
     print_scores(scores, run)
+    if args.cases:
+        write_jsonl(args.cases, cases)
+        print(f"\nwrote {args.cases}: {len(cases)} shown consistency findings the labels do not confirm")
     if args.write and (args.part or args.policy):
         print("llm_quality: --write needs every part and the default disagreement policy", file=sys.stderr)
         return 2
@@ -557,6 +628,12 @@ def main(argv: list[str] | None = None) -> int:
     sc.add_argument("--write", action="store_true", help="write scores.json into the run folder")
     sc.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms (tuning part only)")
     sc.add_argument("--part", choices=PARTS, action="append", help="score only this label part (repeatable)")
+    sc.add_argument(
+        "--cases",
+        type=Path,
+        default=None,
+        help=f"write the shown consistency findings the labels do not confirm, for a second look ({SECOND_LOOK})",
+    )
     sc.add_argument(
         "--policy",
         choices=sorted(POLICIES),

@@ -10,10 +10,12 @@ still fails as stale.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from benchmarks.llm_quality import CORPUS, RUNS, score
+from benchmarks.llm_quality import CORPUS, RUNS, SECOND_LOOK, Tally, case, read_looks, score, second_look
+from feedback.findings import Category, Finding, Severity, Verdict
 from feedback.llm.prompts import load_prompts
 
 # The kept run's own figures (scores.json), as floors: a change that makes the replayed run worse fails. Most of the
@@ -83,3 +85,35 @@ def test_the_kept_run_matches_the_prompts_and_meets_its_floors(capsys: pytest.Ca
             slack = SLACK.get(key, 0.05)
             ok = value <= floor + slack if name.startswith("max:") else value >= floor - slack
             assert ok, f"{part}: {key} = {value}, floor {floor} (recorded: {recorded[part].get(key)})"
+
+
+def test_a_second_look_counts_upheld_cases_beside_the_labels(tmp_path: Path) -> None:
+    def finding(item: str) -> Finding:
+        return Finding(
+            code="FB502",
+            check="claim-unsupported",
+            category=Category.CONSISTENCY,
+            severity=Severity.INFO,
+            message=f"Ticked, but no answer mentions {item}.",
+            checklist_item=item,
+            verdict=Verdict.UNSUPPORTED,
+        )
+
+    first, second, third = (case("r.md", finding(item)) for item in ("docs", "profiling", "pages"))
+    assert case("r.md", finding("docs")) == first, "a case keeps its id while the finding stays the same"
+    assert len({first["id"], second["id"], third["id"]}) == 3
+    tally = Tally(shown_consistency=10, confirmed=6, cases=[first, second, third])
+    rows = [{"id": first["id"], "verdict": "upheld"}, {"id": second["id"], "verdict": "rejected"}]
+    (tmp_path / SECOND_LOOK).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    figs = second_look(tally, read_looks(tmp_path))
+    # the third case has no verdict: it counts as not upheld
+    assert figs == {
+        "second_look_cases": 3,
+        "second_look_judged": 2,
+        "second_look_upheld": 1,
+        "consistency_upheld": 0.7,
+    }
+    assert second_look(tally, read_looks(tmp_path / "no-run")) == {}
+    (tmp_path / SECOND_LOOK).write_text(json.dumps({"id": first["id"], "verdict": "maybe"}) + "\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="maybe"):
+        read_looks(tmp_path)
