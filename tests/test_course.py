@@ -97,6 +97,12 @@ def test_ignoring_the_check_skips_it(tmp_path: Path) -> None:
     out = tmp_path / "out"
     summary, _ = run_batch(str(src), out, Options(ignore=("FB8",)), jobs=1, progress=False)
     assert all(_findings(out, o.entry.slug) == [] for o in summary.outcomes)
+    # without the course stage no report's answers are sketched for it
+    kept = [json.loads(p.read_bytes()) for p in (out / ".cache").glob("*.sketch.json")]
+    assert len(kept) == 2 and all(k == {"sketches": [], "quotes": {}} for k in kept)
+    # a later run that selects it into the same folder checks the reports again and finds the copy
+    summary, _ = run_batch(str(src), out, jobs=1, progress=False)
+    assert all([f["question"] for f in _findings(out, o.entry.slug)] == [3, 4] for o in summary.outcomes)
 
 
 def test_course_pages_and_csvs(tmp_path: Path) -> None:

@@ -495,9 +495,14 @@ class Worker:
     def packed(self, sketches: list[list[int]]) -> bytes:
         """The sketches the parent keeps for the course stage; none when that stage is not selected (a course of
         1,500 reports would otherwise hold a few MiB it never reads)."""
+        return _pack(sketches) if self.course_stage else b""
+
+    @property
+    def course_stage(self) -> bool:
+        """Whether the course stage (answers copied between groups) is selected."""
         from feedback.course.crosscheck import enabled
 
-        return _pack(sketches) if enabled(self.options) else b""
+        return enabled(self.options)
 
     def check(self, entry: Entry) -> tuple[Outcome, Result | None, str]:
         """The deterministic stages for one report; writes its pages unless an LLM review follows."""
@@ -521,7 +526,9 @@ class Worker:
             try:
                 with time_budget(self.time_limit):
                     result = check_file(entry.path, self.options_for(entry))
-                    record = kept_record(result.report)
+                    # sketches only for the course stage: without it (its options are in the key, so a run that
+                    # selects it checks the report again) they would be worked out and written for nothing
+                    record = kept_record(result.report) if self.course_stage else {"sketches": [], "quotes": {}}
                     sketches = record["sketches"]
             except ReportTimeout:
                 why = f"not checked: it took more than {self.time_limit:g} s of CPU time (batch --time-limit)"
