@@ -11,8 +11,8 @@ from feedback.checks.images import NOTE_LINK_RE
 from feedback.checks.registry import Context, Hit, rule
 from feedback.checks.wordings import appended_remark
 from feedback.findings import Category, Severity
-from feedback.report.model import Report
-from feedback.report.parse import ASSIGNMENT_NOTE_RE
+from feedback.report.model import Question, Report
+from feedback.report.parse import ASSIGNMENT_NOTE_RE, filler_lines
 
 CODE_SPAN_RE = re.compile(r"`+[^`]*`+")
 CODE_MARKER_RE = re.compile(r"\b(?:TODO|FIXME|TBD)\b")
@@ -50,6 +50,9 @@ EMPTY_LINK_RE = re.compile(r"(?<!!)\[([^\[\]]++)\]\(\s*+\)")
 GATE_LITERALS = ("TODO", "FIXME", "TBD", "XXX", "??", "@", "<!--", "](", "WIP", "{", "<")
 GATE_LOWER = ("note to self", "remember to", " later", "to be ", " here", "work in progress")
 SHORT_LINE_RE = re.compile(r"^\s*[(\[][^\n]{1,32}[)\]]\s*$", re.M)
+# the two tuples as one alternation each: one C-level search per line instead of a generator over the literals
+_GATE_LITERALS_RE = re.compile("|".join(map(re.escape, GATE_LITERALS)))
+_GATE_LOWER_RE = re.compile("|".join(map(re.escape, GATE_LOWER)))
 
 
 def heading_assignment(note: str) -> bool:
@@ -58,11 +61,10 @@ def heading_assignment(note: str) -> bool:
 
 
 def _may_hold_leftover(text: str) -> bool:
-    if any(k in text for k in GATE_LITERALS):
+    if _GATE_LITERALS_RE.search(text) is not None:
         return True
-    lower = text.lower()
     return (
-        any(k in lower for k in GATE_LOWER)
+        _GATE_LOWER_RE.search(text.lower()) is not None
         or SHORT_LINE_RE.search(text) is not None
         or DATE_LINE_RE.search(text) is not None
     )
@@ -97,7 +99,8 @@ def _scan(text: str) -> str | None:
     "leftover-note",
     Category.LEFTOVER,
     Severity.WARNING,
-    "A note to teammates, draft marker, @mention or placeholder link; a note or remark in the checklist.",
+    "A note to teammates, draft marker, @mention or placeholder link, a sentence typed twice; a note or remark in the "
+    "checklist.",
 )
 def leftover_note(ctx: Context) -> Iterator[Hit]:
     r = ctx.report
@@ -110,6 +113,7 @@ def leftover_note(ctx: Context) -> Iterator[Hit]:
                 question=q.number,
                 evidence=(q.heading_note.strip(),),
             )
+        yield from _repeated(q)
         if not _may_hold_leftover(q.answer.text):
             continue
         fenced_depth = False
@@ -150,6 +154,39 @@ def leftover_note(ctx: Context) -> Iterator[Hit]:
                 checklist_item=item.text,
                 checked=item.checked,
             )
+
+
+MIN_REPEATED_WORDS = 8
+MIN_REPEATED_CHARS = 30  # eight words take at least this much: shorter lines need no split
+
+
+def _repeated(q: Question) -> Iterator[Hit]:
+    """A sentence of some length typed twice in one answer, character for character: a paragraph pasted twice, or a
+    draft left above its rewrite. The later copy is the leftover."""
+    if q.answer.words < 2 * MIN_REPEATED_WORDS:
+        return
+    seen: set[str] = set()
+    fenced = False
+    for ln in q.answer.lines:
+        text = ln.text
+        if text.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        if fenced or len(text) < MIN_REPEATED_CHARS:
+            continue
+        for piece in text.split(". "):  # sentences, near enough: str.split is much cheaper than a regex per line
+            piece = piece.strip().rstrip(".")
+            if piece.count(" ") < MIN_REPEATED_WORDS - 1:
+                continue
+            if piece in seen and len(piece.split()) >= MIN_REPEATED_WORDS:
+                words = piece.split()
+                yield Hit(
+                    f"A sentence is repeated in question {q.number} ({' '.join(words[:8])} ...); delete the copy.",
+                    line=ln.number,
+                    question=q.number,
+                    evidence=(piece.strip()[:80],),
+                )
+                return
+            seen.add(piece)
 
 
 RULE_LINE_RE = re.compile(r"^\s*(?:[-*_]\s*){3,}$|^\s*</?\w+[^>]*>\s*$")
@@ -211,10 +248,20 @@ def _locate(report: Report, first: int, remark: str) -> tuple[int, str]:
     "placeholder-left",
     Category.LEFTOVER,
     Severity.WARNING,
-    "The '--- question N fill here ---' placeholder is left next to an answer.",
+    "The '--- question N fill here ---' placeholder is left next to an answer; the template's filler text is left.",
 )
 def placeholder_left(ctx: Context) -> Iterator[Hit]:
     for q in ctx.report.questions:
+        # the keyboard-mash filler one template era shipped in place of the last placeholder is no answer either way:
+        # it goes, answered or not (line by line, as it sits under or instead of the answer)
+        for n in sorted(filler_lines(q.answer.lines)):
+            text = ctx.report.line_text(n).strip()
+            yield Hit(
+                f"The template's filler text is still in question {q.number} (line {n}); delete it.",
+                line=n,
+                question=q.number,
+                evidence=(text[:60],) if text else (),
+            )
         if not q.answered or image_only(q):  # reported as unanswered, which names the placeholder
             continue
         for ph in q.answer.placeholders:

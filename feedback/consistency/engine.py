@@ -113,6 +113,9 @@ class Evidence:
     def of(self, topic: Topic) -> list[Mention]:
         return self.mentions.get(topic.id, [])
 
+    def of_id(self, topic_id: str) -> list[Mention]:
+        return self.mentions.get(topic_id, [])
+
     def asked_about(self, topic: Topic) -> list[int]:
         """The answered questions that ask about ``topic``."""
         return [n for n, topics in self.asked_by.items() if topic in topics]
@@ -281,7 +284,7 @@ def _read(
     """What sentence ``s`` says about ``topic``: a claim wins over a negation, a negation over a hypothetical."""
     assertive = is_first_person(s) or contribution
     if not own and topic.context is not None:
-        if not topic.context.search(s.text):
+        if not topic.context.search(s.text) and not _service_denied(topic, s, spans):
             return None
         if contribution:  # "s1: GitHub workflows, pre-commit hooks": the context must be in the same list entry
             spans = [x for x in spans if topic.context.search(_entry(s.text, x[0]))]
@@ -325,6 +328,20 @@ def _read(
     return Mention(
         topic.id, ans, s, pol, s.start + a, s.start + b, own, strong, local=kinds == {LOCAL}, denials=denials
     )
+
+
+def _service_denied(topic: Topic, s: Sentence, spans: list[Span]) -> bool:
+    """ "Compute Engine was not used in the final setup": a service of the topic denied plainly is about the topic
+    whatever the sentence's context (a service not used at all was not used for the topic's purpose either)."""
+    if not topic.services or not _DENIAL_WORD.search(s.text):
+        return False  # most sentences hold no denial at all: no pattern of the topic needs to run
+    return any(
+        kind == STRONG and topic.services_in(s.text[a:b]) and (denied_after(s, b) or strict_negation(s, a))
+        for a, b, kind in spans
+    )
+
+
+_DENIAL_WORD = re.compile(r"n[o']?t\b|\bnever\b|\bunable\b|\bfailed\b|\bunsuccessful")
 
 
 _LIST_SEPARATOR = re.compile(r",|;|\band\b|\s&\s")
@@ -476,6 +493,10 @@ def _unticked_state(topic: Topic, ev: Evidence) -> TopicState:
         return _shown(topic, ev) if topic.figure else TopicState(None, 0.0, ())
     denied = any(m.polarity is Polarity.NEGATED and m.own for m in ms)
     own = [m for m in ms if m.own and not m.local]
+    if any(_replaced(m) for m in own):
+        # "However, DVC push posed issues, thus the group instead utilized gcloud": the own answer's last word is
+        # that something else took its place
+        return TopicState(None, 0.0, ())
     if own and not claims[0].own and all(m.polarity not in (Polarity.CLAIM, Polarity.MENTION) for m in own):
         # the topic's own answer only plans, tries or denies it ("we would use Locust"): a listing elsewhere
         # ("s2: API tests, load tests") does not outweigh it
@@ -493,6 +514,18 @@ def _unticked_state(topic: Topic, ev: Evidence) -> TopicState:
         return TopicState(None, 0.0, ())  # the topic's own answer also says no: leave it to the reader
     conf = 0.75 if claims[0].own and claims[0].strong else 0.6
     return TopicState(Stated.DONE, conf - (0.15 if denied else 0.0), tuple(claims[:MAX_QUOTES]))
+
+
+_REPLACED = re.compile(
+    r"\binstead\b(?!\s+of)(?!\s+(?:\w+\s+)?(?:it|them|this|that)\b)"  # "instead used it": the same thing
+    r"|\b(?:switched|went back|reverted|resorted|fell back)\s+to\b"
+)
+
+
+def _replaced(m: Mention) -> bool:
+    """After a turn ("however", "but", "unfortunately"), the sentence says the group used something else instead."""
+    text = m.sentence.text
+    return _TURN.search(text, 0, m.rel) is not None and _REPLACED.search(text, m.rel) is not None
 
 
 _COMMAND = re.compile(r"`{1,3}\s*[a-z][\w.-]*\s+[a-z-]")
@@ -706,13 +739,17 @@ def _internal(report: Report, catalog: Catalog, ev: Evidence) -> list[Finding]:
             and not sentence_cues(m.sentence).negations  # "worked on a profiler that was not merged"
             and m.question not in ev.negative_openers
         ]
+        if not claims:
+            continue  # every disagreement below sets a claim against something: without one there is none
         denied = [
             m
             for m in ms
             if m.polarity is Polarity.NEGATED
             and not m.local
-            and strict_negation(m.sentence, m.rel)
+            # "we did not deploy the API", or subject first: "the API was never deployed"
+            and (strict_negation(m.sentence, m.rel) or (m.strong and _denied_after(m)))
             and not _PARTIAL.match(m.answer.norm, m.end)  # "did not use DVC for versioning", "... completely"
+            and not _weakly_denied(m)  # "we did not provision Compute Engine VMs directly"
         ]
         # "We tried to implement a frontend and kept the file": only tried, in the topic's own question
         tried = [
@@ -724,45 +761,109 @@ def _internal(report: Report, catalog: Catalog, ev: Evidence) -> list[Finding]:
         planned = [
             m
             for m in ms
-            if m.polarity is Polarity.HYPOTHETICAL
-            and not m.local
-            and _PLANNED.search(m.sentence.text, max(0, m.rel - 40), m.rel) is not None
+            if not m.local
+            and (
+                (m.polarity is Polarity.HYPOTHETICAL and _PLANNED.search(m.sentence.text, max(0, m.rel - 40), m.rel))
+                or _group_plan(m, ev)
+            )
         ]
-        negs = _answer_says_no(topic, ev) + denied + tried  # the own yes/no question answered "no" comes first
-        pair = next(
-            ((c, n) for n in negs + planned for c in claims if c.question != n.question and _same_service(topic, c, n)),
-            None,
-        )
-        what = topic.name
-        if pair is None:
-            found = _service_pair(topic, ms, claims)
-            if found is None:
+        said_no = [m for m in _answer_says_no(topic, ev) if not _weakly_denied(m)]
+        negs = said_no + denied + tried  # the own yes/no question answered "no" comes first
+        # one finding per answer that denies or only plans it, each against one answer that claims it
+        pairs: list[tuple[tuple[Mention, Mention], str]] = []
+        for n in negs + planned:
+            if any(p[1].question == n.question for p, _w in pairs):
                 continue
-            pair, service = found
-            what = f"{service} ({topic.name})"
-        quotes, qs = _quotes(report, list(pair))
-        if len(quotes) < 2:
+            c = next((c for c in claims if c.question != n.question and _same_service(topic, c, n)), None)
+            if c is not None:
+                pairs.append(((c, n), topic.name))
+        found = _service_pair(topic, ms, claims)
+        if found is not None and not any(p[1].question == found[0][1].question for p, _w in pairs):
+            pairs.append((found[0], f"{found[1]} ({topic.name})"))
+        if not pairs:
             continue
         item = next((i for i in report.checklist if topic in catalog.topics_for_item(i)), None)
-        conf = 0.7 if pair[1].own and pair[1] not in tried else 0.6
-        out.append(
-            _finding(
-                INTERNAL,
-                Verdict.INTERNAL,
-                Severity.WARNING if conf >= 0.7 else Severity.INFO,
-                f"Answers disagree about {what}: Q{qs[0]} says it was done, Q{qs[-1]} "
-                f"{'describes it as planned' if pair[1] in planned else 'says it was not'} "
-                f"(lines {quotes[0][0]} and {quotes[1][0]}).",
-                item,
-                conf,
-                quotes,
-                qs,
+        for pair, what in pairs:
+            quotes, qs = _quotes(report, list(pair))
+            if len(quotes) < 2:
+                continue
+            conf = 0.7 if pair[1].own and pair[1] not in tried else 0.6
+            out.append(
+                _finding(
+                    INTERNAL,
+                    Verdict.INTERNAL,
+                    Severity.WARNING if conf >= 0.7 else Severity.INFO,
+                    f"Answers disagree about {what}: Q{qs[0]} says it was done, Q{qs[-1]} "
+                    f"{'describes it as planned' if pair[1] in planned else 'says it was not'} "
+                    f"(lines {quotes[0][0]} and {quotes[1][0]}).",
+                    item,
+                    conf,
+                    quotes,
+                    qs,
+                )
             )
-        )
     return out
 
 
-_WEAK_DENIAL = re.compile(r"\b(?:directly|fully|completely|entirely|really|much|extensively|need|needed)\b")
+# "we will try to implement Lightning", "we plan to add alerts": the group's own plan, a few words before the mention
+# (a report is written at the end: a plan there and a claim of doing it elsewhere cannot both be current)
+_PLAN_BEFORE = re.compile(
+    r"\bwe (?:will|shall|plan to|are planning to|intend to|hope to|are going to|aim to)"
+    r"(?: (?:also|still|then|later|try to|try and|attempt to|be able to|need to)){0,2}(?:\s+[^\s,;]+){0,12}\s*$"
+)
+_WOULD_BEFORE = re.compile(
+    r"\bwe would(?: (?:also|probably|likely|then|first|have to|need to))*(?:\s+[^\s,;]+){0,4}\s*$"
+)
+
+
+def _group_plan(m: Mention, ev: Evidence) -> bool:
+    """The sentence states the group's own plan for the topic: "we will (try to) use X" anywhere; "we would use X" in
+    the topic's own answer to an "if not, how would you ..." question, where the answer claims nothing of the topic.
+    Not inside a condition ("if we had time, we will ...") and not when the plan is only to do more of it."""
+    s = m.sentence
+    if m.polarity is Polarity.NEGATED or "we " not in s.text:  # every plan below is the group's: "we will", "we would"
+        return False
+    planning = _PLAN_WORD.search(s.text) is not None
+    if not planning and not (m.own and "would" in s.text):
+        return False  # most sentences: no pattern below needs to run
+    a, _b = _clause_span(m)
+    if _CONDITIONAL_BEFORE.search(s.text, 0, m.rel):
+        return False
+    if _QUALIFIER_BEFORE.search(s.text, max(a, m.rel - 40), m.rel):
+        return False  # "we will extend the tests further": more of something done
+    if planning and _PLAN_BEFORE.search(s.text, max(a, m.rel - 120), m.rel):
+        return True
+    # "For load testing, we would use Locust": the topic opens the sentence, the plan follows its comma
+    opening = _PURPOSE_THEN.match(s.text)
+    framed = opening is not None and m.rel < opening.end()
+    return (
+        m.own
+        and asks_if_not(m.answer.question)
+        and (framed or _WOULD_BEFORE.search(s.text, max(a, m.rel - 60), m.rel) is not None)
+        and not any(x.polarity is Polarity.CLAIM for x in ev.of_id(m.topic) if x.question == m.question)
+    )
+
+
+_PLAN_WORD = re.compile(r"will|shall|plan|intend|hope|going to|aim to")  # a word every cue of _PLAN_BEFORE holds
+_PURPOSE_THEN = re.compile(r"\s*(?:for|to|regarding|as for|when it comes to)\s[^,;.]{1,60},\s*we would\b")
+_CONDITIONAL_BEFORE = re.compile(r"\b(?:if|unless|once|when)\b")
+_QUALIFIER_BEFORE = re.compile(r"\b(?:more|further|extend|expand|improve|additional|extra|better|also add more)\b")
+_WEAK_DENIAL = re.compile(
+    r"\b(?:directly|fully|completely|entirely|really|much|extensively|need|needed"
+    r"|gpus?|main model|final model)\b"  # "could not train using a GPU": the resource is denied, not the topic
+)
+
+
+def _denied_after(m: Mention) -> bool:
+    return denied_after(m.sentence, m.end - m.sentence.start)
+
+
+def _weakly_denied(m: Mention) -> bool:
+    """The denial is hedged by a word in its clause ("did not directly use", "not fully", "did not need")."""
+    a, b = _clause_span(m)
+    return _WEAK_DENIAL.search(m.sentence.text, a, b) is not None
+
+
 _CONDITIONAL = re.compile(r"\s*(?:if|unless|when|whether)\b")
 
 
@@ -793,7 +894,8 @@ def _service_pair(topic: Topic, ms: list[Mention], claims: list[Mention]) -> tup
                 continue
             if not (strict_negation(m.sentence, rel) or denied_after(m.sentence, b - m.sentence.start)):
                 continue
-            if _WEAK_DENIAL.search(m.sentence.text, max(0, rel - 60), rel):
+            ca, cb = next(((x, y) for x, y in m.sentence.clauses if x <= rel < y), (0, len(m.sentence.text)))
+            if _WEAK_DENIAL.search(m.sentence.text, max(ca, rel - 60), cb):
                 continue  # "did not directly use", "did not need to use": not a plain "it was not used"
             for c in claims:
                 if c.question == m.question or _CONDITIONAL.match(c.sentence.text):

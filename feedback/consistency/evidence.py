@@ -337,6 +337,10 @@ _PREPOSITION_BEFORE = re.compile(
     r"(?:link|connect|integrat|combin|hook)\w*\b.*\b(?:with|to))\s+(?:the |a |an |our |this |these |its |their )?"
     r"(?:\w+ )?$"
 )
+# a relative clause on one thing among several: "a per-PR build workflow that does not ...", "one model which never"
+_INDEFINITE_RELATIVE = re.compile(
+    r"\b(?:a|an|another|one|some|other)\s+(?:[\w/.-]+\s+){0,5}(?:that|which|who)\s+(?:\w+ly\s+)?$"
+)
 _NOT_EXEMPT_CONTEXT = re.compile(r"\b(?:whether|if|or) not\s*$")
 _WIDE_CUES = (
     *("no", "without", "instead of", "rather than", "neither", "nor"),
@@ -426,8 +430,10 @@ def _polarity(sentence: Sentence, start: int, end: int, cues: Cues) -> Polarity:
         if _TESTING.search(text, e, start) and "test" not in text[start:end]:
             continue  # "we did not write tests for the frontend": the testing was not done, the frontend was
         if len(text[e:start].split()) <= limit:
-            # "did not perform extensive profiling": some was done, which is neither a claim nor a denial
-            return Polarity.MENTION if _QUALIFIER.search(text, e, start) else Polarity.NEGATED
+            # "did not perform extensive profiling": some was done, which is neither a claim nor a denial; "another
+            # workflow that does not use caching": one of several things lacks it, which denies nothing of the group
+            partial = _QUALIFIER.search(text, e, start) or _INDEFINITE_RELATIVE.search(text, max(ca, a - 80), a)
+            return Polarity.MENTION if partial else Polarity.NEGATED
     after_end = min(cb, end + _SCOPE_CHARS)
     m2 = _NEG_AFTER.match(text, end, after_end)
     if m2 and not _NEG_AFTER_EXEMPT.match(text, m2.end(), after_end):

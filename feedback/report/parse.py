@@ -398,7 +398,7 @@ def _question(
 
     answer_lines = _trim(answer_lines)
     placeholders = _placeholders(answer_lines)
-    filler = _filler_lines(answer_lines)
+    filler = filler_lines(answer_lines)
     words = course_word_count("\n".join(ln.text for ln in answer_raw if ln.number not in filler))
     content = [ln for ln in answer_lines if ln.number not in filler]
     images, links = _media(content, fenced)
@@ -491,7 +491,7 @@ def _placeholders(lines: Iterable[Line]) -> list[Placeholder]:
     return out
 
 
-def _filler_lines(lines: Sequence[Line]) -> set[int]:
+def filler_lines(lines: Sequence[Line]) -> set[int]:
     """Line numbers of the template's keyboard-mash filler paragraph, when still present."""
     out: set[int] = set()
     for i, ln in enumerate(lines):
