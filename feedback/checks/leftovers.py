@@ -46,13 +46,9 @@ EMPTY_LINK_RE = re.compile(r"(?<!!)\[([^\[\]]++)\]\(\s*+\)")
 
 
 # cheap, over-inclusive gates, each local to one line: run once per answer, then per line of an answer that passes
-# (every line _scan flags passes them: tests/test_speed_paths.py checks on the corpus and on generated lines)
-GATE_LITERALS = ("TODO", "FIXME", "TBD", "XXX", "??", "@", "<!--", "](", "WIP", "{", "<")
-GATE_LOWER = ("note to self", "remember to", " later", "to be ", " here", "work in progress")
+# (every line _scan flags passes them: tests/test_speed_paths.py checks on the corpus and on generated lines).
+# Written as one chain of substring tests: a generator over a tuple of literals costs twice as much per line.
 SHORT_LINE_RE = re.compile(r"^\s*[(\[][^\n]{1,32}[)\]]\s*$", re.M)
-# the two tuples as one alternation each: one C-level search per line instead of a generator over the literals
-_GATE_LITERALS_RE = re.compile("|".join(map(re.escape, GATE_LITERALS)))
-_GATE_LOWER_RE = re.compile("|".join(map(re.escape, GATE_LOWER)))
 
 
 def heading_assignment(note: str) -> bool:
@@ -61,10 +57,28 @@ def heading_assignment(note: str) -> bool:
 
 
 def _may_hold_leftover(text: str) -> bool:
-    if _GATE_LITERALS_RE.search(text) is not None:
+    # the literals TODO FIXME TBD XXX ?? @ < ]( WIP { ("<" covers "<!--")
+    if (
+        "TODO" in text
+        or "FIXME" in text
+        or "TBD" in text
+        or "XXX" in text
+        or "??" in text
+        or "@" in text
+        or "<" in text
+        or "](" in text
+        or "WIP" in text
+        or "{" in text
+    ):
         return True
+    lower = text.lower()
     return (
-        _GATE_LOWER_RE.search(text.lower()) is not None
+        "note to self" in lower
+        or "remember to" in lower
+        or " later" in lower
+        or "to be " in lower
+        or " here" in lower
+        or "work in progress" in lower
         or SHORT_LINE_RE.search(text) is not None
         or DATE_LINE_RE.search(text) is not None
     )
