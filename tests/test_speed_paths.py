@@ -413,7 +413,6 @@ def test_a_cue_pattern_looks_ahead_for_every_letter_its_cues_start_with(name: st
 
 # evidence patterns written for speed, each with the plain pattern it stands for
 _AS_WRITTEN = {
-    "_FIRST_PERSON": r"\b(?:we|our|us|i|my|ours)\b",
     "_UNDERSCORE": r"(?<![\w])_|_(?![\w])",
     "_CLAUSE_BREAK": r"\b(?:but|however|although|though|whereas|while|instead|yet|except|apart from|besides|otherwise|"
     r"so that|because|since)\b|\band (?:we |then |instead )?(?:used|use|chose|went|switched|opted|relied|moved|"
@@ -451,3 +450,64 @@ def test_evidence_patterns_written_for_speed_match_as_written_on_the_corpus() ->
                 answer = split_answer(q)
                 for name in _AS_WRITTEN:
                     _same_matches(name, answer.norm)
+
+
+# \b before a word written as a look-behind after its first letters ("w(?<!\ww)as" for "\bwas"), so that the regex
+# engine skips ahead to those letters: the plain form puts the \b back
+_SKIPPING = ("_FIRST_PERSON", "_PASSIVE_DONE", "_PAST_CLAIM", "_DOING", "_NEG_DOING")
+
+
+def _plain_form(pattern: str) -> str:
+    plain = re.sub(r"(\w+)\(\?<!\\w\1\)", r"\\b\1", pattern)
+    assert "(?<!\\w" not in plain
+    return plain
+
+
+# the sentence end as first written (a change to the sentence splitting changes both)
+_SENTENCE_END_AS_WRITTEN = re.compile(
+    r"([.!?](?<![\s:(]\d[.!?])(?<![\s:(]\d\d[.!?])"
+    r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\bal\.)(?<!\bno\.)(?<!\bapprox\.)"
+    r"(?<![\s(][a-zA-Z]\.)[\"')\]*`_]*)\s+(?=[^\s])|\n()\s*\n"
+)
+
+
+def _same_cuts(text: str) -> None:
+    from feedback.consistency.evidence import _SENTENCE_END
+
+    fast = {m.end() if m.start(1) < 0 else m.end(1) for m in _SENTENCE_END.finditer(text)}
+    plain = {m.end(1) if m.group(1) else m.end() for m in _SENTENCE_END_AS_WRITTEN.finditer(text)}
+    assert fast == plain, text
+
+
+def _same_as_plain(text: str) -> None:
+    evidence = importlib.import_module("feedback.consistency.evidence")
+    for name in _SKIPPING:
+        fast = getattr(evidence, name)
+        plain = re.compile(_plain_form(fast.pattern))
+        assert [m.span() for m in fast.finditer(text)] == [m.span() for m in plain.finditer(text)], (name, text)
+        for a in range(0, len(text), 5):
+            found, expected = fast.search(text, a, len(text) - a // 3), plain.search(text, a, len(text) - a // 3)
+            assert (found and found.span()) == (expected and expected.span()), (name, text, a)
+    _same_cuts(text)
+
+
+_SKIPPING_PIECES = [
+    *("we", "owe", "we used", "we have", "was", "were", "is", "this", "are", "care", "has been", "have been"),
+    *("used", "tested", "did not", "didn't", "never", "whenever", "failed to", "unable to", "could not", "ours"),
+    *(" ", "  ", ". ", "! ", "? ", ".\n", "\n\n", "e.g. ", "1. ", "(3. ", "a. ", '." ', ".) ", "_", "é", ";"),
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_SKIPPING_PIECES), max_size=25))
+def test_patterns_that_skip_ahead_match_as_their_plain_form_on_generated_text(parts: list[str]) -> None:
+    _same_as_plain("".join(parts))
+
+
+@needs_corpus
+def test_patterns_that_skip_ahead_match_as_their_plain_form_on_the_corpus() -> None:
+    for path in sorted(CORPUS.glob("*.md")):
+        for q in read_report(path).questions:
+            if q.answered and q.answer.lines:
+                _same_as_plain(split_answer(q).norm)
+                _same_cuts("\n".join(ln.text for ln in q.answer.lines))

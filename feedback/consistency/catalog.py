@@ -526,12 +526,13 @@ def _analyse(where: str, p: str) -> list[Any]:
         if words and len(words) > 1 and all(len(w) >= 2 and (w[0].isalnum() or w[0] == "_") for w in words):
             boundary, body, parsed, req, lead = True, p[2:], inner, _required(inner), words
     leads = sorted(lead) if lead and min(map(len, lead)) >= 2 and lead.isdisjoint({""}) else None
-    # a plain literal start is scanned fast by the regex engine itself; lead positions help the others
-    if leads is not None and body.startswith(leads[0]) and len(leads) == 1:
-        leads = None
+    # a plain literal start: the pattern is tried only where the literal scan found that literal (a plain string
+    # is read off the scan directly, below)
     gate = sorted(req) if req and min(map(len, req)) >= 2 else None
     plain = all(op is sre_constants.LITERAL for op, _av in parsed) and not _ignores_case(parsed)
     literal = "".join(chr(av) for _op, av in parsed) if plain and len(parsed) else None
+    if literal is not None:
+        leads = None
     anchors, back, reach = _window(parsed)
     return [body, boundary, gate, leads, sorted(anchors) if anchors else None, back, reach, literal]
 

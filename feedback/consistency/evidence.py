@@ -102,10 +102,12 @@ _ALNUM = re.compile(r"[^\W_]")  # what str.isalnum accepts
 # no cut after a list number ("the following: 1. Know ...", "2. Detect ...")
 # A sentence ends at . ! ? before the next word, also a lower-case one (students often write "... tuning. however
 # we ..."), but not after a list number ("the following: 1. Know ...") or a common abbreviation ("e.g. the").
+# The pattern opens with the one character every cut starts at, so the regex engine skips ahead to those; the
+# sentence's end (group 1, empty) follows the closing marks, and a blank line cuts after itself (group 1 unset).
 _SENTENCE_END = re.compile(
-    r"([.!?](?<![\s:(]\d[.!?])(?<![\s:(]\d\d[.!?])"
+    r"[.!?\n](?:(?<=[.!?])(?<![\s:(]\d[.!?])(?<![\s:(]\d\d[.!?])"
     r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\bal\.)(?<!\bno\.)(?<!\bapprox\.)"
-    r"(?<![\s(][a-zA-Z]\.)[\"')\]*`_]*)\s+(?=[^\s])|\n()\s*\n"
+    r"(?<![\s(][a-zA-Z]\.)[\"')\]*`_]*()\s+(?=[^\s])|(?<=\n)()\s*\n)"
 )
 _BLOCK_START = re.compile(r"\n(?=[ \t]*(?:[-*+]\s|\d+[.)]\s|#|\||```|~~~))")
 _LIST_NUMBER = re.compile(r"\s*\d{1,2}[.)]\s*")
@@ -180,12 +182,12 @@ def _split_prose(raw: str, start: int, end: int, add: Callable[[int, int, bool],
     chunk = raw[start:end]
     cuts = sorted(
         {0, len(chunk)}
-        | {m.end(1) if m.group(1) else m.end() for m in _SENTENCE_END.finditer(chunk)}
+        | {m.end() if m.start(1) < 0 else m.end(1) for m in _SENTENCE_END.finditer(chunk)}
         | {m.start() + 1 for m in _BLOCK_START.finditer(chunk)}
     )
     # "1. Know if ... 2. Detect drift": a list number belongs to the sentence after it
     last = len(cuts) - 1
-    cuts = [c for i, c in enumerate(cuts) if i in (0, last) or not _LIST_NUMBER.fullmatch(chunk[cuts[i - 1] : c])]
+    cuts = [c for i, c in enumerate(cuts) if i in (0, last) or not _LIST_NUMBER.fullmatch(chunk, cuts[i - 1], c)]
     for a, b in itertools.pairwise(cuts):
         add(start + a, start + b, False)
 
@@ -260,22 +262,32 @@ _CONTRAST = re.compile(
 # \b(?:we|our|us|i|my|ours)\b, written so that every alternative opens with its letter (the regex engine skips ahead
 # to those) and the word boundary before it is a look-behind after it
 _FIRST_PERSON = re.compile(r"(?:w(?<!\ww)e|o(?<!\wo)ur|u(?<!\wu)s|i(?<!\wi)|m(?<!\wm)y|o(?<!\wo)urs)\b")
+
+
+def _words(*alternatives: str) -> str:
+    """``\\b(?:one|two|...)`` written so that the regex engine skips ahead to the letters the alternatives open with:
+    each opens with its letter, and the word boundary before it is a look-behind after it."""
+    assert all(a[0].isalpha() for a in alternatives)
+    return "(?:" + "|".join(f"{a[0]}(?<!\\w{a[0]}){a[1:]}" for a in alternatives) + ")"
+
+
 _PASSIVE_DONE = re.compile(
-    r"\b(?:was|were|is|are|has been|have been)\s+(?:\w+\s+)?(?:used|implemented|set ?up|created|deployed|added|"
+    _words("was", "were", "is", "are", "has been", "have been")
+    + r"\s+(?:\w+\s+)?(?:used|implemented|set ?up|created|deployed|added|"
     r"written|configured|integrated|trained|built|run|performed|done|applied|tracked|logged|stored|tested|"
     r"annotated|documented|typed|versioned|containeri[sz]ed|automated|linted|formatted|type[- ]checked|"
     r"initiali[sz]ed|specified|listed|installed|pinned)\b"
 )
-_PAST_CLAIM = re.compile(
-    r"\bwe\b[^.;]{0,80}?\b(?:use|load|run|track|log|store|keep|deploy|train|build|serve|call|monitor|host|"
+_PAST_CLAIM = re.compile(  # "\bwe\b...", opening with its literal
+    r"we(?<!\wwe)\b[^.;]{0,80}?\b(?:use|load|run|track|log|store|keep|deploy|train|build|serve|call|monitor|host|"
     r"used|implemented|did|set ?up|created|managed|wrote|added|deployed|trained|built|ran|"
     r"made|performed|integrated|configured|have|had|got|tested|achieved|succeeded)\b"
 )
 # "we" and any verb of doing, in any tense ("we tracked", "we are testing", "we employed"), or a measured result
 # ("the total code coverage of our code is 75%"): enough to say an unticked item was done, where the topic's own
 # strong words must be in the same clause; cross-answer claims keep the narrower _PAST_CLAIM
-_DOING = re.compile(
-    r"\bwe\b[^.;]{0,80}?\b(?:using|load(?:s|ed|ing)?|running|track(?:s|ed)?|logged|stor(?:e|es|ed|ing)|kept|"
+_DOING = re.compile(  # "\bwe\b...", opening with its literal
+    r"we(?<!\wwe)\b[^.;]{0,80}?\b(?:using|load(?:s|ed|ing)?|running|track(?:s|ed)?|logged|stor(?:e|es|ed|ing)|kept|"
     r"deploy(?:s|ed|ing)?|serve[sd]|serving|monitor(?:s|ed)?|host(?:s|ed|ing)?|implement(?:s|ed|ing)?|"
     r"creat(?:e|es|ed|ing)|wr[io]te|written|writing|add|adding|perform(?:s|ed|ing)?|integrat(?:e|es|ed|ing)|"
     r"configur(?:e|es|ed|ing)|testing|check(?:s|ed)?|calculat(?:e|es|ed|ing)|measur(?:e|es|ed|ing)|"
@@ -308,8 +320,11 @@ _NO_OPENER = re.compile(
     r"we did not manage\b|due to time\b)"
 )
 _NEG_DOING = re.compile(
-    r"\b(?:did ?n[o']?t|didn't|have ?n[o']?t|were ?n[o']?t able|was ?n[o']?t able|could ?n[o']?t|couldn't|never|"
-    r"failed to|unable to|unsuccessful)\b"
+    _words(
+        *("did ?n[o']?t", "didn't", "have ?n[o']?t", "were ?n[o']?t able", "was ?n[o']?t able", "could ?n[o']?t"),
+        *("couldn't", "never", "failed to", "unable to", "unsuccessful"),
+    )
+    + r"\b"
 )
 _IF_NOT_PROMPT = re.compile(r"\bif (?:not|no)\b", re.I)
 
@@ -388,7 +403,7 @@ def _find_cues(sentence: Sentence) -> Cues:
         limit = _NARROW_SCOPE_WORDS if cue in _WIDE_CUES else 8 if need else _SCOPE_WORDS
         negs.append((m.start(), m.end(), limit))
     # a clause can only hold a hedge the whole sentence holds: no clause break cuts into a hedge's last word
-    any_hedge = _HEDGE.search(text) is not None
+    any_hedge = is_hedged(sentence)
     clauses = sentence.clauses
     hedged = tuple(_HEDGE.search(text, a, b) is not None for a, b in clauses) if any_hedge else (False,) * len(clauses)
     return Cues(
@@ -462,7 +477,11 @@ _CONTRAST_OPENING = re.compile(
 def generic_clause(sentence: Sentence, pos: int) -> bool:
     """The clause at ``pos`` turns away ("but it makes sense to ...") and names no one who did anything."""
     a, b = _clause_of(sentence, pos)
-    return _CONTRAST_OPENING.match(sentence.text, a, b) is not None
+    key = ("generic", a)  # asked for every mention in the clause, by every topic
+    found = sentence._facts.get(key)
+    if found is None:
+        found = sentence._facts[key] = _CONTRAST_OPENING.match(sentence.text, a, b) is not None
+    return found
 
 
 _STRICT_NEG = re.compile(
