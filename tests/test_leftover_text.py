@@ -1,5 +1,6 @@
 """Text left by mistake inside answers: the keyboard-mash filler one template era shipped in place of the last
-placeholder (the fingerprint is the parser's; the other filler lines are invented), and a sentence typed twice."""
+placeholder (the fingerprint is the parser's; the other filler lines are invented), a sentence typed twice; and an
+answer that is only a pointer to another place."""
 
 from __future__ import annotations
 
@@ -38,3 +39,18 @@ def test_a_sentence_typed_twice_in_one_answer_is_a_leftover_once() -> None:
     reworded = REPORT.format(answer=f"{said}\nWe wrote four tests for the data loader and three for the model.")
     for ok in (short, reworded):
         assert check_text(ok, Options(select=("leftover-note",), consistency=False)).findings == []
+
+
+def test_an_answer_that_only_points_elsewhere_is_unanswered() -> None:
+    def unanswered(answer: str) -> list[tuple[int | None, tuple[str, ...]]]:
+        found = check_text(REPORT.format(answer=answer), Options(select=("unanswered",), consistency=False))
+        return [(f.line, f.evidence) for f in found.findings]
+
+    assert unanswered("check figures/our_bucket.png") == [(5, ("check figures/our_bucket.png",))]
+    assert unanswered("Please see question 12, where we describe it.") == [
+        (5, ("Please see question 12, where we describe it.",))
+    ]
+    # an answer of its own that also points on, or a pointer with nothing to point to, is no pointer only
+    own = "Anna wrote the data code and Ben the API; see question 12 for the tests we wrote."
+    assert unanswered(own) == []
+    assert unanswered("See, we split the work evenly between the three of us.") == []

@@ -59,6 +59,15 @@ def unanswered(ctx: Context) -> Iterator[Hit]:
             )
             continue
         if q.answered:
+            pointer = points_elsewhere(q)
+            if pointer:
+                yield Hit(
+                    f"Question {q.number} only points elsewhere ({pointer[:60]!r}); answer it here: a reader of "
+                    "this question should not have to look it up.",
+                    line=q.answer.first_line,
+                    question=q.number,
+                    evidence=(pointer,),
+                )
             continue
         ph = q.answer.placeholders
         if ph:
@@ -75,6 +84,31 @@ def unanswered(ctx: Context) -> Iterator[Hit]:
                 question=q.number,
                 evidence=(_first_text(q),) if _first_text(q) else (),
             )
+
+
+# "check reports/figures/bucket.png", "We invite you to look at the answer in question 23", "See Q12."
+POINTER_OPENING_RE = re.compile(
+    r"^\W*(?:please\s+)?(?:see|check(?: out)?|look at|refer to|cf\.?"
+    r"|we (?:invite|refer|ask) you to (?:look at|see|read|check)"
+    r"|(?:(?:this|it) is )?(?:answered|described|covered|explained) in)\b",
+    re.I,
+)
+# what it points to: another question or section, a file path, a link
+POINTER_TARGET_RE = re.compile(
+    r"\b(?:questions?|q|section)\s*#?\d+\b|[\w.-]+/[\w./-]+|\bhttps?://|\b(?:above|below|readme)\b", re.I
+)
+MAX_POINTER_WORDS = 25
+
+
+def points_elsewhere(q: Question) -> str | None:
+    """The answer is only a pointer to another place ("check reports/figures/bucket.png", "see question 23"): its
+    first line of text, else None. Not for the group-information questions (FB206 says it there)."""
+    if q.answer.words > MAX_POINTER_WORDS or MEMBER_PROMPT_RE.search(q.title) or GROUP_PROMPT_RE.search(q.title):
+        return None
+    text = MEDIA_RE.sub(" ", strip_placeholders(q.answer.text)).strip()
+    if not POINTER_OPENING_RE.match(text) or not POINTER_TARGET_RE.search(text):
+        return None
+    return _first_text(q)[:160]
 
 
 @rule(

@@ -188,9 +188,9 @@ def _repeated(q: Question) -> Iterator[Hit]:
         if fenced or len(text) < MIN_REPEATED_CHARS:
             continue
         for piece in text.split(". "):  # sentences, near enough: str.split is much cheaper than a regex per line
-            piece = piece.strip().rstrip(".")
             if piece.count(" ") < MIN_REPEATED_WORDS - 1:
                 continue
+            piece = piece.strip().rstrip(".")
             if piece in seen and len(piece.split()) >= MIN_REPEATED_WORDS:
                 words = piece.split()
                 yield Hit(
