@@ -83,12 +83,14 @@ TARGETS = {
     "shown_median": 20,  # at most
     "token_ratio_max": 2.5,  # at most
 }
-# Other policies for an offline and an LLM verdict that disagree (feedback/llm/assess.py), for measuring them:
-# name -> (module constant, its value under that policy).
+# Choices measured and not adopted (feedback/llm/assess.py), for measuring them again: three policies for an offline
+# and an LLM verdict that disagree, and cross-answer pairs of two "done" facts left out. name -> (module constant,
+# its value under that choice).
 POLICIES: dict[str, tuple[str, bool]] = {
     "llm-backing-clears-unsupported": ("LLM_BACKING_CLEARS_UNSUPPORTED", True),
     "llm-reading-clears-contradicted": ("LLM_READING_CLEARS_CONTRADICTED", True),
     "no-llm-only-unsupported": ("LLM_UNSUPPORTED_ALONE", False),
+    "no-place-pairs": ("PLACE_PAIRS", False),
 }
 AT_MOST = {"false_alarm_rate", "unconfirmed_missing_max", "shown_median", "token_ratio_max"}
 
@@ -360,6 +362,9 @@ def _same_pair(f: Finding, questions: set[int]) -> bool:
     return got == questions or len(got & questions) >= 2
 
 
+SAME_PAIR_ONLY = False  # `score --same-pair-only`: the earlier, narrower match (the labelled pair of questions only)
+
+
 def _lines_of(report_lines: list[str], quote: str) -> set[int]:
     """The report lines (1-based) holding ``quote`` (compared normalised)."""
     q = normalise(quote).rstrip(".")
@@ -377,6 +382,8 @@ def _same_conflict(f: Finding, want: dict[str, Any], report_lines: list[str]) ->
     questions = {int(q) for q in want.get("questions", [])}
     if _same_pair(f, questions):
         return True
+    if SAME_PAIR_ONLY:
+        return False
     got = set(f.questions) or ({f.question} if f.question is not None else set())
     if len(got) < 2 or not got & questions:
         return False
@@ -551,7 +558,8 @@ def score(
                 continue
             rp = replay([p for p, _d in pairs], run, Path(tmp) / part)
             jobs = rp.jobs + rp.report_jobs
-            answered = {j.key for j in jobs if rp.cache.get(j.key) is not None}
+            # counted per job: two reports may send the very same request (one cache entry answers both)
+            answered = [j for j in jobs if rp.cache.get(j.key) is not None]
             rp.cache.close()
             results = review_results(rp.results, rp.settings, cache_only=True)
             tally = Tally()
@@ -587,6 +595,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     if not (run / "responses-question.jsonl").is_file():
         print(f"llm_quality: no responses in {run} (prompt version {load_prompts().version})")
         return 0
+    global SAME_PAIR_ONLY
+    SAME_PAIR_ONLY = args.same_pair_only
     for name in args.policy or []:
         attribute, value = POLICIES[name]
         setattr(assess, attribute, value)
@@ -596,8 +606,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     if args.cases:
         write_jsonl(args.cases, cases)
         print(f"\nwrote {args.cases}: {len(cases)} shown consistency findings the labels do not confirm")
-    if args.write and (args.part or args.policy):
-        print("llm_quality: --write needs every part and the default disagreement policy", file=sys.stderr)
+    if args.write and (args.part or args.policy or args.same_pair_only):
+        print("llm_quality: --write needs every part and the adopted choices", file=sys.stderr)
         return 2
     if args.write:
         (run / "scores.json").write_text(json.dumps(scores, indent=1) + "\n", encoding="utf-8")
@@ -635,10 +645,15 @@ def main(argv: list[str] | None = None) -> int:
         help=f"write the shown consistency findings the labels do not confirm, for a second look ({SECOND_LOOK})",
     )
     sc.add_argument(
+        "--same-pair-only",
+        action="store_true",
+        help="a cross-answer finding matches a labelled conflict only through the labelled pair of questions",
+    )
+    sc.add_argument(
         "--policy",
         choices=sorted(POLICIES),
         action="append",
-        help="score under another disagreement policy between the offline and LLM verdicts (repeatable)",
+        help="score under a choice measured and not adopted (repeatable; see POLICIES)",
     )
     args = ap.parse_args(argv)
     if args.cmd in ("export", "score") and not args.corpus.is_dir():

@@ -22,30 +22,30 @@ from feedback.llm.prompts import load_prompts
 # issue's targets are not met by this run (README, Measuring the LLM review). "max:" figures are upper bounds.
 FLOORS: dict[str, dict[str, float]] = {
     "heldout": {
-        "contradicted_recall": 0.927,
-        "unsupported_recall": 1.0,
-        "consistency_confirmed": 0.698,
+        "contradicted_recall": 0.915,
+        "unsupported_recall": 0.857,
+        "consistency_confirmed": 0.721,
         "missing_part_recall": 1.0,
-        "max:false_alarm_rate": 0.064,
-        "max:unconfirmed_missing_max": 3,
-        "max:shown_median": 20.0,
-        "max:token_ratio_max": 1.99,
-        "internal_recall": 0.5,
+        "max:false_alarm_rate": 0.06,
+        "max:unconfirmed_missing_max": 4,
+        "max:shown_median": 19.5,
+        "max:token_ratio_max": 1.96,
+        "internal_recall": 0.7,
     },
     "tuning": {
-        "contradicted_recall": 0.972,
+        "contradicted_recall": 0.944,
         "unsupported_recall": 0.684,
-        "consistency_confirmed": 0.63,
-        "missing_part_recall": 0.769,
-        "max:false_alarm_rate": 0.02,
-        "max:unconfirmed_missing_max": 3,
-        "max:shown_median": 15,
-        "max:token_ratio_max": 2.48,
-        "internal_recall": 0.632,
+        "consistency_confirmed": 0.626,
+        "missing_part_recall": 0.839,
+        "max:false_alarm_rate": 0.016,
+        "max:unconfirmed_missing_max": 2,
+        "max:shown_median": 16.0,
+        "max:token_ratio_max": 2.42,
+        "internal_recall": 0.63,
     },
 }
 # The prompt version whose run is being made; None when the current version's run is kept.
-AWAITED_RUN: str | None = "6.3.3.2+cedbd5607a"
+AWAITED_RUN: str | None = None
 SLACK = {"false_alarm_rate": 0.01, "unconfirmed_missing_max": 2, "shown_median": 3, "token_ratio_max": 0.1}
 
 

@@ -160,7 +160,8 @@ def test_a_missing_part_counts_only_for_an_explicit_ask_of_the_question() -> Non
         "config files? Explain why these concepts matter. What about typing and documentation? Do you test "
         "multiple operating systems, Python version etc. Feel free to insert a link to your workflow. Also state "
         "if/how you have used generative AI tools. Upload 1-2 images of your build history. Include a figure of "
-        "your pipeline and explain the steps in the figure."
+        "your pipeline and explain the steps in the figure. Did you add anything extra? If yes, explain what you "
+        "did and why."
     )
     asks = [
         ("link", "include a link to one of your docker files", True),
@@ -185,6 +186,9 @@ def test_a_missing_part_counts_only_for_an_explicit_ask_of_the_question() -> Non
         ("named-item", "Upload 1-2 images of your build history.", False),
         ("named-item", "Include a figure of your pipeline", False),
         ("named-item", "explain the steps in the figure", True),
+        # an ask that holds only under a condition is not one the answer can be said to leave out
+        ("reason", "If yes, explain what you did and why.", False),
+        ("yes-no", "Did you add anything extra?", True),
     ]
     for kind, words, explicit in asks:
         assert explicit_ask(kind, words, prompt) is explicit, (kind, words)
