@@ -14,6 +14,7 @@
 Runs alternate between the versions and the medians are compared.
 
     python benchmarks/speed_compare.py [--rounds 7] [--course 150] [--batch 1500] [--base 162b534] [--no-batch]
+        [--only-batch | --only-one-report]
 """
 
 from __future__ import annotations
@@ -307,6 +308,7 @@ def main() -> int:
     ap.add_argument("--base", default="162b534", help="the commit to compare with")
     ap.add_argument("--no-batch", action="store_true", help="skip the batch runs (the slowest part)")
     ap.add_argument("--only-batch", action="store_true", help="only the batch runs")
+    ap.add_argument("--only-one-report", action="store_true", help="only part 1 (one report, whole process)")
     args = ap.parse_args()
     if not CORPUS.is_dir():
         print("skipped: ../shared/corpus is not present")
@@ -323,8 +325,9 @@ def main() -> int:
             base.prepare()
             if not args.only_batch:
                 whole_process(cur, base, work, args.rounds)
-                in_process(cur, base, work, args.course, args.rounds)
-            if not args.no_batch:
+                if not args.only_one_report:
+                    in_process(cur, base, work, args.course, args.rounds)
+            if not args.no_batch and not args.only_one_report:
                 batch(cur, base, work, args.batch)
     print(
         "\nDone when (issue 14), as measured in this run (load average at the end: "
