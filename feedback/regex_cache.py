@@ -26,6 +26,8 @@ from array import array
 from pathlib import Path
 from typing import Any
 
+from feedback.user_cache import cache_home, prune
+
 try:
     import _sre
     from re import _compiler, _parser  # type: ignore[attr-defined]
@@ -35,6 +37,7 @@ except ImportError:  # another Python implementation: nothing to keep
 _FORMAT = 3  # also in the file name: a store written by another version of this module is never read
 # a process that used more patterns than this (a test session, a tool built on the package) leaves the store alone
 _MAX_RUN = 1000  # a check of a long report: about 520 patterns
+KEPT_STORES = 4  # stores of other interpreters, installations or formats beyond these are removed
 # what the store keeps at most, the most recently used first: several runs' worth (one long report: 50,000 words)
 _MAX_STORED, _MAX_CODE = 1500, 250_000
 _MAX_BYTES = 2 << 20  # a larger store (written by something else) is not read
@@ -91,17 +94,14 @@ def _store() -> Path | None:
     """The cache file for this interpreter (None without a home directory)."""
     if _sre is None or not _WORD:
         return None
-    base = os.environ.get("XDG_CACHE_HOME")
-    if not base:
-        try:
-            base = str(Path.home() / ".cache")
-        except RuntimeError:
-            return None
+    home = cache_home()
+    if home is None:
+        return None
     tag = f"{sys.implementation.cache_tag}-{sys.hexversion:x}-{_sre.MAGIC}"
     # one store per installation: two checkouts of different versions (or a test session beside the command line)
     # would otherwise keep replacing each other's patterns, and each run would compile what the other dropped
     where = f"{zlib.crc32(os.path.dirname(os.path.abspath(__file__)).encode()):08x}"
-    return Path(base) / "feedback" / f"regex{_FORMAT}-{tag}-{where}.marshal"
+    return home / f"regex{_FORMAT}-{tag}-{where}.marshal"
 
 
 def load() -> None:
@@ -183,6 +183,7 @@ def save() -> None:
         os.replace(tmp, path)
     except (OSError, ValueError):
         return
+    prune(path, "regex*.marshal", KEPT_STORES)
     # this process goes on as if it had loaded what it wrote (a second save writes only what is new again)
     _generation = generation
     _stored.clear()

@@ -1,7 +1,7 @@
 """The package's layers: a module imports only from its own layer or the ones below it, never back up.
 
-    0  errors, findings, console, report, verdicts, config, settings, regex_cache, hashing  (shared models, settings,
-       start-up helpers)
+    0  errors, findings, console, report, verdicts, config, settings, regex_cache, hashing, user_cache
+       (shared models, settings, start-up helpers)
     1  checks, consistency                                                (the deterministic stages)
     2  pipeline, the package root                                         (one report through the stages)
     3  llm, render                                                        (the model; output formats)
@@ -19,7 +19,19 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "feedback"
 LAYERS = {
     **dict.fromkeys(
-        ("errors", "findings", "console", "report", "verdicts", "config", "settings", "regex_cache", "hashing"), 0
+        (
+            "errors",
+            "findings",
+            "console",
+            "report",
+            "verdicts",
+            "config",
+            "settings",
+            "regex_cache",
+            "hashing",
+            "user_cache",
+        ),
+        0,
     ),
     **dict.fromkeys(("checks", "consistency"), 1),
     **dict.fromkeys(("pipeline", ""), 2),

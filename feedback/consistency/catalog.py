@@ -21,6 +21,7 @@ from typing import Any
 from feedback.errors import ConfigError
 from feedback.hashing import blake2b
 from feedback.report.model import ChecklistItem, Question
+from feedback.user_cache import cache_home, prune
 
 DEFAULT_CATALOG = Path(__file__).with_name("catalog.toml")
 
@@ -600,19 +601,19 @@ def _services(where: str, patterns: Any) -> tuple[re.Pattern[str], ...]:
     return tuple(rx for i, p in enumerate(patterns) if (rx := _compile(f"{where}[{i}]", [p])) is not None)
 
 
+KEPT_CATALOGS = 8  # analyses of other catalogs or versions beyond these are removed when one is written
+
+
 def _cache_file(raw: bytes) -> Path | None:
     """Where a loaded catalog's parsed TOML and pattern analysis are kept between runs, keyed by the catalog's bytes,
     this module's code and the Python version (so any change to them is a new file); None without a home."""
-    base = os.environ.get("XDG_CACHE_HOME")
-    if not base:
-        try:
-            base = str(Path.home() / ".cache")
-        except RuntimeError:  # no home directory to speak of
-            return None
+    home = cache_home()
+    if home is None:
+        return None
     h = blake2b(raw, digest_size=16)
     h.update(Path(__file__).read_bytes())
     h.update(sys.version.encode())
-    return Path(base) / "feedback" / f"catalog-{h.hexdigest()}.json"
+    return home / f"catalog-{h.hexdigest()}.json"
 
 
 def _read_cache(cache: Path | None) -> tuple[dict[str, Any], Analysis] | None:
@@ -634,7 +635,8 @@ def _write_cache(cache: Path | None, data: dict[str, Any], analysis: Analysis) -
         tmp.write_text(json.dumps({"data": data, "analysis": analysis}), encoding="utf-8")
         os.replace(tmp, cache)
     except (OSError, TypeError, ValueError):
-        pass
+        return
+    prune(cache, "catalog-*.json", KEPT_CATALOGS)
 
 
 @lru_cache(maxsize=8)
