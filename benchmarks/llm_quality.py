@@ -331,20 +331,15 @@ class Tally:
     cases: list[dict[str, Any]] = field(default_factory=list)  # shown findings the labels do not confirm
 
 
+# what a second reader sees of a finding (its JSON shape's fields); the case id is a hash of them
+CASE_FIELDS = ("code", "verdict", "checklist_item", "checked", "questions", "line", "message", "evidence")
+
+
 def case(report: str, f: Finding) -> dict[str, Any]:
     """A shown consistency finding the labels do not confirm, for a second look: what a reader needs to judge it
     against the report (never the label), under an id that stays the same while the finding does."""
-    what = {
-        "report": report,
-        "code": f.code,
-        "verdict": f.verdict.value if f.verdict else None,
-        "checklist_item": f.checklist_item,
-        "checked": f.checked,
-        "questions": list(f.questions) or ([f.question] if f.question is not None else []),
-        "line": f.line,
-        "message": f.message,
-        "evidence": list(f.evidence),
-    }
+    d = f.to_dict()
+    what = {"report": report, **{k: d[k] for k in CASE_FIELDS}}
     key = json.dumps(what, sort_keys=True, ensure_ascii=False).encode("utf-8")
     return {"id": hashlib.blake2b(key, digest_size=6).hexdigest(), **what}
 
@@ -357,20 +352,24 @@ def _by_llm(f: Finding) -> bool:
     return f.source.value == "llm" or f.message.endswith(BOTH)
 
 
+def _questions_of(f: Finding) -> set[int]:
+    return set(f.questions) or ({f.question} if f.question is not None else set())
+
+
 def _same_pair(f: Finding, questions: set[int]) -> bool:
-    got = set(f.questions) or ({f.question} if f.question is not None else set())
+    got = _questions_of(f)
     return got == questions or len(got & questions) >= 2
 
 
 SAME_PAIR_ONLY = False  # `score --same-pair-only`: the earlier, narrower match (the labelled pair of questions only)
 
 
-def _lines_of(report_lines: list[str], quote: str) -> set[int]:
-    """The report lines (1-based) holding ``quote`` (compared normalised)."""
+def _lines_of(normalised_lines: list[str], quote: str) -> set[int]:
+    """The report lines (1-based) holding ``quote``, given the report's lines already normalised."""
     q = normalise(quote).rstrip(".")
     if len(q) < 8:
         return set()
-    return {n for n, text in enumerate(report_lines, start=1) if q in normalise(text)}
+    return {n for n, text in enumerate(normalised_lines, start=1) if q in text}
 
 
 def _same_conflict(f: Finding, want: dict[str, Any], report_lines: list[str]) -> bool:
@@ -378,13 +377,13 @@ def _same_conflict(f: Finding, want: dict[str, Any], report_lines: list[str]) ->
     one claim of the label, the label's own quote, set against a claim in another answer. The labels name one
     pair of questions per conflict; "Q9 says no pull requests" against Q29 instead of the labelled Q11 is the same
     conflict. A side matches when a quote of the finding is on the same report line as the label's quote, or holds
-    it."""
+    it. ``report_lines`` are normalised (``normalise``)."""
     questions = {int(q) for q in want.get("questions", [])}
     if _same_pair(f, questions):
         return True
     if SAME_PAIR_ONLY:
         return False
-    got = set(f.questions) or ({f.question} if f.question is not None else set())
+    got = _questions_of(f)
     if len(got) < 2 or not got & questions:
         return False
     quotes = [str(q) for q in want.get("quotes", [])]
@@ -435,17 +434,19 @@ def score_report(result: Result, label: dict[str, Any], jobs_tokens: int, tally:
                 tally.cases.append(case(name, f))
     internal = [f for f in shown if f.verdict is Verdict.INTERNAL]
     conflicts = list(label.get("internal", []))
-    lines = list(report.lines)
-    for want in conflicts:
+    lines = [normalise(text) for text in report.lines]
+    # which shown finding names which labelled conflict, worked out once for recall and for confirmed
+    names = [[_same_conflict(f, want, lines) for want in conflicts] for f in internal]
+    for j, want in enumerate(conflicts):
         tally.internal += 1
-        hits = [f for f in internal if _same_conflict(f, want, lines)]
+        hits = [f for f, row in zip(internal, names, strict=True) if row[j]]
         tally.internal_hit += bool(hits)
         tally.internal_hit_llm += any(_by_llm(f) for f in hits)
         if verbose and not hits:
             tally.notes.append(f"{name}: missed internal {sorted(want.get('questions', []))}")
-    for f in internal:
+    for f, row in zip(internal, names, strict=True):
         tally.shown_consistency += 1
-        confirmed = any(_same_conflict(f, want, lines) for want in conflicts)
+        confirmed = any(row)
         tally.confirmed += confirmed
         if not confirmed:
             tally.cases.append(case(name, f))

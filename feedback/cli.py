@@ -175,7 +175,7 @@ def _llm_stage(checking: _Checking, settings: Settings, options: Options, estima
             return estimate_results(checking.all(), settings)
         if not checking.any():
             return []  # nothing readable: no client is made
-        return list(review_results(checking, settings, options=options))
+        return review_results(checking, settings, options=options)
     except FeedbackError as exc:
         eprint(f"feedback: warning: LLM review not run: {exc}")
         results = checking.all()

@@ -10,6 +10,7 @@ import gc
 import os
 import sys
 from enum import IntEnum
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -138,20 +139,15 @@ def finish(results: list[Result], failed: bool, run: Run, output: Path | None, q
     return ExitCode.FINDINGS if any(r.has_errors for r in results) and not run.exit_zero else ExitCode.OK
 
 
+@cache  # registered once
 def _rest_at_exit() -> None:
     """Freeze what the process holds when the interpreter exits: its last garbage collection would otherwise walk
     every object the check built (a few milliseconds of a one-report process) only to find nothing to free, the
-    memory going back to the system anyway. Registered once, at exit only: a caller that keeps going (tests, a
-    tool built on the package) collects as usual."""
-    global _EXIT_FREEZE
-    if not _EXIT_FREEZE:
-        import atexit
+    memory going back to the system anyway. At exit only: a caller that keeps going (tests, a tool built on the
+    package) collects as usual."""
+    import atexit
 
-        atexit.register(gc.freeze)
-        _EXIT_FREEZE = True
-
-
-_EXIT_FREEZE = False
+    atexit.register(gc.freeze)
 
 
 def run_check(

@@ -178,16 +178,15 @@ def shown_findings(findings: Sequence[Finding]) -> list[Finding]:
     """The findings text, Markdown and HTML show, in their order: a problem repeated (on one question or several) is
     shown once (its first finding, naming where else), and the suggestions :func:`hidden_suggestions` leaves. JSON
     keeps every finding."""
+    keys = [_repeat_key(f) for f in findings]
     groups: dict[tuple[str, Severity], list[Finding]] = {}
-    for f in findings:
-        key = _repeat_key(f)
+    for f, key in zip(findings, keys, strict=True):
         if key is not None:
             groups.setdefault(key, []).append(f)
-    others = sum(1 for f in findings if f.code != SUGGESTION_CODE and _repeat_key(f) is None) + len(groups)
-    hidden = hidden_suggestions([(f.code, f.question, f.rank) for f in findings], others)
+    others = sum(1 for f, key in zip(findings, keys, strict=True) if f.code != SUGGESTION_CODE and key is None)
+    hidden = hidden_suggestions([(f.code, f.question, f.rank) for f in findings], others + len(groups))
     out = []
-    for i, f in enumerate(findings):
-        key = _repeat_key(f)
+    for i, (f, key) in enumerate(zip(findings, keys, strict=True)):
         if key is not None:
             if groups[key][0] is f:
                 out.append(_merged(groups[key]))

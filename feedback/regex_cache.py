@@ -16,7 +16,6 @@ instead of filling it up.
 
 from __future__ import annotations
 
-import gc
 import marshal
 import os
 import re
@@ -113,8 +112,8 @@ def load() -> None:
         return
     if not isinstance(getattr(re, "_cache", None), dict):
         return
-    enabled = gc.isenabled()
-    gc.disable()  # the store is a few thousand small tuples: collecting while they are built only costs time
+    # the store is a few thousand small tuples; the collector is already resting while the package imports this
+    # module (feedback/__init__.py), so building them costs no collections
     try:
         if path.stat().st_size <= _MAX_BYTES:
             kept = marshal.loads(path.read_bytes())
@@ -125,9 +124,6 @@ def load() -> None:
         pass  # no store yet: the patterns this run compiles are noted for save
     except (OSError, EOFError, ValueError, TypeError, IndexError, KeyError, RuntimeError, AttributeError):
         _stored.clear()  # a damaged or foreign store: compile as usual, and the next save replaces it
-    finally:
-        if enabled:
-            gc.enable()
     re._cache = _PatternCache(re._cache)  # type: ignore[attr-defined]
 
 

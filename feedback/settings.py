@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from feedback.config import LoadedConfig, load_config
 from feedback.errors import ConfigError
+from feedback.user_cache import cache_home
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_ENDPOINT = "https://api.openai.com/v1"  # the OpenAI SDK's default when no base_url is set
@@ -37,8 +38,8 @@ def default_cache_dir() -> Path:
     env = os.environ.get("FEEDBACK_CACHE_DIR")
     if env:
         return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "feedback"
+    # without a home directory, Path.home() says why (the LLM response cache has nowhere else to go)
+    return cache_home() or Path.home() / ".cache" / "feedback"
 
 
 class Settings(BaseModel):

@@ -7,27 +7,16 @@ from __future__ import annotations
 from feedback.consistency import analyse
 from feedback.findings import Finding
 from feedback.report import parse
-
-QUESTION = """### Question {n}
-> **{prompt}**
->
-> Answer:
-
-{answer}
-
-"""
+from tests.test_consistency_meaning import ARCH_PROMPT, CONTRIB_PROMPT, questions
 
 CI_PROMPT = "Discuss your continuous integration setup."
 LOAD_PROMPT = "Did you perform any unit testing and load testing of your API? If not, explain how you would do it."
-CONTRIB_PROMPT = "State the individual contributions of each team member."
 DVC_PROMPT = "Did you use DVC for managing data in your project? If not, explain how it would help."
 ENGINE_PROMPT = "The backbone of GCP is the Compute engine. Explain how you made use of this service."
-ARCH_PROMPT = "Include a figure that describes the overall architecture of your system and what services you use."
 
 
 def report(checklist: str, *answers: tuple[int, str, str]) -> str:
-    blocks = "".join(QUESTION.format(n=n, prompt=p, answer=a) for n, p, a in answers)
-    return f"# Report\n\n## Checklist\n\n{checklist}\n\n{blocks}"
+    return f"# Report\n\n## Checklist\n\n{checklist}\n\n{questions(*answers)}"
 
 
 def findings(text: str, code: str) -> list[Finding]:

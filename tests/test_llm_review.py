@@ -728,17 +728,16 @@ def test_disagreement_policies_measured_and_not_adopted_leave_both_findings_by_d
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import feedback.llm.assess as assess
-    from feedback.findings import Category, Finding, Severity, Verdict
+    from feedback.findings import Source
+    from tests.test_render import llm_finding
 
     docker, typing_ = "Build the docker files locally", "Do a bit of code typing"
-    offline = Finding(
+    offline = llm_finding(
         code="FB501",
         check="claim-contradicted",
-        category=Category.CONSISTENCY,
-        severity=Severity.WARNING,
+        source=Source.RULE,
         message='Ticked, but Q15 says it was not done: "we never built them"',
         checklist_item=docker,
-        verdict=Verdict.CONTRADICTED,
     )
     llm = assess.unsupported_finding(assess.RelatedItem(typing_, checked=True), [6])
 

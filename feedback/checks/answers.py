@@ -93,9 +93,9 @@ POINTER_OPENING_RE = re.compile(
     r"|(?:(?:this|it) is )?(?:answered|described|covered|explained) in)\b",
     re.I,
 )
-# what it points to: another question or section, a file path, a link
+# what it points to: another question or section, a file path (searched after MEDIA_RE took links and URLs out)
 POINTER_TARGET_RE = re.compile(
-    r"\b(?:questions?|q|section)\s*#?\d+\b|[\w.-]+/[\w./-]+|\bhttps?://|\b(?:above|below|readme)\b", re.I
+    r"\b(?:questions?|q|section)\s*#?\d+\b|[\w.-]+/[\w./-]+|\b(?:above|below|readme)\b", re.I
 )
 MAX_POINTER_WORDS = 25
 

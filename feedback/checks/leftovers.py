@@ -206,6 +206,7 @@ def _repeated(q: Question) -> Iterator[Hit]:
 RULE_LINE_RE = re.compile(r"^\s*(?:[-*_]\s*){3,}$|^\s*</?\w+[^>]*>\s*$")
 
 
+HEADING_SPACE_RE = re.compile(r"#\s")  # "# Thank you" is typed text; "## A heading" or "#tag" is not
 MAX_STRAY_LINES = 2  # more text than this outside the answers is a section the group added, not a stray note
 
 
@@ -227,12 +228,12 @@ def _outside_answers(report: Report) -> Iterator[Hit]:
             text = report.line_text(n).strip()
             if text.startswith(("```", "~~~")):
                 fenced = not fenced
-            if fenced or text.startswith(("```", "~~~")) or not text or n in items or text.startswith(">"):
                 continue
-            if RULE_LINE_RE.match(text) or (text.startswith("#") and not re.match(r"#\s", text)):
+            if fenced or not text or n in items or text.startswith(">"):
+                continue
+            if RULE_LINE_RE.match(text) or (text.startswith("#") and not HEADING_SPACE_RE.match(text)):
                 if n > bounds[-1][1] and text.startswith("#"):
-                    stray = [(0, "")] * (MAX_STRAY_LINES + 1)  # the group's own section after the last question
-                    break
+                    return  # the group's own section after the last question (the last gap) is left alone
                 continue
             stray.append((n, text))
         if len(stray) > MAX_STRAY_LINES:

@@ -30,6 +30,7 @@ from feedback.consistency.evidence import (
     Polarity,
     Sentence,
     asks_if_not,
+    clause_of,
     denied_after,
     describes_procedure,
     generic_clause,
@@ -112,13 +113,6 @@ class Evidence:
 
     def of(self, topic: Topic) -> list[Mention]:
         return self.mentions.get(topic.id, [])
-
-    def of_id(self, topic_id: str) -> list[Mention]:
-        return self.mentions.get(topic_id, [])
-
-    def asked_about(self, topic: Topic) -> list[int]:
-        """The answered questions that ask about ``topic``."""
-        return [n for n, topics in self.asked_by.items() if topic in topics]
 
 
 def _yes_no(question: Question) -> bool:
@@ -501,8 +495,9 @@ def _unticked_state(topic: Topic, ev: Evidence) -> TopicState:
         # the topic's own answer only plans, tries or denies it ("we would use Locust"): a listing elsewhere
         # ("s2: API tests, load tests") does not outweigh it
         return TopicState(None, 0.0, ())
+    # asked_by holds answered questions only (gather fills it beside answers)
     if all(m.question in ev.people and _in_brackets(m) for m in claims) and any(
-        n in ev.answers for n in ev.asked_about(topic)
+        topic in topics for topics in ev.asked_by.values()
     ):
         # only a bracketed list in the contributions answer names it ("s3 emphasized operations (storage, alerts)")
         # while the question that asks about it is answered without saying so: not clearly done
@@ -826,7 +821,7 @@ def _group_plan(m: Mention, ev: Evidence) -> bool:
     planning = _PLAN_WORD.search(s.text) is not None
     if not planning and not (m.own and "would" in s.text):
         return False  # most sentences: no pattern below needs to run
-    a, _b = _clause_span(m)
+    a, _b = clause_of(m.sentence, m.rel)
     if _CONDITIONAL_BEFORE.search(s.text, 0, m.rel):
         return False
     if _QUALIFIER_BEFORE.search(s.text, max(a, m.rel - 40), m.rel):
@@ -840,7 +835,7 @@ def _group_plan(m: Mention, ev: Evidence) -> bool:
         m.own
         and asks_if_not(m.answer.question)
         and (framed or _WOULD_BEFORE.search(s.text, max(a, m.rel - 60), m.rel) is not None)
-        and not any(x.polarity is Polarity.CLAIM for x in ev.of_id(m.topic) if x.question == m.question)
+        and not any(x.polarity is Polarity.CLAIM for x in ev.mentions.get(m.topic, []) if x.question == m.question)
     )
 
 
@@ -860,7 +855,7 @@ def _denied_after(m: Mention) -> bool:
 
 def _weakly_denied(m: Mention) -> bool:
     """The denial is hedged by a word in its clause ("did not directly use", "not fully", "did not need")."""
-    a, b = _clause_span(m)
+    a, b = clause_of(m.sentence, m.rel)
     return _WEAK_DENIAL.search(m.sentence.text, a, b) is not None
 
 
@@ -872,14 +867,10 @@ def _same_service(topic: Topic, claim: Mention, denial: Mention) -> bool:
     Engine" / "Vertex AI did not work for us")."""
     if not topic.services:
         return True
-    a, b = (0, len(denial.sentence.text)) if denial.opener else _clause_span(denial)
+    a, b = (0, len(denial.sentence.text)) if denial.opener else clause_of(denial.sentence, denial.rel)
     denied = topic.services_in(denial.sentence.text[a:b])
     claimed = topic.services_in(claim.sentence.text)
     return not (denied and claimed) or bool(denied & claimed)
-
-
-def _clause_span(m: Mention) -> tuple[int, int]:
-    return next(((a, b) for a, b in m.sentence.clauses if a <= m.rel < b), (0, len(m.sentence.text)))
 
 
 def _service_pair(topic: Topic, ms: list[Mention], claims: list[Mention]) -> tuple[tuple[Mention, Mention], str] | None:
@@ -894,7 +885,7 @@ def _service_pair(topic: Topic, ms: list[Mention], claims: list[Mention]) -> tup
                 continue
             if not (strict_negation(m.sentence, rel) or denied_after(m.sentence, b - m.sentence.start)):
                 continue
-            ca, cb = next(((x, y) for x, y in m.sentence.clauses if x <= rel < y), (0, len(m.sentence.text)))
+            ca, cb = clause_of(m.sentence, rel)
             if _WEAK_DENIAL.search(m.sentence.text, max(ca, rel - 60), cb):
                 continue  # "did not directly use", "did not need to use": not a plain "it was not used"
             for c in claims:

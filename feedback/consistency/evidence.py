@@ -331,7 +331,8 @@ _IF_NOT_PROMPT = re.compile(r"\bif (?:not|no)\b", re.I)
 _WORD = re.compile(r"\S+")
 
 
-def _clause_of(sentence: Sentence, pos: int) -> tuple[int, int]:
+def clause_of(sentence: Sentence, pos: int) -> tuple[int, int]:
+    """The clause of ``sentence`` holding position ``pos`` (relative to the sentence), or the whole sentence."""
     for a, b in sentence.clauses:
         if a <= pos < b:
             return a, b
@@ -430,7 +431,7 @@ def mention_polarity(sentence: Sentence, start: int, end: int, cues: Cues | None
 
 def _polarity(sentence: Sentence, start: int, end: int, cues: Cues) -> Polarity:
     text = sentence.text
-    ca, cb = _clause_of(sentence, start)
+    ca, cb = clause_of(sentence, start)
     # a negation cue before the mention, in the same clause, with the mention in its scope
     # scope is counted in words, but a cue further than _SCOPE_CHARS away is out of scope anyway: looking only at
     # the cues in that window keeps a giant sentence without punctuation linear
@@ -476,7 +477,7 @@ _CONTRAST_OPENING = re.compile(
 
 def generic_clause(sentence: Sentence, pos: int) -> bool:
     """The clause at ``pos`` turns away ("but it makes sense to ...") and names no one who did anything."""
-    a, b = _clause_of(sentence, pos)
+    a, b = clause_of(sentence, pos)
     key = ("generic", a)  # asked for every mention in the clause, by every topic
     found = sentence._facts.get(key)
     if found is None:
@@ -495,14 +496,14 @@ _TRIED_TO = re.compile(r"\bwe\s+(?:\w+\s+)?(?:tried|attempted)\s+to\s+\w+(?:\s+\
 def denied_after(sentence: Sentence, end: int) -> bool:
     """ "Compute Engine hasn't been used in this project": a subject-first denial right after the words ending at
     ``end`` (relative to the sentence), in their clause."""
-    _a, b = _clause_of(sentence, max(0, end - 1))
+    _a, b = clause_of(sentence, max(0, end - 1))
     m = _NEG_AFTER.match(sentence.text, end, b)
     return m is not None and not _NEG_AFTER_EXEMPT.match(sentence.text, m.end(), b)
 
 
 def tried_to(sentence: Sentence, start: int) -> bool:
     """ "We tried to implement a frontend": the group tried to do the thing named a few words later."""
-    a, _b = _clause_of(sentence, start)
+    a, _b = clause_of(sentence, start)
     return _TRIED_TO.search(sentence.text, max(a, start - _SCOPE_CHARS), start) is not None
 
 
@@ -528,7 +529,7 @@ def has_negation(sentence: Sentence) -> bool:
 
 def strict_negation(sentence: Sentence, start: int) -> bool:
     """ "We did not (manage to) use DVC": a first-person "did not" a few words before the mention at ``start``."""
-    a, _b = _clause_of(sentence, start)
+    a, _b = clause_of(sentence, start)
     return _STRICT_NEG.search(sentence.text, max(a, start - _SCOPE_CHARS), start) is not None
 
 
@@ -556,7 +557,7 @@ _MODAL = re.compile(r"\b(?:(?<!that )(?<!which )(?:can|could)|would|will|should|
 def reads_as_done(sentence: Sentence, pos: int | None = None) -> bool:
     """A first-person statement without a modal verb (in the clause at ``pos``, default: anywhere in the sentence):
     after "No, ..." only such sentences still claim anything."""
-    a, b = _clause_of(sentence, pos) if pos is not None else (0, len(sentence.text))
+    a, b = clause_of(sentence, pos) if pos is not None else (0, len(sentence.text))
     return is_first_person(sentence) and not sentence.fact("modal", _MODAL, a, b)
 
 
@@ -582,7 +583,7 @@ def is_past_claim(sentence: Sentence) -> bool:
 def states_doing(sentence: Sentence, pos: int) -> bool:
     """The clause at ``pos`` says the group did something (any verb of doing after "we"), or gives a measured result
     of its work; or the sentence is a plain past claim (:func:`is_past_claim`)."""
-    a, b = _clause_of(sentence, pos)
+    a, b = clause_of(sentence, pos)
     return is_past_claim(sentence) or sentence.fact("doing", _DOING, a, b) or _reports_own_result(sentence)
 
 

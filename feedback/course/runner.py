@@ -402,6 +402,7 @@ class Worker:
     reviewing: bool = False  # an LLM review follows: results go back to the parent instead of being written
     llm_notice: str = ""  # why a requested LLM review did not run, shown in every report
     time_limit: float | None = TIME_LIMIT  # CPU seconds per report; None: no limit
+    course_stage: bool = True  # the course stage (answers copied between groups) is selected: keep sketches
 
     @property
     def pages(self) -> Path:
@@ -465,7 +466,7 @@ class Worker:
         from feedback.render.html import html_page, page_title
         from feedback.render.json import result_to_dict
         from feedback.render.markdown import markdown_draft
-        from feedback.render.view import build_view, report_extras
+        from feedback.render.view import report_view
 
         result.source = entry.name
         result.page_dir = self.pages
@@ -473,7 +474,7 @@ class Worker:
             result.llm.message = self.llm_notice
         data = result_to_dict(result)
         # the page and the draft from one arrangement of the report (what report_view gives each renderer)
-        view = build_view(data, report_extras(result), "../index.html")
+        view = report_view(result, data)
         write_atomic(self.pages / f"{entry.slug}.html", html_page(page_title([result]), [view]))
         write_atomic(self.pages / f"{entry.slug}.md", markdown_draft([view]))
         # read by programs (and by the next run), so compact: C-encoded and a third smaller than indented JSON
@@ -496,13 +497,6 @@ class Worker:
         """The sketches the parent keeps for the course stage; none when that stage is not selected (a course of
         1,500 reports would otherwise hold a few MiB it never reads)."""
         return _pack(sketches) if self.course_stage else b""
-
-    @property
-    def course_stage(self) -> bool:
-        """Whether the course stage (answers copied between groups) is selected."""
-        from feedback.course.crosscheck import enabled
-
-        return enabled(self.options)
 
     def check(self, entry: Entry) -> tuple[Outcome, Result | None, str]:
         """The deterministic stages for one report; writes its pages unless an LLM review follows."""
@@ -622,8 +616,16 @@ class Runner:
         self.jobs = max(1, jobs)
         self.review = review
         key = _options_key(options, llm_key if review is not None else llm_notice)
+        from feedback.course.crosscheck import enabled
+
         self.worker = Worker(
-            out, options, key, reviewing=review is not None, llm_notice=llm_notice, time_limit=time_limit
+            out,
+            options,
+            key,
+            reviewing=review is not None,
+            llm_notice=llm_notice,
+            time_limit=time_limit,
+            course_stage=enabled(options),
         )
         self.llm_errors: list[str] = []
 

@@ -339,7 +339,7 @@ class ItemsOutcome:
     unbacked: list[tuple[RelatedItem, list[int]]]  # ticked items every answer asked about left unmentioned
     backed: set[str] = field(default_factory=set)  # items some answer says were done (or partly), with a quote
     # items whose quoted statements (not silence) each leave them consistent with their tick: the LLM reads them
-    # otherwise than an offline "contradicted" on them
+    # otherwise than an offline "contradicted" on them (worked out only under LLM_READING_CLEARS_CONTRADICTED)
     agreed: set[str] = field(default_factory=set)
 
 
@@ -370,9 +370,10 @@ def item_findings(per_question: Sequence[QuestionFacts]) -> ItemsOutcome:
         if stated in (Stated.DONE, Stated.PARTLY):
             out.backed.add(text)
         rule = decide(item.tick, stated, untouched=item.untouched)
-        alone = (decide(item.tick, s.stated, untouched=item.untouched).outcome for s in verified)
-        if stated is not Stated.NOT_MENTIONED and all(o is not Outcome.CONTRADICTED for o in alone):
-            out.agreed.add(text)
+        if LLM_READING_CLEARS_CONTRADICTED and stated is not Stated.NOT_MENTIONED:  # only that policy reads it
+            alone = (decide(item.tick, s.stated, untouched=item.untouched).outcome for s in verified)
+            if all(o is not Outcome.CONTRADICTED for o in alone):
+                out.agreed.add(text)
         if rule.outcome is Outcome.UNSUPPORTED:
             if item.may_be_unsupported:
                 out.unbacked.append((item, sorted({s.question for s in sts})))

@@ -186,9 +186,10 @@ def report_extras(result: Result) -> dict[int, dict[str, Any]]:
     }
 
 
-def report_view(result: Result) -> dict[str, Any]:
+def report_view(result: Result, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The arrangement every renderer shows; ``data`` is the result's JSON shape when the caller already has it."""
     index = "../index.html" if result.page_dir is not None else None
-    return build_view(result_to_dict(result), report_extras(result), index)
+    return build_view(data if data is not None else result_to_dict(result), report_extras(result), index)
 
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
