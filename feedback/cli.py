@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from feedback.console import eprint
-from feedback.entry import INTERRUPTED, ExitCode, run_check
+from feedback.entry import INTERRUPTED, ExitCode, interrupted, run_check
 from feedback.entry import check_all as _check_all
 from feedback.entry import finish as _finish
 from feedback.entry import prepare as _prepare
@@ -361,13 +361,12 @@ def main(argv: list[str] | None = None) -> int:
             eprint(f"feedback: error: {exc.format_message()}")
         return ExitCode.USAGE
     except (typer.Abort, KeyboardInterrupt):
-        eprint("feedback: interrupted")
-        return INTERRUPTED
+        return interrupted()
     except FeedbackError as exc:
         eprint(f"feedback: error: {exc}")
         return ExitCode.USAGE
     if rv == INTERRUPTED:  # typer returns Ctrl-C inside a command as this code, silently
-        eprint("feedback: interrupted")
+        return interrupted()
     return int(rv or 0)
 
 

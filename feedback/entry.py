@@ -232,6 +232,17 @@ def parse_check_args(args: list[str]) -> dict[str, Any] | None:
     return {"reports": reports, **kwargs}
 
 
+def interrupted() -> int:
+    """Ctrl-C: one line on stderr and exit code 130, wherever the interrupt landed."""
+    eprint("feedback: interrupted")
+    # CPython remembers a KeyboardInterrupt that escaped code run by exec() or eval() of a string (dataclasses and
+    # named tuples build their methods that way while a module imports) and, at the exit of `python -m feedback`,
+    # ends the process by SIGINT (exit -2) instead of with the code returned here, although the interrupt was
+    # handled; any later exec() of a string resets that memory, so an empty one does
+    exec("")
+    return INTERRUPTED
+
+
 def _fast_check(args: list[str]) -> int | None:
     """Run `check` without typer, or None when the arguments need the full command line."""
     kwargs = parse_check_args(args)
@@ -249,12 +260,13 @@ def main(argv: list[str] | None = None) -> int:
             eprint(f"feedback: error: {exc}")
             return ExitCode.USAGE
         except KeyboardInterrupt:
-            eprint("feedback: interrupted")
-            return INTERRUPTED
+            return interrupted()
         if rv is not None:
             return rv
-    from feedback.cli import main as full_main
-
+    try:
+        from feedback.cli import main as full_main
+    except KeyboardInterrupt:  # while the full command line imports
+        return interrupted()
     return full_main(args)
 
 

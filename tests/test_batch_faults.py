@@ -185,6 +185,19 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_pages(tmp_path: Path, jobs: str
         assert len(list((out / ".cache").glob("*.key"))) == 400
 
 
+def test_a_handled_ctrl_c_exits_130_even_when_it_landed_in_generated_code(tmp_path: Path) -> None:
+    """An interrupt that escaped exec() or eval() of a string (how dataclasses and named tuples build their methods
+    while a module imports) made ``python -m feedback`` end by SIGINT (exit -2) although the interrupt was handled
+    and 130 returned: seen when Ctrl-C came during start-up."""
+    (tmp_path / "ctrl_c_probe.py").write_text(
+        "import sys\nfrom feedback.entry import interrupted\n"
+        "try:\n    exec('raise KeyboardInterrupt')\nexcept KeyboardInterrupt:\n    sys.exit(interrupted())\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.run([sys.executable, "-m", "ctrl_c_probe"], cwd=tmp_path, capture_output=True, check=False)
+    assert (proc.returncode, proc.stderr.decode().strip()) == (130, "feedback: interrupted")
+
+
 @pytest.mark.parametrize("command", ["review", "batch"])
 def test_ctrl_c_while_waiting_on_the_llm_endpoint(tmp_path: Path, command: str) -> None:
     """A server that accepts connections and never answers: Ctrl-C ends the wait cleanly, in `review` and in

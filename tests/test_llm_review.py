@@ -23,7 +23,7 @@ from feedback.llm.client import ChatRequest, ChatResponse
 from feedback.llm.fake import FakeChatClient, reply
 from feedback.llm.prompts import load_prompts
 from feedback.llm.redact import Redactor
-from feedback.llm.review import DELIM_RE, estimate, plan, review_results
+from feedback.llm.review import DELIM_EXTRA_TOKENS, DELIM_RE, DELIM_TOKEN, estimate, plan, review_results
 from feedback.llm.verify import QuoteIndex, normalise
 from feedback.pipeline import LLM_CHECK_NAMES, LLM_CODES, Options, Result, check_file, check_text
 from feedback.report import parse
@@ -589,6 +589,25 @@ def test_a_lazy_source_is_checked_while_earlier_reports_calls_are_in_flight(sett
     # the first report's calls go out before the last reports are checked, not after every check
     assert checked == [0, 1, 2, 3] and at_first_call[0] <= 2
     assert len(done) == 4 and all(r.llm.status == "ok" and r.llm.calls == 2 for r in done)
+
+
+def test_without_a_cost_limit_the_first_request_does_not_wait_for_the_tokenizer(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaded_at_first_call: list[bool] = []
+    monkeypatch.setattr(tokens, "_loaded", [])
+
+    class Watching(FakeChatClient):
+        async def complete(self, request: ChatRequest) -> ChatResponse:
+            loaded_at_first_call.append(bool(tokens._loaded))
+            return reply(EMPTY)
+
+    [res] = review_results(results(), settings.model_copy(update={"use_cache": False}), client=Watching())
+    assert loaded_at_first_call[0] is False and res.llm.status == "ok"
+    # counted when asked for, as the cost limit and the report-level pass's budget need it
+    [job, *_] = plan(results(), settings, load_prompts())
+    fixed = [{**m, "content": m["content"].replace(job.delimiter, DELIM_TOKEN)} for m in job.messages]
+    assert job.counted is None and job.prompt_tokens == tokens.count_messages(fixed) + DELIM_EXTRA_TOKENS
 
 
 def test_estimate_counts_calls_and_tokens_without_sending(settings: Settings, capsys: Any) -> None:

@@ -120,8 +120,17 @@ class Job:
     redactor: Redactor
     items: list[RelatedItem]
     key: str = ""
-    prompt_tokens: int = 0
+    counted: int | None = None  # prompt tokens, once something asked for them (see prompt_tokens)
     phase: ReportPhase | None = None  # report-level pass: what the per-question replies gave
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Prompt tokens of the call as planned (the delimiter counted as its fixed stand-in), counted when first
+        asked for: counting loads the tokenizer (a quarter of a second), which thus stays off the way to the first
+        request unless a cost limit needs the count before sending."""
+        if self.counted is None:
+            self.counted = tokens.count_messages(_fixed(self)) + DELIM_EXTRA_TOKENS
+        return self.counted
 
     @property
     def number(self) -> int:
@@ -223,23 +232,26 @@ def plan(results: Sequence[Result], settings: Settings, prompts: PromptSet, star
     return jobs
 
 
+def _fixed(job: Job) -> list[dict[str, str]]:
+    """The job's messages with its random delimiter replaced by a fixed stand-in: what the cache key and the token
+    count use, so reruns hit and the count is reproducible."""
+    return [{**m, "content": m["content"].replace(job.delimiter, DELIM_TOKEN)} for m in job.messages]
+
+
 def _keyed(job: Job, settings: Settings, prompts: PromptSet) -> Job:
-    """Fill in the cache key and the token count. The random delimiter is left out of both (so reruns hit and the
-    count is reproducible): they use a fixed stand-in."""
-    fixed = [{**m, "content": m["content"].replace(job.delimiter, DELIM_TOKEN)} for m in job.messages]
+    """Fill in the cache key (the token count follows when asked for: :attr:`Job.prompt_tokens`)."""
     job.key = content_hash(
         {
             "endpoint": settings.endpoint,  # two servers may serve different models under one name
             "model": settings.model,
             "prompt_version": prompts.version,
-            "messages": fixed,
+            "messages": _fixed(job),
             "schema": json_schema(job.kind),
             "temperature": 0.0,
             "seed": settings.seed,
             "max_tokens": settings.max_output_tokens,
         }
     )
-    job.prompt_tokens = tokens.count_messages(fixed) + DELIM_EXTRA_TOKENS
     return job
 
 
@@ -554,6 +566,8 @@ class Runner:
         attempt: int,
         latency: float,
     ) -> None:
+        if self.log.path is None:
+            return  # nothing is written: the entry (a hash of the whole request) is not worth building
         self.log.write(
             {
                 "model": self.settings.model,
@@ -579,17 +593,18 @@ class Runner:
         if hit is not None:
             out.cached = True
             out.review = job.model.model_validate_json(hit["content"])
-            self.log.write(
-                {
-                    "model": self.settings.model,
-                    "prompt_id": self.prompts.id,
-                    "prompt_version": self.prompts.version,
-                    "report": self.results[job.result_index].source,
-                    "question": job.number,
-                    "cached": True,
-                    "content_hash": content_hash(hit),
-                }
-            )
+            if self.log.path is not None:
+                self.log.write(
+                    {
+                        "model": self.settings.model,
+                        "prompt_id": self.prompts.id,
+                        "prompt_version": self.prompts.version,
+                        "report": self.results[job.result_index].source,
+                        "question": job.number,
+                        "cached": True,
+                        "content_hash": content_hash(hit),
+                    }
+                )
             return out
         if self.cache_only:
             out.error = "not in the cache, and this run sends nothing"
@@ -602,8 +617,10 @@ class Runner:
 
     async def _paid(self, messages: list[dict[str, str]], job: Job, out: Outcome, attempt: int) -> ChatResponse:
         """One attempt within --max-cost: its worst case (full prompt, max output) is reserved before sending."""
-        prompt = job.prompt_tokens if attempt == 1 else tokens.count_messages(messages)
-        worst = self.settings.cost(prompt, self.settings.max_output_tokens)
+        worst = 0.0  # without a limit the worst case is not needed, nor the prompt's count before sending
+        if self.budget.limit is not None:
+            prompt = job.prompt_tokens if attempt == 1 else tokens.count_messages(messages)
+            worst = self.settings.cost(prompt, self.settings.max_output_tokens)
         if not self.budget.reserve(worst):
             raise LLMError("skipped: --max-cost budget would be exceeded")
         p = c = 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
 from typing import Any
 
 import tiktoken
@@ -12,9 +12,18 @@ PER_MESSAGE = 4  # role and separators per chat message, as in OpenAI's counting
 PER_REPLY = 3
 
 
-@lru_cache(maxsize=1)
+_loading = threading.Lock()
+_loaded: list[tiktoken.Encoding] = []
+
+
 def _encoding() -> tiktoken.Encoding:
-    return tiktoken.get_encoding(ENCODING)
+    """The encoding, loaded once (a quarter of a second): the review counts tokens in several worker threads, and
+    a second thread asking while the first loads waits for it instead of loading it again."""
+    if not _loaded:
+        with _loading:
+            if not _loaded:
+                _loaded.append(tiktoken.get_encoding(ENCODING))
+    return _loaded[0]
 
 
 def count(text: str) -> int:
