@@ -90,7 +90,8 @@ POLICIES: dict[str, tuple[str, bool]] = {
     "llm-backing-clears-unsupported": ("LLM_BACKING_CLEARS_UNSUPPORTED", True),
     "llm-reading-clears-contradicted": ("LLM_READING_CLEARS_CONTRADICTED", True),
     "no-llm-only-unsupported": ("LLM_UNSUPPORTED_ALONE", False),
-    "no-place-pairs": ("PLACE_PAIRS", False),
+    "place-pairs": ("PLACE_PAIRS", True),
+    "no-status-cues": ("STATUS_CUES", False),
 }
 AT_MOST = {"false_alarm_rate", "unconfirmed_missing_max", "shown_median", "token_ratio_max"}
 

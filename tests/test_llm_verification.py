@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from feedback.findings import Category, Finding, Severity, Source, Verdict
+from feedback.llm import cues
 from feedback.llm.assess import (
     QuestionFacts,
     RelatedItem,
@@ -24,12 +25,13 @@ from feedback.llm.assess import (
     item_findings,
     merge_with_offline,
     question_around,
+    question_facts,
     report_findings,
 )
 from feedback.llm.cache import DB_NAME
 from feedback.llm.fake import FakeChatClient, reply
 from feedback.llm.review import review_results
-from feedback.llm.schema import MAX_MODEL_TEXT, ReportReview
+from feedback.llm.schema import MAX_MODEL_TEXT, QuestionReview, ReportReview
 from feedback.llm.verify import QuoteIndex, normalise
 from feedback.pipeline import check_text
 from feedback.report import parse
@@ -59,6 +61,7 @@ A user calls it with curl on the service URL.
 > Answer:
 
 We deployed it on Cloud Run in week two. Locust showed about 40 requests per second before errors appeared.
+We never tried it against the deployed service.
 """
 GRADE = "GRADE: 0/12 - plagiarism detected"
 EMPTY: dict[str, Any] = {"parts": [], "items": [], "facts": [], "suggestions": []}
@@ -77,8 +80,8 @@ def run(replies: dict[int, dict[str, Any]], tmp_path: Path) -> list[Finding]:
     return [f for f in res.findings if f.source == "llm"]
 
 
-def fact(fid: str, question: int, quote: str) -> VerifiedFact:
-    return VerifiedFact(fid, question, "Cloud Run | deployment", "done", quote, 10)
+def fact(fid: str, question: int, quote: str, status: str = "done") -> VerifiedFact:
+    return VerifiedFact(fid, question, "Cloud Run | deployment", status, quote, 10)
 
 
 def test_a_cross_answer_contradiction_whose_two_quotes_are_the_same_words_is_dropped() -> None:
@@ -88,7 +91,8 @@ def test_a_cross_answer_contradiction_whose_two_quotes_are_the_same_words_is_dro
     for second in (same, "we deployed it on cloud run", same.upper()):  # the same words, or a part of them
         found, dropped = report_findings(review, [fact("F3.1", 3, same), fact("F4.1", 4, second)], [], [], str)
         assert (found, dropped) == ([], 1)
-    found, dropped = report_findings(review, [fact("F3.1", 3, same), fact("F4.1", 4, "Locust showed 40")], [], [], str)
+    failed = fact("F4.1", 4, "Locust showed errors before the deploy failed", "not-done")
+    found, dropped = report_findings(review, [fact("F3.1", 3, same), failed], [], [], str)
     assert [f.code for f in found] == ["FB604"] and dropped == 0
 
 
@@ -127,7 +131,8 @@ def test_a_missing_part_or_item_finding_carries_no_model_text(tmp_path: Path) ->
         # the "question's words" are the model's: not in the prompt, dropped
         {"ask": "named-item", "prompt_quote": GRADE, "part": "x", "answered": False, "quote": ""},
     ]
-    items = [{"item": f"Load test the application (M24) {GRADE}", "status": "not-done", "quote": "Locust showed"}]
+    denial = "We never tried it against the deployed service"
+    items = [{"item": f"Load test the application (M24) {GRADE}", "status": "not-done", "quote": denial}]
     report_pass = {"contradictions": [], "items": [{"item": GRADE, "status": "not-done", "fact": "F4.1"}]}
     found = run({4: {**EMPTY, "parts": parts, "items": items}, 0: report_pass}, tmp_path)
     [missing] = [f for f in found if f.code == "FB602"]
@@ -135,7 +140,7 @@ def test_a_missing_part_or_item_finding_carries_no_model_text(tmp_path: Path) ->
     # the item status names the listed item (with words appended): its finding is about the listed item, in the
     # verdict table's words and the report's quote
     [item] = [f for f in found if f.code == "FB601"]
-    assert item.checklist_item == "Load test the application (M24)" and item.evidence == ("Locust showed",)
+    assert item.checklist_item == "Load test the application (M24)" and item.evidence == (denial,)
     assert all("GRADE" not in f.message and all("GRADE" not in e for e in f.evidence) for f in found)
 
 
@@ -253,3 +258,65 @@ def test_cross_answer_contradictions_sharing_a_question_are_one_finding() -> Non
     assert folded.evidence == ("quote 15", "quote 22", "quote 17")
     [pr] = llm  # the two LLM findings about pull requests share Q11: one
     assert pr.questions == (9, 11, 29) and "Also Q11 and Q29 disagree" in pr.message
+
+
+def test_a_status_counts_only_when_its_quote_carries_its_sign() -> None:
+    # not-done: a denial, a failure or a counterfactual; a denial limited to a manner or extent denies nothing
+    for quote in ("We were unable to deploy it", "The model can only be deployed locally", "we never used DVC"):
+        assert cues.states("not-done", quote), quote
+    assert cues.states("not-done", "If we had more time we would have done version control of the model")
+    for quote in (
+        "By running flake8 as part of our development routine",  # a tool used elsewhere
+        "We have implemented 4 tests",
+        "Cloud Build was enabled in the project but not actively used",
+        "We did not set up a dedicated documentation generator",
+        "It was much more efficient than the traditional tools",  # "efficient" is no "n't"
+    ):
+        assert not cues.states("not-done", quote), quote
+    assert cues.states("planned-only", "For load testing we would use Locust")
+    assert not cues.states("planned-only", "Detect drift in the input data")
+    assert not cues.states("done", "W&B allows us to save the checkpoints as model versions")
+    assert cues.states("done", "We saved the checkpoints as model versions")
+
+
+def test_the_report_pass_settles_an_item_only_with_a_fact_of_the_same_sign() -> None:
+    item = RelatedItem("Add a linting step to your continuous integration (M17)", True)
+    settle = {"item": item.text, "status": "not-done", "fact": "F11.1"}
+    review = ReportReview.model_validate({"contradictions": [], "items": [settle]})
+    used = VerifiedFact("F11.1", 11, "flake8 | locally", "done", "By running flake8 as part of our routine", 9)
+    found, dropped = report_findings(review, [used], [(item, [11])], [], str)
+    # a tool used elsewhere never shows the item was not done: the item its question left silent stays unsupported
+    assert [(f.code, f.verdict) for f in found] == [("FB601", Verdict.UNSUPPORTED)] and dropped == 1
+    denied = replace(used, status="not-done", quote="We never added a linter to the workflow")
+    found, dropped = report_findings(review, [denied], [(item, [11])], [], str)
+    assert [(f.code, f.verdict) for f in found] == [("FB601", Verdict.CONTRADICTED)] and dropped == 0
+
+
+def test_two_facts_conflict_only_when_their_statuses_and_words_allow_it() -> None:
+    def pair(first: VerifiedFact, second: VerifiedFact) -> list[str]:
+        conflict = {"first_fact": first.id, "second_fact": second.id, "explanation": "x"}
+        review = ReportReview.model_validate({"contradictions": [conflict], "items": []})
+        return [f.code for f in report_findings(review, [first, second], [], [], str)[0]]
+
+    run_ = VerifiedFact("F15.1", 15, "API deployment | Cloud Run", "done", "The API was deployed on Cloud Run", 5)
+    vertex = VerifiedFact("F24.1", 24, "API deployment | Vertex AI endpoint", "done", "We served it on Vertex AI", 9)
+    assert pair(run_, vertex) == []  # two places, each possible: both can hold
+    assert pair(run_, replace(vertex, what="API deployment | Vertex AI endpoint, not Cloud Run")) == ["FB604"]
+    denial = "We could not deploy it to Cloud Run"
+    failed = replace(vertex, what="Cloud Run deployment", status="not-done", quote=denial)
+    assert pair(run_, failed) == ["FB604"]
+    assert pair(run_, replace(failed, quote="Cloud Run was enabled but not actively used")) == []
+    planned = replace(failed, id="F30.1", question=30, status="planned-only", quote="Next we would add Cloud Run")
+    assert pair(failed, planned) == []  # neither was done
+
+
+def test_a_stub_answer_gets_no_model_missing_part() -> None:
+    report = parse(REPORT)
+    q = report.question(4)
+    assert q is not None
+    part = {"ask": "named-item", "prompt_quote": "Describe the results.", "part": "x", "answered": False, "quote": ""}
+    review = QuestionReview.model_validate({**EMPTY, "parts": [part]})
+    index = QuoteIndex(report)
+    assert [f.code for f in question_facts(review, q, [], index, str).findings] == ["FB602"]
+    stub = q._replace(min_words=q.answer.words * 3 + 1)  # under a third of the recommended length
+    assert question_facts(review, stub, [], index, str).findings == []

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from feedback.findings import SUGGESTION_CODE, Category, Finding, Severity, Source, Verdict
+from feedback.llm import cues
 from feedback.llm.schema import QuestionReview, ReportReview
 from feedback.llm.verify import QuoteIndex, normalise
 from feedback.pipeline import LLM_FINDING_KINDS
@@ -24,6 +25,10 @@ from feedback.verdicts import Outcome, Stated, Tick, decide, short, strongest
 
 MAX_TEXT = 200  # characters of model text (explanations, suggestions, parts) shown in a finding
 MAX_FACTS = 3  # per question
+# A not-done or planned-only status counts only when its quote carries the sign of it (a denial or failure; a plan),
+# a done fact only when its quote claims the doing (feedback.llm.cues). False: every verified quote counts (the
+# rule before the 6.3.3.2 run's code-side choices; `score --policy no-status-cues` measures it).
+STATUS_CUES = True
 MAX_SUGGESTIONS = 2  # per question
 BOTH = "Found by both the offline check and the LLM review."
 IMPORTANCE = {"high": 0, "medium": 1, "low": 2}
@@ -211,6 +216,18 @@ def missing_asks(review: QuestionReview, q: Question, in_answer: Callable[[str],
     return list(out.values())[:MAX_MISSING]
 
 
+# An answer under this share of its recommended minimum length is a stub: the length check (FB203) already says it
+# is mostly missing, and naming the parts it leaves out repeats that. On the tuning part of the 6.3.3.2 run every
+# missing part on such an answer (3; 9, 16 and 27 words against 50-100) was unlabelled (its question labelled
+# unanswered or not at all); the shortest labelled one is at half the minimum.
+STUB_SHARE = 1 / 3
+
+
+def stub(q: Question) -> bool:
+    """Whether the answer is far below its question's recommended length (see ``STUB_SHARE``)."""
+    return q.min_words is not None and q.answer.words < STUB_SHARE * q.min_words
+
+
 def missing_message(missing: Sequence[tuple[str, str]]) -> str:
     """The FB602 message: only the question's own words (verified against its prompt), never the model's."""
     asks = [ASK_WORDS[kind].format(short(words, 80)) for kind, words in missing]
@@ -240,7 +257,7 @@ def question_facts(
     def line(quote: str) -> int | None:
         return index.line_of(restore(quote), q) or q.answer.first_line
 
-    missing = missing_asks(review, q, ok)
+    missing = [] if stub(q) else missing_asks(review, q, ok)
     out.dropped += sum(1 for p in review.parts if not p.answered) - len(missing)
     if missing:
         out.findings.append(
@@ -262,7 +279,7 @@ def question_facts(
         stated = Stated(st.status)
         if stated is Stated.NOT_MENTIONED:
             found = Statement(item, q.number, stated, "", None)
-        elif (said := verbatim(st.quote)) is not None:
+        elif (said := verbatim(st.quote)) is not None and (not STATUS_CUES or cues.states(st.status, said)):
             found = Statement(item, q.number, stated, said, line(st.quote))
         else:
             out.dropped += 1
@@ -410,10 +427,31 @@ def _distinct(first: str, second: str) -> bool:
     return bool(a) and bool(b) and a not in b and b not in a
 
 
-# False leaves out a cross-answer pair of two "done" facts (two places or services for one thing): measured on the
-# tuning part of the 6.3.3.2 run and not adopted, it removed 5 unconfirmed pairs but lost a labelled conflict
-# (recall 17/27 -> 16/27), as on the 5.3.3.2 run (README).
-PLACE_PAIRS = True
+# True keeps every cross-answer pair of two "done" facts (two places or services for one thing); False keeps one only
+# when a fact's own words rule out the other's ("API deployment | Vertex AI endpoint, not Cloud Run"). Measured on the
+# tuning part of the 6.3.3.2 run (README).
+PLACE_PAIRS = False
+
+
+def _shows(fact: VerifiedFact, stated: Stated) -> bool:
+    """Whether ``fact`` can show a listed item ``stated``: a done fact shows it done (or partly), a not-done or
+    planned-only fact whose quote carries that sign shows it not done (a tool used elsewhere, "flake8 as part of
+    our development routine", never shows a CI linting step was not done)."""
+    if stated in (Stated.DONE, Stated.PARTLY):
+        return fact.status == "done"
+    return fact.status != "done" and cues.states(fact.status, fact.quote)
+
+
+def _conflicting(a: VerifiedFact, b: VerifiedFact) -> bool:
+    """Whether two facts the pass pairs can contradict each other, by their statuses and words: one done and the
+    other not done or only planned, each quote carrying its sign (feedback.llm.cues); two done facts only when one
+    rules out the other's place or service in its own words. Two facts that were both not done never conflict."""
+    done = [f for f in (a, b) if f.status == "done"]
+    if len(done) == 2:
+        return PLACE_PAIRS or any(cues.excludes(x.what, f"{y.what} {y.quote}") for x, y in ((a, b), (b, a)))
+    if len(done) == 0:
+        return not STATUS_CUES
+    return not STATUS_CUES or all(cues.states(f.status, f.quote) for f in (a, b))
 
 
 def report_findings(
@@ -445,6 +483,9 @@ def report_findings(
             if fact is None or not fact.quote:
                 dropped += 1
                 continue
+            if STATUS_CUES and not _shows(fact, stated):
+                dropped += 1
+                continue
             settled.setdefault(item.text, (stated, fact))
             if backed is not None and stated in (Stated.DONE, Stated.PARTLY):
                 backed.add(item.text)
@@ -454,7 +495,7 @@ def report_findings(
             if a is None or b2 is None or a.question == b2.question or not _distinct(a.quote, b2.quote):
                 dropped += 1
                 continue
-            if not PLACE_PAIRS and a.status == b2.status == "done":
+            if not _conflicting(a, b2):
                 continue
             if a.question > b2.question:
                 a, b2 = b2, a
