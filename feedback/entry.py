@@ -162,18 +162,20 @@ def run_check(
     quiet: bool = False,
 ) -> int:
     """`feedback check`: the deterministic checks and the offline consistency engine."""
-    from feedback import regex_cache
+    from feedback import code_cache, regex_cache
 
     collecting = gc.isenabled()
     gc.disable()  # prepare imports the checks and loads the catalog: see feedback/__init__.py
     try:
-        run = prepare(select, ignore, template, catalog, fmt, exit_zero)
+        with code_cache.active():
+            run = prepare(select, ignore, template, catalog, fmt, exit_zero)
     finally:
         if collecting:
             gc.enable()
     results, failed = check_all(reports, run.options)
     code = finish(results, failed, run, output, quiet)
     regex_cache.save()
+    code_cache.save()
     _rest_at_exit()
     return code
 
