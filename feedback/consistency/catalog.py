@@ -480,6 +480,15 @@ def _required(seq: Any, lower: bool = True) -> frozenset[str] | None:
     return best
 
 
+def required_literals(rx: re.Pattern[str]) -> frozenset[str] | None:
+    """Literal strings, as written, one of which every match of ``rx`` contains (None: unknown, or the pattern
+    ignores case)."""
+    if rx.flags & re.IGNORECASE:
+        return None
+    parsed = sre_parse.parse(rx.pattern, rx.flags)
+    return None if _ignores_case(parsed) else _required(parsed, lower=False)
+
+
 # What _analyse found out about each pattern, in a form JSON keeps: see _load's cache.
 Analysis = dict[str, list[Any]]
 

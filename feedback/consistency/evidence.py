@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
+from feedback.consistency.gates import Gates
 from feedback.report.model import Line, Question
 
 
@@ -42,13 +43,17 @@ class Sentence:
     _cues: Cues | None = None  # found on first use by sentence_cues
     _polarity: dict[tuple[int, int], Polarity] | None = None  # memo of mention_polarity, by span
     _first_person: bool | None = None  # memo of is_first_person (every topic with a mention here asks it)
+    gates: int = -1  # bits of the gated cue patterns the text may match (see _GATES; -1: not scanned, all may)
 
     def fact(self, name: str, pattern: re.Pattern[str], a: int = 0, b: int = -1) -> bool:
         """Whether ``pattern`` occurs in the text (between ``a`` and ``b``), asked once per sentence and span."""
         key = (name, a)
         found = self._facts.get(key)
         if found is None:
-            found = self._facts[key] = pattern.search(self.text, a, len(self.text) if b < 0 else b) is not None
+            found = self._facts[key] = (
+                _GATES.may_match(pattern, self.gates)  # one of the literals every match holds is in the sentence
+                and pattern.search(self.text, a, len(self.text) if b < 0 else b) is not None
+            )
         return found
 
     @property
@@ -175,6 +180,8 @@ def split_answer(question: Question) -> AnswerText:
             block_start = starts[i]
     if block_start is not None:
         _split_prose(raw, block_start, len(raw), add)
+    for sent, mask in zip(sentences, _GATES.masks(norm, [(x.start, x.end) for x in sentences]), strict=True):
+        sent.gates = mask
     return AnswerText(question, raw, norm, tuple(starts), lines, tuple(sentences))
 
 
@@ -413,7 +420,7 @@ def _find_cues(sentence: Sentence) -> Cues:
         first_comma=text.find(","),
         hedged_clauses=hedged,
         hedged_opening=any_hedge and _OPENING_HEDGE.match(text) is not None,
-        attempts=tuple(m.end() for m in _ATTEMPT.finditer(text)),
+        attempts=tuple(m.end() for m in _ATTEMPT.finditer(text)) if _GATES.may_match(_ATTEMPT, sentence.gates) else (),
     )
 
 
@@ -451,7 +458,7 @@ def _polarity(sentence: Sentence, start: int, end: int, cues: Cues) -> Polarity:
             partial = _QUALIFIER.search(text, e, start) or _INDEFINITE_RELATIVE.search(text, max(ca, a - 80), a)
             return Polarity.MENTION if partial else Polarity.NEGATED
     after_end = min(cb, end + _SCOPE_CHARS)
-    m2 = _NEG_AFTER.match(text, end, after_end)
+    m2 = _NEG_AFTER.match(text, end, after_end) if _GATES.may_match(_NEG_AFTER, sentence.gates) else None
     if m2 and not _NEG_AFTER_EXEMPT.match(text, m2.end(), after_end):
         return Polarity.NEGATED
     near = cues.attempts[bisect_left(cues.attempts, max(ca, start - _SCOPE_CHARS)) :]
@@ -497,7 +504,7 @@ def denied_after(sentence: Sentence, end: int) -> bool:
     """ "Compute Engine hasn't been used in this project": a subject-first denial right after the words ending at
     ``end`` (relative to the sentence), in their clause."""
     _a, b = clause_of(sentence, max(0, end - 1))
-    m = _NEG_AFTER.match(sentence.text, end, b)
+    m = _NEG_AFTER.match(sentence.text, end, b) if _GATES.may_match(_NEG_AFTER, sentence.gates) else None
     return m is not None and not _NEG_AFTER_EXEMPT.match(sentence.text, m.end(), b)
 
 
@@ -634,3 +641,8 @@ def _prompt_facts(question: Question) -> tuple[bool, bool]:
             _PROMPTS.clear()
         _PROMPTS[prompt] = facts
     return facts
+
+
+# the sentence-level patterns whose literals one scan per answer looks for (see feedback.consistency.gates): the ones
+# asked of most sentences with a mention that most sentences cannot match
+_GATES = Gates((_HEDGE, _ATTEMPT, _PASSIVE_DONE, _STRONG_HEDGE, _NEG_AFTER))
