@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from feedback.consistency import analyse, load_catalog  # noqa: E402
+from feedback.consistency.attributes import names_for  # noqa: E402
 from feedback.findings import Category, Finding  # noqa: E402
 from feedback.pipeline import Options, check_report  # noqa: E402
 from feedback.report import read_report  # noqa: E402
@@ -172,6 +173,7 @@ def score(label_file: Path, corpus: Path, catalog: Any, tally: Tally, verbose: b
         want = set(entry.get("questions", []))
         # same topic (the label's topic words read with the catalog's terms) and at least one shared question
         names = {t.name for t in catalog.topics if t.terms.search(str(entry.get("topic", "")).lower())}
+        names |= names_for(str(entry.get("topic", "")))  # an attribute given two values: "the documentation tool"
         hit = any(want & set(f.questions) and any(n in f.message for n in names) for f in internal)
         tally.internal_hit += hit
         if verbose and not hit:

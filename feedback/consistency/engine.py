@@ -24,6 +24,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from feedback.consistency.attributes import attribute_findings
 from feedback.consistency.catalog import Catalog, Memo, Terms, Topic, item_wording
 from feedback.consistency.evidence import (
     AnswerText,
@@ -917,5 +918,10 @@ def analyse_report(report: Report, catalog: Catalog) -> list[Finding]:
             f = _item_finding(report, item, topics, ev, untouched)
             if f is not None:
                 findings.append(f)
-    findings.extend(_internal(report, catalog, ev))
+    internal = _internal(report, catalog, ev)
+    findings.extend(internal)
+    # one attribute given two values ("MkDocs" / "Sphinx"), unless the topic rules already set the two answers apart
+    pairs = {frozenset(f.questions) for f in internal}
+    items = {t.id: i for i in reversed(report.checklist) for t in catalog.topics_for_item(i)}
+    findings.extend(f for f in attribute_findings(report, ev.answers, items) if frozenset(f.questions) not in pairs)
     return findings

@@ -1,0 +1,479 @@
+"""Answers that give one attribute two different values (FB503): the documentation tool, the service the API runs
+on, the study numbers of the members, the group number.
+
+A topic's evidence says whether something was done; an attribute says *which* one: two answers that each state,
+as the group's own past doing, a different one of the attribute's exclusive values ("For documentation we used
+MkDocs" / "we wrote the documentation with Sphinx") cannot both be right. Identifiers are compared with the answer
+that gives them: a study number named elsewhere that the members' answer does not list, a "group 12" against the
+group number given.
+
+Precision comes first: a value counts only in a plain first-person (or passive) past statement, in the clause that
+names the attribute's role (for the tools that only fill one role, the tool's name is enough); a sentence naming
+two values, or any sentence about changing, trying, comparing or planning, takes the attribute out of the report
+(the group may have moved from one to the other); and each answer may name only its own value.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from feedback.consistency.catalog import Scanner
+from feedback.consistency.evidence import (
+    AnswerText,
+    Sentence,
+    clause_of,
+    has_negation,
+    is_first_person,
+    is_hedged,
+    reads_as_done,
+    sentence_cues,
+)
+from feedback.findings import Category, Finding, Severity, Verdict
+from feedback.report.model import ChecklistItem, Report
+
+CODE, CHECK = "FB503", "answers-disagree"
+
+
+class Value(NamedTuple):
+    """One value of an attribute: its display name, its pattern on the normalised (lower-case) text, and literals
+    one of which every match contains (an answer without any is not searched)."""
+
+    name: str
+    rx: re.Pattern[str]
+    gates: tuple[str, ...]
+    scans: tuple[re.Pattern[str], ...]  # rx's alternatives without their opening \b, each opening with a letter
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    """One property of the project that takes a single value (the tool or service that fills one role)."""
+
+    id: str
+    name: str  # in the message: "Answers disagree about the documentation tool"
+    topic: str | None  # the catalog topic it belongs to (its checklist item is the finding's item)
+    values: tuple[Value, ...]
+    role: re.Pattern[str] | None  # words in the value's clause that say it fills this role (None: the value says it)
+    other_role: re.Pattern[str] | None = None  # in the clause: the value fills another role ("the frontend")
+    label: re.Pattern[str] | None = None  # words that name the attribute (benchmarks match hand labels with it)
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _values(*triples: tuple[str, str, str]) -> tuple[Value, ...]:
+    """(name, pattern, literals separated by "|" one of which every match contains) for each value. Each
+    alternative's leading ``\\b`` is checked by hand after a match: a pattern that opens with a letter lets the
+    regex engine skip ahead, one that opens with ``\\b`` is tried at every position."""
+    return tuple(
+        Value(name, _rx(p), tuple(gates.split("|")), tuple(_rx(a) for a in _alternatives(p)))
+        for name, p, gates in triples
+    )
+
+
+def _alternatives(pattern: str) -> list[str]:
+    """The pattern's top-level alternatives, each without its opening ``\\b`` (every one of ours has it)."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(pattern):
+        depth += (ch == "(") - (ch == ")")
+        if ch == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+    parts.append(pattern[start:])
+    return [p.removeprefix(r"\b") for p in parts]
+
+
+def _word_before(text: str, pos: int) -> bool:
+    return pos > 0 and (text[pos - 1].isalnum() or text[pos - 1] == "_")
+
+
+_DEPLOY_VERB = r"\b(?:deploy\w*|host\w*|serv(?:e|ed|es|ing)\b|expos\w*|runs? on|ran on|running on|live on)"
+ATTRIBUTES: tuple[Attribute, ...] = (
+    Attribute(
+        "docs-tool",
+        "the documentation tool",
+        "documentation",
+        _values(
+            ("MkDocs", r"\bmkdocs\b", "mkdocs"), ("Sphinx", r"\bsphinx\b", "sphinx"), ("pdoc", r"\bpdoc3?\b", "pdoc")
+        ),
+        None,
+        label=_rx(r"\bdoc(?:s|umentation)\b"),
+    ),
+    Attribute(
+        "api-framework",
+        "the API framework",
+        "api",
+        _values(
+            ("FastAPI", r"\bfast ?api\b", "fastapi|fast api"),
+            ("Flask", r"\bflask\b", "flask"),
+            ("Django", r"\bdjango\b", "django"),
+        ),
+        None,
+        other_role=_rx(r"\bfront ?end\b|\bui\b|user interface|dashboard"),
+        label=_rx(r"\bapi framework\b|\b(?:fast ?api|flask|django)\b"),
+    ),
+    Attribute(
+        "api-host",
+        "the service the API is deployed on",
+        "cloud-deployment",
+        _values(
+            ("Cloud Run", r"\bcloud run\b", "cloud run"),
+            ("Cloud Functions", r"\bcloud functions?\b", "cloud function"),
+            ("App Engine", r"\bapp engine\b", "app engine"),
+            ("Kubernetes", r"\bkubernetes\b|\bgke\b", "kubernetes|gke"),
+            ("Compute Engine", r"\bcompute engine\b", "compute engine"),
+            ("Azure", r"\bazure\b", "azure"),
+            ("AWS", r"\baws\b|\bamazon web services\b|\bec2\b|\blambda\b", "aws|amazon web services|ec2|lambda"),
+            ("Heroku", r"\bheroku\b", "heroku"),
+            ("Hugging Face Spaces", r"\bhugging ?face spaces?\b|\bhf spaces?\b", "face space|hf space"),
+        ),
+        _rx(
+            rf"(?:\b(?:api|model|backend|back-end|inference|endpoint|application|app)\b[^.;:]*{_DEPLOY_VERB})"
+            rf"|(?:{_DEPLOY_VERB}[^.;:]*\b(?:api|model|backend|back-end|inference|endpoint|application|app)\b)"
+        ),
+        other_role=_rx(
+            r"\bfront ?end\b|\bui\b|user interface|streamlit|gradio|dashboard|drift|monitor\w*|documentation"
+            r"|\bdocs\b|train\w*|\bdata\b|bucket|storage|registry|docker image|build"
+        ),
+        label=_rx(r"\b(?:api|model|application|app)\b.*\b(?:deploy\w*|host\w*|serv\w*|runs?)\b|\bdeployed on\b"),
+    ),
+    Attribute(
+        "training-service",
+        "the service the model was trained on",
+        "cloud-training",
+        _values(
+            ("Vertex AI", r"\bvertex\b", "vertex"),
+            (
+                "Compute Engine",
+                r"\bcompute engine\b|\bvms?\b|\bvirtual machines?\b",
+                "compute engine|vm|virtual machine",
+            ),
+            ("Azure", r"\bazure\b", "azure"),
+            ("AWS", r"\baws\b|\bsagemaker\b|\bec2\b", "aws|sagemaker|ec2"),
+            ("the DTU HPC", r"\bhpc\b", "hpc"),
+            ("Colab", r"\bcolab\b", "colab"),
+        ),
+        _rx(r"\btrain(?:ed|ing)?\b"),
+        other_role=_rx(r"\bdeploy\w*|\bserv(?:e|ed|ing)\b|\bapi\b|inference|predict\w*|\bdata\b"),
+        label=_rx(r"\btrain\w*\b.*\b(?:on|service|where|cloud)\b|\b(?:cloud|where)\b.*\btrain\w*"),
+    ),
+    Attribute(
+        "dl-framework",
+        "the deep learning framework",
+        None,
+        _values(
+            ("PyTorch", r"\bpytorch\b|\btorch\b|\blightning\b", "torch|lightning"),
+            ("TensorFlow", r"\btensorflow\b|\bkeras\b", "tensorflow|keras"),
+            ("JAX", r"\bjax\b|\bflax\b", "jax|flax"),
+        ),
+        _rx(r"\b(?:framework|model|network|train\w*|implement\w*|built|written|wrote)\b"),
+        label=_rx(r"\b(?:deep learning|ml|modelling|modeling) framework\b|\b(?:pytorch|tensorflow|keras|jax)\b"),
+    ),
+    Attribute(
+        "tracker",
+        "the experiment tracker",
+        "experiment-tracking",
+        _values(
+            ("Weights & Biases", r"\bw ?& ?b\b|\bwandb\b|\bweights (?:and|&) biases\b", "&|wandb|weights"),
+            ("MLflow", r"\bml ?flow\b", "mlflow|ml flow"),
+            ("Neptune", r"\bneptune\b", "neptune"),
+            ("Comet", r"\bcomet(?:\.ml| ml)?\b", "comet"),
+        ),
+        _rx(r"\b(?:track\w*|log\w*|experiments?|metrics?|runs?)\b"),
+        label=_rx(r"\b(?:experiment )?track\w*\b|\blogger\b|\b(?:wandb|w&b|mlflow)\b"),
+    ),
+    Attribute(
+        "app-logger",
+        "the logging library",
+        "logging",
+        _values(
+            ("loguru", r"\bloguru\b", "loguru"),
+            ("the logging module", r"\blogging (?:module|library|package)\b", "logging "),
+        ),
+        None,
+        label=_rx(r"\blogg(?:ing|er) (?:library|module|package|tool)\b|\bloguru\b|\blogger\b"),
+    ),
+)
+
+_GATES = Scanner({g for a in ATTRIBUTES for v in a.values for g in v.gates})
+
+# a sentence about changing, trying or comparing: the values may be two points in time, or one never used
+_CHANGE = re.compile(
+    r"\b(?:switch\w*|migrat\w*|moved|moving|replac\w*|instead|initially|originally|at first|previously|"
+    r"ended up|tried|trying|attempt\w*|consider\w*|compared (?:to|with)|comparison|alternatives?|rather than|"
+    r"versus|vs|over to)\b"
+)
+# a sentence that plans or supposes: no claim, but nothing ruled out either
+_NOT_PLAIN = re.compile(r"\b(?:plan\w*|future|would|could|might|wanted|hoped?|if|either|whether)\b")
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    value: str
+    question: int
+    line: int
+    quote: str
+
+
+def _quote(ans: AnswerText, s: Sentence, pos: int) -> tuple[int, str]:
+    """The sentence's verbatim piece on the line of ``pos`` (the value's line)."""
+    line, text = ans.quote(max(s.start, ans.line_start_of(pos)), s.end)
+    return line, text
+
+
+Hits = dict[tuple[int, int], list[tuple[int, re.Match[str]]]]  # (question, sentence) -> (value, match in it)
+
+
+def _scan(answers: dict[int, AnswerText]) -> list[Hits]:
+    """Every value of every attribute (by attribute) in the answers' sentences. Each value runs once over the
+    report's joined answers, and only when one of its literals occurs there (all found in one scan)."""
+    order = list(answers.values())
+    offsets, pos = [], 0
+    for ans in order:
+        offsets.append(pos)
+        pos += len(ans.norm) + 2
+    joined = "\n\n".join(a.norm for a in order)
+    present = _GATES.scan(joined).keys()
+    out: list[Hits] = [{} for _a in ATTRIBUTES]
+    starts: dict[int, list[int]] = {}
+    for k, attr in enumerate(ATTRIBUTES):
+        named = [(v, value) for v, value in enumerate(attr.values) if not present.isdisjoint(value.gates)]
+        if len(named) < 2:
+            continue  # one value or none in the whole report: nothing to disagree about
+        for v, value in named:
+            for m in (m for rx in value.scans for m in rx.finditer(joined)):
+                if _word_before(joined, m.start()):
+                    continue
+                i = bisect_right(offsets, m.start()) - 1
+                ans, at = order[i], m.start() - offsets[i]
+                firsts = starts.get(i)
+                if firsts is None:
+                    firsts = starts[i] = [x.start for x in ans.sentences]
+                j = bisect_right(firsts, at) - 1
+                if j < 0 or ans.sentences[j].code or at + len(m.group(0)) > ans.sentences[j].end:
+                    continue
+                rel = value.rx.match(ans.sentences[j].text, at - ans.sentences[j].start)
+                if rel is not None:
+                    out[k].setdefault((ans.question.number, j), []).append((v, rel))
+    return out
+
+
+def _claims(report: Report, attr: Attribute, answers: dict[int, AnswerText], hits: Hits) -> tuple[list[_Claim], bool]:
+    """The attribute's values each answer states as done, in report order, and whether the report rules the
+    attribute out (a sentence about changing, trying or comparing that names a value)."""
+    out: list[_Claim] = []
+    for n, j in sorted(hits):
+        ans = answers[n]
+        s = ans.sentences[j]
+        if _CHANGE.search(s.text):
+            return [], True  # a change, a trial, a comparison: the values may be two points in time
+        for v, m in hits[(n, j)]:
+            if _states_value(attr, s, m.start()):
+                line, text = _quote(ans, s, s.start + m.start())
+                if text and text in report.line_text(line):
+                    out.append(_Claim(attr.values[v].name, n, line, text))
+    return out, False
+
+
+_SHORT = 30
+
+
+def _states_value(attr: Attribute, s: Sentence, pos: int) -> bool:
+    """The sentence says, in the group's own past doing, that the value at ``pos`` fills the attribute's role."""
+    if not is_first_person(s) or not reads_as_done(s, pos) or is_hedged(s) or has_negation(s):
+        return False
+    if _NOT_PLAIN.search(s.text):
+        return False
+    if sentence_cues(s).negations or sentence_cues(s).attempts:
+        return False
+    a, b = clause_of(s, pos)
+    if b - a < _SHORT and b < len(s.text):  # "Cloud Run: used to deploy our API": the entry's description too
+        b = clause_of(s, b + 1)[1]
+    clause = s.text[a:b]
+    if attr.other_role is not None and attr.other_role.search(clause):
+        return False
+    return attr.role is None or attr.role.search(clause) is not None
+
+
+def attribute_findings(
+    report: Report, answers: dict[int, AnswerText], items: dict[str, ChecklistItem]
+) -> list[Finding]:
+    """FB503 findings for answers that give one attribute different values (``items``: topic id -> its checklist
+    item, for the finding's item)."""
+    out: list[Finding] = []
+    found = _scan(answers)
+    for attr, hits in zip(ATTRIBUTES, found, strict=True):
+        if not hits:
+            continue
+        claims, ruled_out = _claims(report, attr, answers, hits)
+        if ruled_out or len({c.value for c in claims}) < 2:
+            continue
+        by_question: dict[int, set[str]] = {}
+        for c in claims:
+            by_question.setdefault(c.question, set()).add(c.value)
+        # an answer that states two values says the group used both
+        if any(len(v) > 1 for v in by_question.values()):
+            continue
+        # two answers, each naming only its own value anywhere (not the other's, in any role)
+        named = {n: {attr.values[v].name for (q, _j), h in hits.items() if q == n for v, _m in h} for n in by_question}
+        pair = next(
+            (
+                (a, b)
+                for a in claims
+                for b in claims
+                if a.question < b.question
+                and a.value != b.value
+                and b.value not in named[a.question]
+                and a.value not in named[b.question]
+            ),
+            None,
+        )
+        if pair is None:
+            continue
+        first, other = pair
+        out.append(
+            _finding(
+                f"Answers disagree about {attr.name}: Q{first.question} says {first.value}, Q{other.question} says "
+                f"{other.value} (lines {first.line} and {other.line}).",
+                pair,
+                items.get(attr.topic or ""),
+            )
+        )
+    out += _identifier_findings(report, answers)
+    return out
+
+
+def _finding(message: str, claims: tuple[_Claim, _Claim], item: ChecklistItem | None) -> Finding:
+    return Finding(
+        code=CODE,
+        check=CHECK,
+        category=Category.CONSISTENCY,
+        severity=Severity.WARNING,
+        message=message,
+        line=claims[0].line,
+        question=claims[0].question,
+        questions=(claims[0].question, claims[1].question),
+        checklist_item=item.text if item is not None else None,
+        checked=item.checked if item is not None else None,
+        verdict=Verdict.INTERNAL,
+        confidence=0.7,
+        evidence=(claims[0].quote, claims[1].quote),
+    )
+
+
+# ---------------------------------------------------------------------------------------------- identifiers
+
+# the members' study numbers: "s214997" or a bare "214997" in the answer that lists them; elsewhere only with the "s"
+_LISTED_ID = re.compile(r"(?<![\w.@/])s?(\d{5,7})(?![\w@/])")
+_NAMED_ID = re.compile(r"(?<![\w.@/])s(\d{5,7})\b")
+_ANY_ID = re.compile(r"s\d{5}")
+_GROUP_ID = re.compile(r"(?<![\w.])(\d{1,4})(?![\w.])")
+_GROUP_NAMED = re.compile(r"\bgroup[ _-]?(?:number|no\.?|nr\.?|#)?[ _-]?:?[ _-]?(\d{1,3})(?![\w.])")
+_URL = re.compile(r"https?://\S+|\]\([^)\s]*\)|\bwww\.\S+")
+# "see question 1", "#12": a number that refers to something else is not the group's number
+_REFERENCE = re.compile(r"\b(?:questions?|q|section|page|figure|fig\.?|line|step|week|module|m)\s*#?\d+\b|#\d+")
+# which questions ask for the identifiers (the prompt's words, as rule FB206 reads them)
+_MEMBER_PROMPT = re.compile(r"\b(?:study|student|matriculation)\s*(?:numbers?|ids?|no\.?)\b", re.I)
+_GROUP_PROMPT = re.compile(r"\bgroup\s*(?:number|no\.?|id)\b", re.I)
+
+IDENTIFIER_NAMES = ("the study numbers", "the group number")
+_IDENTIFIER_LABELS = (
+    re.compile(r"\b(?:study|student)\s*(?:numbers?|ids?)\b"),
+    re.compile(r"\bgroup\s*(?:number|no\.?|id)\b"),
+)
+
+
+def names_for(words: str) -> set[str]:
+    """The names (as findings word them) of the attributes a few words refer to ("documentation generator": the
+    documentation tool), for matching hand labels."""
+    words = words.lower()
+    named = {a.name for a in ATTRIBUTES if a.label is not None and a.label.search(words)}
+    return named | {n for n, rx in zip(IDENTIFIER_NAMES, _IDENTIFIER_LABELS, strict=True) if rx.search(words)}
+
+
+def _spaces(m: re.Match[str]) -> str:
+    return " " * len(m.group(0))
+
+
+def _blank_urls(text: str) -> str:
+    """The text with links and URLs blanked out, offsets kept (a repository's name is no statement)."""
+    return _URL.sub(_spaces, text) if "http" in text or "](" in text or "www." in text else text
+
+
+def _line_of(report: Report, ans: AnswerText, pos: int) -> tuple[int, str]:
+    line, text = ans.quote(ans.line_start_of(pos), len(ans.raw))
+    return (line, text) if text and text in report.line_text(line) else (line, "")
+
+
+def _identifier_findings(report: Report, answers: dict[int, AnswerText]) -> list[Finding]:
+    out: list[Finding] = []
+    members = next((a for a in answers.values() if _MEMBER_PROMPT.search(a.question.title)), None)
+    if members is not None:
+        listed = {m.group(1): m.start() for m in _LISTED_ID.finditer(_blank_urls(members.norm))}
+        found = _unlisted(report, answers, members, listed) if listed else None
+        if found is not None:
+            out.append(found)
+    group = next((a for a in answers.values() if _GROUP_PROMPT.search(a.question.title)), None)
+    if group is not None:
+        given = _GROUP_ID.search(_REFERENCE.sub(_spaces, _blank_urls(group.norm)))
+        found = _other_group(report, answers, group, given) if given is not None else None
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def _unlisted(
+    report: Report, answers: dict[int, AnswerText], members: AnswerText, listed: dict[str, int]
+) -> Finding | None:
+    """A study number named in another answer that the members' answer does not list."""
+    for n, ans in answers.items():
+        if ans is members:
+            continue
+        if _ANY_ID.search(ans.norm) is None:
+            continue  # most answers name no study number
+        for m in _NAMED_ID.finditer(_blank_urls(ans.norm)):
+            if m.group(1) in listed:
+                continue
+            near = min(listed, key=lambda d: sum(x != y for x, y in zip(d, m.group(1), strict=False)))
+            there = _line_of(report, members, listed[near])
+            here = _line_of(report, ans, m.start())
+            if not (there[1] and here[1]):
+                continue
+            first, other = _Claim("", members.question.number, *there), _Claim("", n, *here)
+            return _finding(
+                f"Answers disagree about the study numbers: Q{n} names s{m.group(1)}, which the members' study "
+                f"numbers in Q{members.question.number} do not include (lines {there[0]} and {here[0]}).",
+                (first, other),
+                None,
+            )
+    return None
+
+
+def _other_group(
+    report: Report, answers: dict[int, AnswerText], group: AnswerText, given: re.Match[str]
+) -> Finding | None:
+    """Another answer that calls the group by another number ("group 12" against the group number 21)."""
+    number = given.group(1).lstrip("0")
+    for n, ans in answers.items():
+        if ans is group:
+            continue
+        if "group" not in ans.norm:
+            continue
+        for m in _GROUP_NAMED.finditer(_blank_urls(ans.norm)):
+            if m.group(1).lstrip("0") == number:
+                continue
+            there = _line_of(report, group, given.start())
+            here = _line_of(report, ans, m.start())
+            if not (there[1] and here[1]):
+                continue
+            first, other = _Claim("", group.question.number, *there), _Claim("", n, *here)
+            return _finding(
+                f"Answers disagree about the group number: Q{group.question.number} gives {number}, Q{n} says "
+                f"group {m.group(1)} (lines {there[0]} and {here[0]}).",
+                (first, other),
+                None,
+            )
+    return None
