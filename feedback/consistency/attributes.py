@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import NamedTuple
 
-from feedback.consistency.catalog import Scanner
 from feedback.consistency.evidence import (
     AnswerText,
     Sentence,
@@ -198,7 +199,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     ),
 )
 
-_GATES = Scanner({g for a in ATTRIBUTES for v in a.values for g in v.gates})
+# every literal the values need: the catalog's scanner finds them with its own in the one scan of a report
+GATES = frozenset(g for a in ATTRIBUTES for v in a.values for g in v.gates)
 
 # a sentence about changing, trying or comparing: the values may be two points in time, or one never used
 _CHANGE = re.compile(
@@ -224,23 +226,29 @@ def _quote(ans: AnswerText, s: Sentence, pos: int) -> tuple[int, str]:
     return line, text
 
 
+def _occurs(text: str, literals: tuple[str, ...]) -> bool:
+    return any(g in text for g in literals)
+
+
 Hits = dict[tuple[int, int], list[tuple[int, re.Match[str]]]]  # (question, sentence) -> (value, match in it)
 
 
-def _scan(answers: dict[int, AnswerText]) -> list[Hits]:
-    """Every value of every attribute (by attribute) in the answers' sentences. Each value runs once over the
-    report's joined answers, and only when one of its literals occurs there (all found in one scan)."""
+def _scan(answers: dict[int, AnswerText], present: Callable[[tuple[str, ...]], bool] | None = None) -> list[Hits]:
+    """Every value of every attribute (by attribute) in the answers' sentences. A value runs once over the
+    report's joined answers, and only when one of its literals occurs there (``present``: whether one of some
+    literals occurs in the joined answers, when the caller has found them already)."""
     order = list(answers.values())
     offsets, pos = [], 0
     for ans in order:
         offsets.append(pos)
         pos += len(ans.norm) + 2
     joined = "\n\n".join(a.norm for a in order)
-    present = _GATES.scan(joined).keys()
+    if present is None:
+        present = partial(_occurs, joined)
     out: list[Hits] = [{} for _a in ATTRIBUTES]
     starts: dict[int, list[int]] = {}
     for k, attr in enumerate(ATTRIBUTES):
-        named = [(v, value) for v, value in enumerate(attr.values) if not present.isdisjoint(value.gates)]
+        named = [(v, value) for v, value in enumerate(attr.values) if present(value.gates)]
         if len(named) < 2:
             continue  # one value or none in the whole report: nothing to disagree about
         for v, value in named:
@@ -299,12 +307,16 @@ def _states_value(attr: Attribute, s: Sentence, pos: int) -> bool:
 
 
 def attribute_findings(
-    report: Report, answers: dict[int, AnswerText], items: dict[str, ChecklistItem]
+    report: Report,
+    answers: dict[int, AnswerText],
+    items: dict[str, ChecklistItem],
+    present: Callable[[tuple[str, ...]], bool] | None = None,
 ) -> list[Finding]:
     """FB503 findings for answers that give one attribute different values (``items``: topic id -> its checklist
-    item, for the finding's item)."""
+    item, for the finding's item; ``present``: whether one of some literals occurs in the answers joined by blank
+    lines, in order, as the engine has found them)."""
     out: list[Finding] = []
-    found = _scan(answers)
+    found = _scan(answers, present)
     for attr, hits in zip(ATTRIBUTES, found, strict=True):
         if not hits:
             continue

@@ -18,6 +18,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
+from feedback.consistency.attributes import GATES
 from feedback.errors import ConfigError
 from feedback.hashing import blake2b
 from feedback.report.model import ChecklistItem, Question
@@ -685,7 +686,8 @@ def _build(path: Path, data: dict[str, Any], analysis: Analysis) -> Catalog:
         family=str(data.get("family", path.stem)),
         path=path,
         topics=topics,
-        scanner=Scanner({lit for x in terms for p in x.patterns for lit in p.literals()}),
+        # the attributes' literals too (feedback.consistency.attributes): found in the same one scan of a report
+        scanner=Scanner({lit for x in terms for p in x.patterns for lit in p.literals()} | GATES),
         open_questions=_compile(f"{path.name}: open_questions", data.get("open_questions", [])),
         contribution_questions=_compile(f"{path.name}: contribution_questions", data.get("contribution_questions", [])),
         usage_questions=_compile(f"{path.name}: usage_questions", data.get("usage_questions", [])),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import partial
 from typing import NamedTuple
 
 from feedback.consistency.attributes import attribute_findings
@@ -111,6 +112,7 @@ class Evidence:
     yes_no: set[int]  # questions that ask "did you ...?"
     contributions: set[int]  # answers listing who did what or the services used: every mention there is a claim
     people: set[int] = field(default_factory=set)  # of those, the ones listing who did what
+    memo: Memo | None = None  # the answers joined by blank lines, in order, with the literals found in them
 
     def of(self, topic: Topic) -> list[Mention]:
         return self.mentions.get(topic.id, [])
@@ -257,7 +259,9 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
     for ms in mentions.values():
         ms.sort(key=lambda m: (m.question, m.start))
     yes_no = {n for n, a in answers.items() if _yes_no(a.question)}
-    return Evidence(answers, mentions, negative_openers, asked_by, yes_no, contribution_questions, people_questions)
+    return Evidence(
+        answers, mentions, negative_openers, asked_by, yes_no, contribution_questions, people_questions, memo
+    )
 
 
 Span = tuple[int, int, int]  # start, end (relative to the sentence), kind
@@ -903,6 +907,10 @@ def _service_pair(topic: Topic, ms: list[Mention], claims: list[Mention]) -> tup
     return None
 
 
+def _any_of(memo: Memo, literals: tuple[str, ...]) -> bool:
+    return memo.has_any(frozenset(literals))
+
+
 def analyse_report(report: Report, catalog: Catalog) -> list[Finding]:
     # only the topics that can give a verdict on this report: the rest would be read for nothing
     on_items = {
@@ -923,5 +931,7 @@ def analyse_report(report: Report, catalog: Catalog) -> list[Finding]:
     # one attribute given two values ("MkDocs" / "Sphinx"), unless the topic rules already set the two answers apart
     pairs = {frozenset(f.questions) for f in internal}
     items = {t.id: i for i in reversed(report.checklist) for t in catalog.topics_for_item(i)}
-    findings.extend(f for f in attribute_findings(report, ev.answers, items) if frozenset(f.questions) not in pairs)
+    present = partial(_any_of, ev.memo) if ev.memo is not None else None
+    found = attribute_findings(report, ev.answers, items, present)
+    findings.extend(f for f in found if frozenset(f.questions) not in pairs)
     return findings
