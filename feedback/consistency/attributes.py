@@ -39,13 +39,15 @@ CODE, CHECK = "FB503", "answers-disagree"
 
 
 class Value(NamedTuple):
-    """One value of an attribute: its display name, its pattern on the normalised (lower-case) text, and literals
-    one of which every match contains (an answer without any is not searched)."""
+    """One value of an attribute: its display name and its spellings on the normalised (lower-case) text, each a
+    pattern that opens with a plain literal (its prefix: the only places it is tried) and ends at a word's end."""
 
     name: str
-    rx: re.Pattern[str]
-    gates: tuple[str, ...]
-    scans: tuple[re.Pattern[str], ...]  # rx's alternatives without their opening \b, each opening with a letter
+    spellings: tuple[tuple[str, re.Pattern[str]], ...]  # (prefix, pattern)
+
+    @property
+    def gates(self) -> tuple[str, ...]:
+        return tuple(prefix for prefix, _rx in self.spellings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,26 +67,19 @@ def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-def _values(*triples: tuple[str, str, str]) -> tuple[Value, ...]:
-    """(name, pattern, literals separated by "|" one of which every match contains) for each value. Each
-    alternative's leading ``\\b`` is checked by hand after a match: a pattern that opens with a letter lets the
-    regex engine skip ahead, one that opens with ``\\b`` is tried at every position."""
-    return tuple(
-        Value(name, _rx(p), tuple(gates.split("|")), tuple(_rx(a) for a in _alternatives(p)))
-        for name, p, gates in triples
-    )
+def _values(*pairs: tuple[str, str]) -> tuple[Value, ...]:
+    """(name, spellings separated by "|") for each value; each spelling opens with a literal."""
+    return tuple(Value(name, tuple(_spelling(x) for x in spellings.split("|"))) for name, spellings in pairs)
 
 
-def _alternatives(pattern: str) -> list[str]:
-    """The pattern's top-level alternatives, each without its opening ``\\b`` (every one of ours has it)."""
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(pattern):
-        depth += (ch == "(") - (ch == ")")
-        if ch == "|" and depth == 0:
-            parts.append(pattern[start:i])
-            start = i + 1
-    parts.append(pattern[start:])
-    return [p.removeprefix(r"\b") for p in parts]
+_META = re.compile(r"[\\()\[\]?*+{.]")
+
+
+def _spelling(pattern: str) -> tuple[str, re.Pattern[str]]:
+    cut = _META.search(pattern)
+    prefix = pattern if cut is None else pattern[: cut.start() - (pattern[cut.start()] in "?*{")]
+    assert prefix, pattern
+    return prefix, re.compile(pattern + r"\b")
 
 
 def _word_before(text: str, pos: int) -> bool:
@@ -97,9 +92,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "docs-tool",
         "the documentation tool",
         "documentation",
-        _values(
-            ("MkDocs", r"\bmkdocs\b", "mkdocs"), ("Sphinx", r"\bsphinx\b", "sphinx"), ("pdoc", r"\bpdoc3?\b", "pdoc")
-        ),
+        _values(("MkDocs", "mkdocs"), ("Sphinx", "sphinx"), ("pdoc", "pdoc3?")),
         None,
         label=_rx(r"\bdoc(?:s|umentation)\b"),
     ),
@@ -108,9 +101,9 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "the API framework",
         "api",
         _values(
-            ("FastAPI", r"\bfast ?api\b", "fastapi|fast api"),
-            ("Flask", r"\bflask\b", "flask"),
-            ("Django", r"\bdjango\b", "django"),
+            ("FastAPI", "fastapi|fast api"),
+            ("Flask", "flask"),
+            ("Django", "django"),
         ),
         None,
         other_role=_rx(r"\bfront ?end\b|\bui\b|user interface|dashboard"),
@@ -121,15 +114,15 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "the service the API is deployed on",
         "cloud-deployment",
         _values(
-            ("Cloud Run", r"\bcloud run\b", "cloud run"),
-            ("Cloud Functions", r"\bcloud functions?\b", "cloud function"),
-            ("App Engine", r"\bapp engine\b", "app engine"),
-            ("Kubernetes", r"\bkubernetes\b|\bgke\b", "kubernetes|gke"),
-            ("Compute Engine", r"\bcompute engine\b", "compute engine"),
-            ("Azure", r"\bazure\b", "azure"),
-            ("AWS", r"\baws\b|\bamazon web services\b|\bec2\b|\blambda\b", "aws|amazon web services|ec2|lambda"),
-            ("Heroku", r"\bheroku\b", "heroku"),
-            ("Hugging Face Spaces", r"\bhugging ?face spaces?\b|\bhf spaces?\b", "face space|hf space"),
+            ("Cloud Run", "cloud run"),
+            ("Cloud Functions", "cloud functions?"),
+            ("App Engine", "app engine"),
+            ("Kubernetes", "kubernetes|gke"),
+            ("Compute Engine", "compute engine"),
+            ("Azure", "azure"),
+            ("AWS", "aws|amazon web services|ec2|lambda"),
+            ("Heroku", "heroku"),
+            ("Hugging Face Spaces", "huggingface spaces?|hugging face spaces?|hf spaces?"),
         ),
         _rx(
             rf"(?:\b(?:api|model|backend|back-end|inference|endpoint|application|app)\b[^.;:]*{_DEPLOY_VERB})"
@@ -146,16 +139,12 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "the service the model was trained on",
         "cloud-training",
         _values(
-            ("Vertex AI", r"\bvertex\b", "vertex"),
-            (
-                "Compute Engine",
-                r"\bcompute engine\b|\bvms?\b|\bvirtual machines?\b",
-                "compute engine|vm|virtual machine",
-            ),
-            ("Azure", r"\bazure\b", "azure"),
-            ("AWS", r"\baws\b|\bsagemaker\b|\bec2\b", "aws|sagemaker|ec2"),
-            ("the DTU HPC", r"\bhpc\b", "hpc"),
-            ("Colab", r"\bcolab\b", "colab"),
+            ("Vertex AI", "vertex"),
+            ("Compute Engine", "compute engine|vms?|virtual machines?"),
+            ("Azure", "azure"),
+            ("AWS", "aws|sagemaker|ec2"),
+            ("the DTU HPC", "hpc"),
+            ("Colab", "colab"),
         ),
         _rx(r"\btrain(?:ed|ing)?\b"),
         other_role=_rx(r"\bdeploy\w*|\bserv(?:e|ed|ing)\b|\bapi\b|inference|predict\w*|\bdata\b"),
@@ -166,9 +155,9 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "the deep learning framework",
         None,
         _values(
-            ("PyTorch", r"\bpytorch\b|\btorch\b|\blightning\b", "torch|lightning"),
-            ("TensorFlow", r"\btensorflow\b|\bkeras\b", "tensorflow|keras"),
-            ("JAX", r"\bjax\b|\bflax\b", "jax|flax"),
+            ("PyTorch", "pytorch|torch|lightning"),
+            ("TensorFlow", "tensorflow|keras"),
+            ("JAX", "jax|flax"),
         ),
         _rx(r"\b(?:framework|model|network|train\w*|implement\w*|built|written|wrote)\b"),
         label=_rx(r"\b(?:deep learning|ml|modelling|modeling) framework\b|\b(?:pytorch|tensorflow|keras|jax)\b"),
@@ -178,10 +167,10 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "the experiment tracker",
         "experiment-tracking",
         _values(
-            ("Weights & Biases", r"\bw ?& ?b\b|\bwandb\b|\bweights (?:and|&) biases\b", "&|wandb|weights"),
-            ("MLflow", r"\bml ?flow\b", "mlflow|ml flow"),
-            ("Neptune", r"\bneptune\b", "neptune"),
-            ("Comet", r"\bcomet(?:\.ml| ml)?\b", "comet"),
+            ("Weights & Biases", "w&b|w & b|wandb|weights and biases|weights & biases"),
+            ("MLflow", "mlflow|ml flow"),
+            ("Neptune", "neptune"),
+            ("Comet", "comet"),
         ),
         _rx(r"\b(?:track\w*|log\w*|experiments?|metrics?|runs?)\b"),
         label=_rx(r"\b(?:experiment )?track\w*\b|\blogger\b|\b(?:wandb|w&b|mlflow)\b"),
@@ -191,8 +180,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "the logging library",
         "logging",
         _values(
-            ("loguru", r"\bloguru\b", "loguru"),
-            ("the logging module", r"\blogging (?:module|library|package)\b", "logging "),
+            ("loguru", "loguru"),
+            ("the logging module", "logging module|logging library|logging package"),
         ),
         None,
         label=_rx(r"\blogg(?:ing|er) (?:library|module|package|tool)\b|\bloguru\b|\blogger\b"),
@@ -226,46 +215,50 @@ def _quote(ans: AnswerText, s: Sentence, pos: int) -> tuple[int, str]:
     return line, text
 
 
-def _occurs(text: str, literals: tuple[str, ...]) -> bool:
-    return any(g in text for g in literals)
+def _find_all(text: str, literal: str) -> list[int]:
+    out: list[int] = []
+    i = text.find(literal)
+    while i != -1:
+        out.append(i)
+        i = text.find(literal, i + 1)
+    return out
 
 
-Hits = dict[tuple[int, int], list[tuple[int, re.Match[str]]]]  # (question, sentence) -> (value, match in it)
+Hits = dict[tuple[int, int], list[tuple[int, int]]]  # (question, sentence) -> (value, start in the sentence's text)
+Positions = Callable[[str], list[int]]  # where a literal occurs in the answers joined by blank lines, in order
 
 
-def _scan(answers: dict[int, AnswerText], present: Callable[[tuple[str, ...]], bool] | None = None) -> list[Hits]:
-    """Every value of every attribute (by attribute) in the answers' sentences. A value runs once over the
-    report's joined answers, and only when one of its literals occurs there (``present``: whether one of some
-    literals occurs in the joined answers, when the caller has found them already)."""
+def _scan(answers: dict[int, AnswerText], positions: Positions | None = None) -> list[Hits]:
+    """Every value of every attribute (by attribute) in the answers' sentences, for the attributes with two values
+    or more in the report. Each spelling is tried only where its prefix occurs (``positions``: the caller's
+    look-up of the literals, when it has found them already)."""
     order = list(answers.values())
     offsets, pos = [], 0
     for ans in order:
         offsets.append(pos)
         pos += len(ans.norm) + 2
     joined = "\n\n".join(a.norm for a in order)
-    if present is None:
-        present = partial(_occurs, joined)
+    where = positions if positions is not None else partial(_find_all, joined)
     out: list[Hits] = [{} for _a in ATTRIBUTES]
     starts: dict[int, list[int]] = {}
     for k, attr in enumerate(ATTRIBUTES):
-        named = [(v, value) for v, value in enumerate(attr.values) if present(value.gates)]
+        named = [(v, value) for v, value in enumerate(attr.values) if any(where(g) for g in value.gates)]
         if len(named) < 2:
             continue  # one value or none in the whole report: nothing to disagree about
         for v, value in named:
-            for m in (m for rx in value.scans for m in rx.finditer(joined)):
-                if _word_before(joined, m.start()):
-                    continue
-                i = bisect_right(offsets, m.start()) - 1
-                ans, at = order[i], m.start() - offsets[i]
-                firsts = starts.get(i)
-                if firsts is None:
-                    firsts = starts[i] = [x.start for x in ans.sentences]
-                j = bisect_right(firsts, at) - 1
-                if j < 0 or ans.sentences[j].code or at + len(m.group(0)) > ans.sentences[j].end:
-                    continue
-                rel = value.rx.match(ans.sentences[j].text, at - ans.sentences[j].start)
-                if rel is not None:
-                    out[k].setdefault((ans.question.number, j), []).append((v, rel))
+            for prefix, rx in value.spellings:
+                for at in where(prefix):
+                    if _word_before(joined, at) or rx.match(joined, at) is None:
+                        continue
+                    i = bisect_right(offsets, at) - 1
+                    ans, rel = order[i], at - offsets[i]
+                    firsts = starts.get(i)
+                    if firsts is None:
+                        firsts = starts[i] = [x.start for x in ans.sentences]
+                    j = bisect_right(firsts, rel) - 1
+                    if j < 0 or ans.sentences[j].code or rel >= ans.sentences[j].end:
+                        continue
+                    out[k].setdefault((ans.question.number, j), []).append((v, rel - ans.sentences[j].start))
     return out
 
 
@@ -278,9 +271,9 @@ def _claims(report: Report, attr: Attribute, answers: dict[int, AnswerText], hit
         s = ans.sentences[j]
         if _CHANGE.search(s.text):
             return [], True  # a change, a trial, a comparison: the values may be two points in time
-        for v, m in hits[(n, j)]:
-            if _states_value(attr, s, m.start()):
-                line, text = _quote(ans, s, s.start + m.start())
+        for v, at in hits[(n, j)]:
+            if _states_value(attr, s, at):
+                line, text = _quote(ans, s, s.start + at)
                 if text and text in report.line_text(line):
                     out.append(_Claim(attr.values[v].name, n, line, text))
     return out, False
@@ -310,13 +303,13 @@ def attribute_findings(
     report: Report,
     answers: dict[int, AnswerText],
     items: dict[str, ChecklistItem],
-    present: Callable[[tuple[str, ...]], bool] | None = None,
+    positions: Positions | None = None,
 ) -> list[Finding]:
     """FB503 findings for answers that give one attribute different values (``items``: topic id -> its checklist
-    item, for the finding's item; ``present``: whether one of some literals occurs in the answers joined by blank
-    lines, in order, as the engine has found them)."""
+    item, for the finding's item; ``positions``: where a literal occurs in the answers joined by blank lines, in
+    order, as the engine has found them)."""
     out: list[Finding] = []
-    found = _scan(answers, present)
+    found = _scan(answers, positions)
     for attr, hits in zip(ATTRIBUTES, found, strict=True):
         if not hits:
             continue

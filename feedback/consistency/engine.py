@@ -22,7 +22,6 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from functools import partial
 from typing import NamedTuple
 
 from feedback.consistency.attributes import attribute_findings
@@ -907,10 +906,6 @@ def _service_pair(topic: Topic, ms: list[Mention], claims: list[Mention]) -> tup
     return None
 
 
-def _any_of(memo: Memo, literals: tuple[str, ...]) -> bool:
-    return memo.has_any(frozenset(literals))
-
-
 def analyse_report(report: Report, catalog: Catalog) -> list[Finding]:
     # only the topics that can give a verdict on this report: the rest would be read for nothing
     on_items = {
@@ -931,7 +926,6 @@ def analyse_report(report: Report, catalog: Catalog) -> list[Finding]:
     # one attribute given two values ("MkDocs" / "Sphinx"), unless the topic rules already set the two answers apart
     pairs = {frozenset(f.questions) for f in internal}
     items = {t.id: i for i in reversed(report.checklist) for t in catalog.topics_for_item(i)}
-    present = partial(_any_of, ev.memo) if ev.memo is not None else None
-    found = attribute_findings(report, ev.answers, items, present)
+    found = attribute_findings(report, ev.answers, items, ev.memo.positions if ev.memo is not None else None)
     findings.extend(f for f in found if frozenset(f.questions) not in pairs)
     return findings
