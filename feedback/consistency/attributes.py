@@ -19,7 +19,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import NamedTuple
 
 from feedback.consistency.evidence import (
@@ -228,17 +228,34 @@ Hits = dict[tuple[int, int], list[tuple[int, int]]]  # (question, sentence) -> (
 Positions = Callable[[str], list[int]]  # where a literal occurs in the answers joined by blank lines, in order
 
 
-def _scan(answers: dict[int, AnswerText], positions: Positions | None = None) -> list[Hits]:
+class Joined(NamedTuple):
+    """The answers joined by blank lines, in order (as the engine joins them), and where each one starts."""
+
+    text: str
+    order: list[AnswerText]
+    offsets: list[int]
+    positions: Positions  # where a literal occurs in ``text``
+
+    @classmethod
+    def of(cls, answers: dict[int, AnswerText], positions: Positions | None = None) -> Joined:
+        order = list(answers.values())
+        offsets, pos = [], 0
+        for ans in order:
+            offsets.append(pos)
+            pos += len(ans.norm) + 2
+        text = "\n\n".join(a.norm for a in order)
+        return cls(text, order, offsets, positions if positions is not None else partial(_find_all, text))
+
+    def locate(self, at: int) -> tuple[AnswerText, int]:
+        """The answer holding offset ``at`` of the joined text, and the offset in that answer."""
+        i = bisect_right(self.offsets, at) - 1
+        return self.order[i], at - self.offsets[i]
+
+
+def _scan(joined: Joined) -> list[Hits]:
     """Every value of every attribute (by attribute) in the answers' sentences, for the attributes with two values
-    or more in the report. Each spelling is tried only where its prefix occurs (``positions``: the caller's
-    look-up of the literals, when it has found them already)."""
-    order = list(answers.values())
-    offsets, pos = [], 0
-    for ans in order:
-        offsets.append(pos)
-        pos += len(ans.norm) + 2
-    joined = "\n\n".join(a.norm for a in order)
-    where = positions if positions is not None else partial(_find_all, joined)
+    or more in the report. Each spelling is tried only where its prefix occurs."""
+    text, where = joined.text, joined.positions
     out: list[Hits] = [{} for _a in ATTRIBUTES]
     starts: dict[int, list[int]] = {}
     for k, attr in enumerate(ATTRIBUTES):
@@ -248,13 +265,12 @@ def _scan(answers: dict[int, AnswerText], positions: Positions | None = None) ->
         for v, value in named:
             for prefix, rx in value.spellings:
                 for at in where(prefix):
-                    if _word_before(joined, at) or rx.match(joined, at) is None:
+                    if _word_before(text, at) or rx.match(text, at) is None:
                         continue
-                    i = bisect_right(offsets, at) - 1
-                    ans, rel = order[i], at - offsets[i]
-                    firsts = starts.get(i)
+                    ans, rel = joined.locate(at)
+                    firsts = starts.get(id(ans))
                     if firsts is None:
-                        firsts = starts[i] = [x.start for x in ans.sentences]
+                        firsts = starts[id(ans)] = [x.start for x in ans.sentences]
                     j = bisect_right(firsts, rel) - 1
                     if j < 0 or ans.sentences[j].code or rel >= ans.sentences[j].end:
                         continue
@@ -262,41 +278,67 @@ def _scan(answers: dict[int, AnswerText], positions: Positions | None = None) ->
     return out
 
 
-def _claims(report: Report, attr: Attribute, answers: dict[int, AnswerText], hits: Hits) -> tuple[list[_Claim], bool]:
-    """The attribute's values each answer states as done, in report order, and whether the report rules the
-    attribute out (a sentence about changing, trying or comparing that names a value)."""
+def _claims(report: Report, attr: Attribute, answers: dict[int, AnswerText], hits: Hits) -> list[_Claim]:
+    """The attribute's values the sentences of ``hits`` state as done, in report order."""
     out: list[_Claim] = []
     for n, j in sorted(hits):
         ans = answers[n]
         s = ans.sentences[j]
-        if _CHANGE.search(s.text):
-            return [], True  # a change, a trial, a comparison: the values may be two points in time
         for v, at in hits[(n, j)]:
             if _states_value(attr, s, at):
                 line, text = _quote(ans, s, s.start + at)
                 if text and text in report.line_text(line):
                     out.append(_Claim(attr.values[v].name, n, line, text))
-    return out, False
+    return out
 
 
 _SHORT = 30
 
 
+def _disagreement(
+    report: Report, attr: Attribute, answers: dict[int, AnswerText], hits: Hits
+) -> tuple[_Claim, _Claim] | None:
+    """Two answers that each name only their own value of the attribute anywhere and state it as done, where no
+    sentence naming a value speaks of a change, a trial or a comparison and no answer states two values. The cheap
+    tests first: most reports name a value in every answer that names the other."""
+    named: dict[int, set[int]] = {}
+    for (n, _j), found in hits.items():
+        named.setdefault(n, set()).update(v for v, _at in found)
+    pure = {n for n, vs in named.items() if len(vs) == 1}
+    if len({v for n in pure for v in named[n]}) < 2:
+        return None
+    if any(_CHANGE.search(answers[n].sentences[j].text) for n, j in hits):
+        return None  # a change, a trial, a comparison: the values may be two points in time
+    claims = _claims(report, attr, answers, {k: h for k, h in hits.items() if k[0] in pure})
+    pair = next(
+        ((a, b) for a in claims for b in claims if a.question < b.question and a.value != b.value),
+        None,
+    )
+    if pair is None:
+        return None
+    mixed = _claims(report, attr, answers, {k: h for k, h in hits.items() if k[0] not in pure})
+    by_question: dict[int, set[str]] = {}
+    for c in mixed:
+        by_question.setdefault(c.question, set()).add(c.value)
+    if any(len(v) > 1 for v in by_question.values()):
+        return None  # an answer that states two values says the group used both
+    return pair
+
+
 def _states_value(attr: Attribute, s: Sentence, pos: int) -> bool:
     """The sentence says, in the group's own past doing, that the value at ``pos`` fills the attribute's role."""
-    if not is_first_person(s) or not reads_as_done(s, pos) or is_hedged(s) or has_negation(s):
-        return False
-    if _NOT_PLAIN.search(s.text):
-        return False
-    if sentence_cues(s).negations or sentence_cues(s).attempts:
-        return False
     a, b = clause_of(s, pos)
     if b - a < _SHORT and b < len(s.text):  # "Cloud Run: used to deploy our API": the entry's description too
         b = clause_of(s, b + 1)[1]
     clause = s.text[a:b]
     if attr.other_role is not None and attr.other_role.search(clause):
         return False
-    return attr.role is None or attr.role.search(clause) is not None
+    if attr.role is not None and attr.role.search(clause) is None:
+        return False
+    if _NOT_PLAIN.search(s.text) or not is_first_person(s) or not reads_as_done(s, pos):
+        return False
+    cues = sentence_cues(s)
+    return not (is_hedged(s) or has_negation(s) or cues.negations or cues.attempts)
 
 
 def attribute_findings(
@@ -309,45 +351,21 @@ def attribute_findings(
     item, for the finding's item; ``positions``: where a literal occurs in the answers joined by blank lines, in
     order, as the engine has found them)."""
     out: list[Finding] = []
-    found = _scan(answers, positions)
+    joined = Joined.of(answers, positions)
+    found = _scan(joined)
     for attr, hits in zip(ATTRIBUTES, found, strict=True):
-        if not hits:
-            continue
-        claims, ruled_out = _claims(report, attr, answers, hits)
-        if ruled_out or len({c.value for c in claims}) < 2:
-            continue
-        by_question: dict[int, set[str]] = {}
-        for c in claims:
-            by_question.setdefault(c.question, set()).add(c.value)
-        # an answer that states two values says the group used both
-        if any(len(v) > 1 for v in by_question.values()):
-            continue
-        # two answers, each naming only its own value anywhere (not the other's, in any role)
-        named = {n: {attr.values[v].name for (q, _j), h in hits.items() if q == n for v, _m in h} for n in by_question}
-        pair = next(
-            (
-                (a, b)
-                for a in claims
-                for b in claims
-                if a.question < b.question
-                and a.value != b.value
-                and b.value not in named[a.question]
-                and a.value not in named[b.question]
-            ),
-            None,
-        )
-        if pair is None:
-            continue
-        first, other = pair
-        out.append(
-            _finding(
-                f"Answers disagree about {attr.name}: Q{first.question} says {first.value}, Q{other.question} says "
-                f"{other.value} (lines {first.line} and {other.line}).",
-                pair,
-                items.get(attr.topic or ""),
+        pair = _disagreement(report, attr, answers, hits) if hits else None
+        if pair is not None:
+            first, other = pair
+            out.append(
+                _finding(
+                    f"Answers disagree about {attr.name}: Q{first.question} says {first.value}, Q{other.question} "
+                    f"says {other.value} (lines {first.line} and {other.line}).",
+                    pair,
+                    items.get(attr.topic or ""),
+                )
             )
-        )
-    out += _identifier_findings(report, answers)
+    out += _identifier_findings(report, answers, joined)
     return out
 
 
@@ -373,10 +391,9 @@ def _finding(message: str, claims: tuple[_Claim, _Claim], item: ChecklistItem | 
 
 # the members' study numbers: "s214997" or a bare "214997" in the answer that lists them; elsewhere only with the "s"
 _LISTED_ID = re.compile(r"(?<![\w.@/])s?(\d{5,7})(?![\w@/])")
-_NAMED_ID = re.compile(r"(?<![\w.@/])s(\d{5,7})\b")
-_ANY_ID = re.compile(r"s\d{5}")
+_NAMED_ID = re.compile(r"s(\d{5,7})\b")  # not after a letter, digit or "_.@/" (checked by hand: it is faster)
 _GROUP_ID = re.compile(r"(?<![\w.])(\d{1,4})(?![\w.])")
-_GROUP_NAMED = re.compile(r"\bgroup[ _-]?(?:number|no\.?|nr\.?|#)?[ _-]?:?[ _-]?(\d{1,3})(?![\w.])")
+_GROUP_NAMED = re.compile(r"group[ _-]?(?:number|no\.?|nr\.?|#)?[ _-]?:?[ _-]?(\d{1,3})(?![\w.])")
 _URL = re.compile(r"https?://\S+|\]\([^)\s]*\)|\bwww\.\S+")
 # "see question 1", "#12": a number that refers to something else is not the group's number
 _REFERENCE = re.compile(r"\b(?:questions?|q|section|page|figure|fig\.?|line|step|week|module|m)\s*#?\d+\b|#\d+")
@@ -413,72 +430,79 @@ def _line_of(report: Report, ans: AnswerText, pos: int) -> tuple[int, str]:
     return (line, text) if text and text in report.line_text(line) else (line, "")
 
 
-def _identifier_findings(report: Report, answers: dict[int, AnswerText]) -> list[Finding]:
+@lru_cache(maxsize=512)
+def _asks(prompt: re.Pattern[str], title: str) -> bool:
+    """Whether a question's title asks for the identifier (the template's titles repeat in every report)."""
+    return prompt.search(title) is not None
+
+
+def _identifier_findings(report: Report, answers: dict[int, AnswerText], joined: Joined) -> list[Finding]:
     out: list[Finding] = []
-    members = next((a for a in answers.values() if _MEMBER_PROMPT.search(a.question.title)), None)
+    members = next((a for a in answers.values() if _asks(_MEMBER_PROMPT, a.question.title)), None)
     if members is not None:
         listed = {m.group(1): m.start() for m in _LISTED_ID.finditer(_blank_urls(members.norm))}
-        found = _unlisted(report, answers, members, listed) if listed else None
+        found = _unlisted(report, joined, members, listed) if listed else None
         if found is not None:
             out.append(found)
-    group = next((a for a in answers.values() if _GROUP_PROMPT.search(a.question.title)), None)
+    group = next((a for a in answers.values() if _asks(_GROUP_PROMPT, a.question.title)), None)
     if group is not None:
         given = _GROUP_ID.search(_REFERENCE.sub(_spaces, _blank_urls(group.norm)))
-        found = _other_group(report, answers, group, given) if given is not None else None
+        found = _other_group(report, joined, group, given) if given is not None else None
         if found is not None:
             out.append(found)
     return out
 
 
-def _unlisted(
-    report: Report, answers: dict[int, AnswerText], members: AnswerText, listed: dict[str, int]
-) -> Finding | None:
+def _in_link(ans: AnswerText, rel: int) -> bool:
+    return _blank_urls(ans.norm)[rel] == " "
+
+
+def _unlisted(report: Report, joined: Joined, members: AnswerText, listed: dict[str, int]) -> Finding | None:
     """A study number named in another answer that the members' answer does not list."""
-    for n, ans in answers.items():
-        if ans is members:
+    text = joined.text
+    for m in _NAMED_ID.finditer(text):
+        if m.group(1) in listed or (m.start() and (text[m.start() - 1].isalnum() or text[m.start() - 1] in "_.@/")):
             continue
-        if _ANY_ID.search(ans.norm) is None:
-            continue  # most answers name no study number
-        for m in _NAMED_ID.finditer(_blank_urls(ans.norm)):
-            if m.group(1) in listed:
-                continue
-            near = min(listed, key=lambda d: sum(x != y for x, y in zip(d, m.group(1), strict=False)))
-            there = _line_of(report, members, listed[near])
-            here = _line_of(report, ans, m.start())
-            if not (there[1] and here[1]):
-                continue
-            first, other = _Claim("", members.question.number, *there), _Claim("", n, *here)
-            return _finding(
-                f"Answers disagree about the study numbers: Q{n} names s{m.group(1)}, which the members' study "
-                f"numbers in Q{members.question.number} do not include (lines {there[0]} and {here[0]}).",
-                (first, other),
-                None,
-            )
+        ans, rel = joined.locate(m.start())
+        if ans is members or _in_link(ans, rel):
+            continue
+        near = min(listed, key=lambda d: sum(x != y for x, y in zip(d, m.group(1), strict=False)))
+        there = _line_of(report, members, listed[near])
+        here = _line_of(report, ans, rel)
+        if not (there[1] and here[1]):
+            continue
+        n = ans.question.number
+        first, other = _Claim("", members.question.number, *there), _Claim("", n, *here)
+        return _finding(
+            f"Answers disagree about the study numbers: Q{n} names s{m.group(1)}, which the members' study "
+            f"numbers in Q{members.question.number} do not include (lines {there[0]} and {here[0]}).",
+            (first, other),
+            None,
+        )
     return None
 
 
-def _other_group(
-    report: Report, answers: dict[int, AnswerText], group: AnswerText, given: re.Match[str]
-) -> Finding | None:
+def _other_group(report: Report, joined: Joined, group: AnswerText, given: re.Match[str]) -> Finding | None:
     """Another answer that calls the group by another number ("group 12" against the group number 21)."""
     number = given.group(1).lstrip("0")
-    for n, ans in answers.items():
-        if ans is group:
+    text = joined.text
+    for at in joined.positions("group"):
+        m = _GROUP_NAMED.match(text, at)
+        if m is None or _word_before(text, at) or m.group(1).lstrip("0") == number:
             continue
-        if "group" not in ans.norm:
+        ans, rel = joined.locate(at)
+        if ans is group or _in_link(ans, rel):
             continue
-        for m in _GROUP_NAMED.finditer(_blank_urls(ans.norm)):
-            if m.group(1).lstrip("0") == number:
-                continue
-            there = _line_of(report, group, given.start())
-            here = _line_of(report, ans, m.start())
-            if not (there[1] and here[1]):
-                continue
-            first, other = _Claim("", group.question.number, *there), _Claim("", n, *here)
-            return _finding(
-                f"Answers disagree about the group number: Q{group.question.number} gives {number}, Q{n} says "
-                f"group {m.group(1)} (lines {there[0]} and {here[0]}).",
-                (first, other),
-                None,
-            )
+        there = _line_of(report, group, given.start())
+        here = _line_of(report, ans, rel)
+        if not (there[1] and here[1]):
+            continue
+        n = ans.question.number
+        first, other = _Claim("", group.question.number, *there), _Claim("", n, *here)
+        return _finding(
+            f"Answers disagree about the group number: Q{group.question.number} gives {number}, Q{n} says "
+            f"group {m.group(1)} (lines {there[0]} and {here[0]}).",
+            (first, other),
+            None,
+        )
     return None
