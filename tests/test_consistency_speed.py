@@ -73,3 +73,18 @@ def test_every_gated_fact_of_a_corpus_sentence_is_what_the_pattern_says() -> Non
                 for rx in GATED:
                     if rx.search(s.text) is not None:
                         assert evidence._GATES.may_match(rx, s.gates), (path.name, rx.pattern[:40], s.text)
+
+
+def test_each_consistency_module_imports_first_in_a_fresh_interpreter() -> None:
+    """No import cycle among the engine's modules, whichever of them a program imports first."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import feedback.consistency
+
+    folder = Path(feedback.consistency.__file__).parent
+    for path in sorted(folder.glob("*.py")):
+        name = "feedback.consistency" + ("" if path.stem == "__init__" else f".{path.stem}")
+        done = subprocess.run([sys.executable, "-c", f"import {name}"], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, (name, done.stderr[-500:])

@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from feedback.consistency.catalog import required_literals
 from feedback.hashing import blake2b
 from feedback.user_cache import cache_home, prune
 
@@ -93,6 +92,9 @@ def _literal_sets(patterns: tuple[re.Pattern[str], ...]) -> list[list[str] | Non
                 return kept
         except (OSError, ValueError):
             pass
+    # imported here: the catalog module imports modules that use this one
+    from feedback.consistency.catalog import required_literals
+
     found = [sorted(lits) if (lits := required_literals(rx)) is not None else None for rx in patterns]
     if path is not None:
         _write(path, found)
