@@ -313,7 +313,9 @@ def _run(p: Pattern, text: str, memo: Memo) -> list[tuple[int, int]]:
     if p.gate is not None and not memo.has_any(p.gate):
         return []
     if p.leads is not None:
-        starts = sorted({i for lead in p.leads for i in memo.positions(lead)})
+        leads = p.leads
+        # one literal's positions are already in order and distinct
+        starts = memo.positions(leads[0]) if len(leads) == 1 else sorted({i for x in leads for i in memo.positions(x)})
         return _match_at(text, p.rx, p.boundary, starts)
     if p.literal is not None:
         found, last, n = [], 0, len(p.literal)
@@ -324,7 +326,11 @@ def _run(p: Pattern, text: str, memo: Memo) -> list[tuple[int, int]]:
         return found
     search = partial(_at_boundary, p.rx) if p.boundary else p.rx.search
     if p.anchors is not None:
-        starts = sorted({i for lit in p.anchors for i in memo.positions(lit)})
+        anchors = p.anchors
+        if len(anchors) == 1:
+            starts = memo.positions(next(iter(anchors)))
+        else:
+            starts = sorted({i for lit in anchors for i in memo.positions(lit)})
         return _windowed(text, search, starts, p.back, p.reach)
     if not p.boundary:
         return [(m.start(), m.end()) for m in p.rx.finditer(text)]

@@ -280,7 +280,6 @@ def _read(
     contribution: bool = False,
 ) -> Mention | None:
     """What sentence ``s`` says about ``topic``: a claim wins over a negation, a negation over a hypothetical."""
-    assertive = is_first_person(s) or contribution
     if not own and topic.context is not None:
         if not topic.context.search(s.text) and not _service_denied(topic, s, spans):
             return None
@@ -294,13 +293,13 @@ def _read(
         return Mention(topic.id, ans, s, Polarity.NEGATED, s.start + negative[0], s.start + negative[1], own, True)
     read: list[tuple[int, int, int, Polarity]] = []  # rank, start, end, polarity
     cues = None if s.code else sentence_cues(s)
-    for a, b, kind in sorted(spans, key=lambda x: (x[0], x[2])):
+    for a, b, kind in sorted(spans, key=lambda x: (x[0], x[2])) if len(spans) > 1 else spans:
         if s.code:
             read.append((_RANK[Polarity.CLAIM], a, b, Polarity.CLAIM) if kind != LOCAL else (9, a, b, Polarity.CLAIM))
             continue
         pol = mention_polarity(s, a, b, cues)
         if pol is Polarity.CLAIM:
-            if generic_clause(s, a) or not assertive:
+            if generic_clause(s, a) or not (contribution or is_first_person(s)):
                 pol = Polarity.MENTION  # "DVC is useful because ...", "but it makes sense to ...": no claim
             elif hedged or (hypothetical and not reads_as_done(s, a)):
                 pol = Polarity.HYPOTHETICAL

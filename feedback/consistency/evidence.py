@@ -156,13 +156,11 @@ def split_answer(question: Question) -> AnswerText:
     sentences: list[Sentence] = []
 
     def add(s: int, e: int, code: bool) -> None:
-        while s < e and norm[s].isspace():
-            s += 1
-        while e > s and norm[e - 1].isspace():
-            e -= 1
-        if e > s and _ALNUM.search(norm, s, e) is not None:
-            text = norm[s:e]
-            sentences.append(Sentence(question.number, len(sentences), s, e, text, code))
+        piece = norm[s:e]
+        text = piece.strip()  # str.strip() drops exactly the characters str.isspace() accepts
+        if text and _ALNUM.search(text) is not None:
+            s += len(piece) - len(piece.lstrip())
+            sentences.append(Sentence(question.number, len(sentences), s, s + len(text), text, code))
 
     in_code = False
     block_start: int | None = None
