@@ -14,11 +14,8 @@ _collecting = _gc.isenabled()
 _gc.disable()
 try:
     from feedback import regex_cache  # noqa: F401  (first: it loads the stored patterns before the others compile)
-    from feedback.code_cache import active as _generated_code_kept
-
-    with _generated_code_kept():  # dataclass and named tuple methods: feedback/code_cache.py
-        from feedback.findings import Category, Finding, Severity, Source, Verdict
-        from feedback.pipeline import Result, check_file, check_text
+    from feedback.findings import Category, Finding, Severity, Source, Verdict
+    from feedback.pipeline import Result, check_file, check_text
 finally:
     if _collecting:
         _gc.freeze()

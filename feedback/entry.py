@@ -162,20 +162,18 @@ def run_check(
     quiet: bool = False,
 ) -> int:
     """`feedback check`: the deterministic checks and the offline consistency engine."""
-    from feedback import code_cache, regex_cache
+    from feedback import regex_cache
 
     collecting = gc.isenabled()
     gc.disable()  # prepare imports the checks and loads the catalog: see feedback/__init__.py
     try:
-        with code_cache.active():
-            run = prepare(select, ignore, template, catalog, fmt, exit_zero)
+        run = prepare(select, ignore, template, catalog, fmt, exit_zero)
     finally:
         if collecting:
             gc.enable()
     results, failed = check_all(reports, run.options)
     code = finish(results, failed, run, output, quiet)
     regex_cache.save()
-    code_cache.save()
     _rest_at_exit()
     return code
 

@@ -1,6 +1,6 @@
 """The package's layers: a module imports only from its own layer or the ones below it, never back up.
 
-    0  errors, findings, console, report, verdicts, config, settings, regex_cache, code_cache, hashing, user_cache
+    0  errors, findings, console, report, verdicts, config, settings, regex_cache, hashing, user_cache
        (shared models, settings, start-up helpers)
     1  checks, consistency                                                (the deterministic stages)
     2  pipeline, the package root                                         (one report through the stages)
@@ -28,7 +28,6 @@ LAYERS = {
             "config",
             "settings",
             "regex_cache",
-            "code_cache",
             "hashing",
             "user_cache",
         ),
