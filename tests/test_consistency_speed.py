@@ -88,3 +88,15 @@ def test_each_consistency_module_imports_first_in_a_fresh_interpreter() -> None:
         name = "feedback.consistency" + ("" if path.stem == "__init__" else f".{path.stem}")
         done = subprocess.run([sys.executable, "-c", f"import {name}"], capture_output=True, text=True, check=False)
         assert done.returncode == 0, (name, done.stderr[-500:])
+
+
+_MARKUP_TABLE = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "*": " ", "`": " "})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab_ *`’‘“”'\"\nÉé1-"), max_size=40))
+def test_normalise_maps_marks_and_quotes_as_one_translation_table_would(text: str) -> None:
+    expected = text.translate(_MARKUP_TABLE)
+    expected = re.sub(r"(?<![\w])_|_(?![\w])", " ", expected).lower()
+    assert evidence.normalise(text) == expected
+    assert len(evidence.normalise(text)) == len(text)
