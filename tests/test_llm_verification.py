@@ -276,6 +276,7 @@ def test_a_status_counts_only_when_its_quote_carries_its_sign() -> None:
     assert cues.states("planned-only", "For load testing we would use Locust")
     assert not cues.states("planned-only", "Detect drift in the input data")
     assert not cues.states("done", "W&B allows us to save the checkpoints as model versions")
+    assert not cues.states("done", "We managed with the engine, but opted to run training locally")
     assert cues.states("done", "We saved the checkpoints as model versions")
 
 

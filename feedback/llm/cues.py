@@ -6,13 +6,16 @@ carry its sign:
 
 - ``not-done``: a denial or a failure ("we did not", "were unable to", "instead of", "only locally", "gave up"), or
   a counterfactual ("if we had more time we would have"). A denial that only limits how it was done ("not actively
-  used", "did not set up a dedicated documentation generator", "not ... directly") denies nothing a tick claims;
+  used", "did not set up a dedicated documentation generator", "no particular rules", "not ... directly") denies
+  nothing a tick claims;
 - ``planned-only``: a plan or a possibility ("would", "next", "could"), or a denial;
-- ``done``: a claim of doing, not what a tool merely allows ("W&B allows us to save the checkpoints").
+- ``done``: a claim of doing, not what a tool merely allows ("W&B allows us to save the checkpoints") nor a try
+  the same sentence gives up ("We managed with the engine, but opted to run training locally").
 
-Measured on the tuning part of the 6.3.3.2 run (README, Measuring the LLM review): every LLM contradiction whose
-not-done quote carried no such word was unconfirmed ("By running flake8 as part of our development routine" against
-a CI linting step; "We have implemented 4 tests" against data tests).
+Chosen on the tuning part of the 6.3.3.2 run (README, Measuring the LLM review): of the LLM contradictions of a tick
+whose quote carried no such sign, 5 of 6 were not confirmed by the labels ("By running flake8 as part of our
+development routine" against a CI linting step; "We have implemented 4 tests" against data tests), and so were both
+whose denial was limited; of the cross-answer pairs these rules leave out, a second look had upheld none.
 """
 
 from __future__ import annotations
@@ -45,7 +48,12 @@ QUALIFIED_RE = re.compile(
 )
 # a named thing (capitalised: "Cloud Run", "GCP") after a negation in a fact's own words
 EXCLUDED_RE = re.compile(r"\b(?:[Nn]ot|[Nn]ever|[Ii]nstead of|[Rr]ather than)\s+([A-Z][\w.-]+(?:\s+[A-Z][\w.-]*)*)")
-CAPABILITY_RE = re.compile(r"\b(?:allows?|enables?|lets?) (?:us|you|one|them|the \w+) to\b|\bwe can\b", re.IGNORECASE)
+# a "done" that is no claim of doing: what a tool allows, or a try the same sentence says was given up for another way
+CAPABILITY_RE = re.compile(
+    r"\b(?:allows?|enables?|lets?) (?:us|you|one|them|the \w+) to\b|\bwe can\b"
+    r"|\bbut (?:we |then |in the end |eventually |later )?(?:opted|chose|decided|ended up|switched|went back)\b",
+    re.IGNORECASE,
+)
 
 
 def denies(quote: str) -> bool:
