@@ -84,13 +84,13 @@ TARGETS = {
     "token_ratio_max": 2.5,  # at most
 }
 # Choices measured and not adopted (feedback/llm/assess.py), for measuring them again: three policies for an offline
-# and an LLM verdict that disagree, and cross-answer pairs of two "done" facts left out. name -> (module constant,
-# its value under that choice).
+# and an LLM verdict that disagree, and code's rules for the cross-answer pairs; plus the adopted status cues switched
+# off. name -> (module constant, its value under that choice).
 POLICIES: dict[str, tuple[str, bool]] = {
     "llm-backing-clears-unsupported": ("LLM_BACKING_CLEARS_UNSUPPORTED", True),
     "llm-reading-clears-contradicted": ("LLM_READING_CLEARS_CONTRADICTED", True),
     "no-llm-only-unsupported": ("LLM_UNSUPPORTED_ALONE", False),
-    "place-pairs": ("PLACE_PAIRS", True),
+    "pair-rules": ("PAIR_RULES", True),
     "no-status-cues": ("STATUS_CUES", False),
 }
 AT_MOST = {"false_alarm_rate", "unconfirmed_missing_max", "shown_median", "token_ratio_max"}

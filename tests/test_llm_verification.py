@@ -14,8 +14,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from feedback.findings import Category, Finding, Severity, Source, Verdict
-from feedback.llm import cues
+from feedback.llm import assess, cues
 from feedback.llm.assess import (
     QuestionFacts,
     RelatedItem,
@@ -293,7 +295,7 @@ def test_the_report_pass_settles_an_item_only_with_a_fact_of_the_same_sign() -> 
     assert [(f.code, f.verdict) for f in found] == [("FB601", Verdict.CONTRADICTED)] and dropped == 0
 
 
-def test_two_facts_conflict_only_when_their_statuses_and_words_allow_it() -> None:
+def test_pair_rules_keep_a_conflict_only_when_statuses_and_words_allow_it(monkeypatch: pytest.MonkeyPatch) -> None:
     def pair(first: VerifiedFact, second: VerifiedFact) -> list[str]:
         conflict = {"first_fact": first.id, "second_fact": second.id, "explanation": "x"}
         review = ReportReview.model_validate({"contradictions": [conflict], "items": []})
@@ -301,6 +303,8 @@ def test_two_facts_conflict_only_when_their_statuses_and_words_allow_it() -> Non
 
     run_ = VerifiedFact("F15.1", 15, "API deployment | Cloud Run", "done", "The API was deployed on Cloud Run", 5)
     vertex = VerifiedFact("F24.1", 24, "API deployment | Vertex AI endpoint", "done", "We served it on Vertex AI", 9)
+    assert pair(run_, vertex) == ["FB604"]  # not adopted (README): every pair of two answers' facts stands
+    monkeypatch.setattr(assess, "PAIR_RULES", True)
     assert pair(run_, vertex) == []  # two places, each possible: both can hold
     assert pair(run_, replace(vertex, what="API deployment | Vertex AI endpoint, not Cloud Run")) == ["FB604"]
     denial = "We could not deploy it to Cloud Run"

@@ -15,7 +15,8 @@ carry its sign:
 Chosen on the tuning part of the 6.3.3.2 run (README, Measuring the LLM review): of the LLM contradictions of a tick
 whose quote carried no such sign, 5 of 6 were not confirmed by the labels ("By running flake8 as part of our
 development routine" against a CI linting step; "We have implemented 4 tests" against data tests), and so were both
-whose denial was limited; of the cross-answer pairs these rules leave out, a second look had upheld none.
+whose denial was limited. The same rules for the report-level pass's cross-answer pairs (``excludes`` among them)
+are measured but not adopted (``feedback.llm.assess.PAIR_RULES``).
 """
 
 from __future__ import annotations
