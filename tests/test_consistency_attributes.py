@@ -3,6 +3,8 @@ members' study numbers, the group number. Invented reports only."""
 
 from __future__ import annotations
 
+import time
+
 from feedback.consistency import analyse
 from feedback.consistency.attributes import names_for
 from feedback.findings import Finding, Verdict
@@ -78,3 +80,12 @@ def test_label_words_name_the_attributes() -> None:
     assert names_for("student numbers of the group members") == {"the study numbers"}
     assert names_for("group number") == {"the group number"}
     assert names_for("unit tests of the data") == set()
+
+
+def test_a_long_clause_of_role_words_without_a_verb_is_read_in_linear_time() -> None:
+    # untrusted input: "model model ..." after a value, with no deploy verb, once made the role search quadratic
+    hosted = "We used Heroku to host the API."
+    started = time.process_time()
+    disagreements((24, DEPLOY_PROMPT, hosted), (28, EXTRA_PROMPT, "We used Cloud Run for the " + "model " * 20_000))
+    elapsed = time.process_time() - started
+    assert elapsed < 2.0, f"{elapsed:.2f} s"

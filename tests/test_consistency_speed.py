@@ -4,11 +4,13 @@ literal gate could not have matched, on generated text and on every corpus sente
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feedback.consistency import evidence
+from feedback.consistency import evidence, gates
 from feedback.consistency.catalog import required_literals
 from feedback.consistency.evidence import split_answer
 from feedback.consistency.gates import Gates
@@ -100,3 +102,14 @@ def test_normalise_maps_marks_and_quotes_as_one_translation_table_would(text: st
     expected = re.sub(r"(?<![\w])_|_(?![\w])", " ", expected).lower()
     assert evidence.normalise(text) == expected
     assert len(evidence.normalise(text)) == len(text)
+
+
+def test_a_damaged_literal_store_is_parsed_again_not_trusted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    patterns = (re.compile(r"\btr(?:ied|y)\b"), re.compile(r"\d"))
+    fresh = gates._literal_sets(patterns)
+    assert fresh == [["tr"], None]
+    (store,) = (tmp_path / "feedback").glob("gates-*.json")
+    for damaged in ("[1, 2]", '[["tr"], [3]]', '{"a": 1}', "not json"):
+        store.write_text(damaged, encoding="utf-8")
+        assert gates._literal_sets(patterns) == fresh

@@ -86,6 +86,9 @@ def _word_before(text: str, pos: int) -> bool:
     return pos > 0 and (text[pos - 1].isalnum() or text[pos - 1] == "_")
 
 
+# the most characters between a role word and its verb: an unbounded gap makes the search quadratic on a long
+# clause of role words without a verb (untrusted input), and a real "the API ... is deployed on" is far shorter
+_GAP = 120
 _DEPLOY_VERB = r"\b(?:deploy\w*|host\w*|serv(?:e|ed|es|ing)\b|expos\w*|runs? on|ran on|running on|live on)"
 ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute(
@@ -125,8 +128,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
             ("Hugging Face Spaces", "huggingface spaces?|hugging face spaces?|hf spaces?"),
         ),
         _rx(
-            rf"(?:\b(?:api|model|backend|back-end|inference|endpoint|application|app)\b[^.;:]*{_DEPLOY_VERB})"
-            rf"|(?:{_DEPLOY_VERB}[^.;:]*\b(?:api|model|backend|back-end|inference|endpoint|application|app)\b)"
+            rf"(?:\b(?:api|model|backend|back-end|inference|endpoint|application|app)\b[^.;:]{{0,{_GAP}}}{_DEPLOY_VERB})"
+            rf"|(?:{_DEPLOY_VERB}[^.;:]{{0,{_GAP}}}\b(?:api|model|backend|back-end|inference|endpoint|application|app)\b)"
         ),
         other_role=_rx(
             r"\bfront ?end\b|\bui\b|user interface|streamlit|gradio|dashboard|drift|monitor\w*|documentation"

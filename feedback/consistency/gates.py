@@ -15,7 +15,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from feedback.hashing import blake2b
 from feedback.user_cache import cache_home, prune
@@ -81,24 +81,35 @@ def _literal_sets(patterns: tuple[re.Pattern[str], ...]) -> list[list[str] | Non
     """The required literals of each pattern, kept in the user's cache folder between runs: parsing the patterns
     again would cost a one-report process a few milliseconds. The file is keyed by the patterns and the
     interpreter, so an edited pattern is simply parsed again."""
+    # imported here: the catalog module imports modules that use this one
+    from feedback.consistency import catalog
+
     h = blake2b("\0".join(f"{rx.flags}:{rx.pattern}" for rx in patterns).encode(), digest_size=16)
     h.update(sys.version.encode())
+    h.update(Path(catalog.__file__).read_bytes())  # the code that finds the literals: a fix to it is not served stale
     home = cache_home()
     path = home / f"gates-{h.hexdigest()}.json" if home is not None else None
     if path is not None:
         try:
             kept = json.loads(path.read_bytes())
-            if isinstance(kept, list) and len(kept) == len(patterns):
-                return kept
+            if _well_formed(kept, len(patterns)):
+                return cast(list[list[str] | None], kept)
         except (OSError, ValueError):
             pass
-    # imported here: the catalog module imports modules that use this one
-    from feedback.consistency.catalog import required_literals
-
-    found = [sorted(lits) if (lits := required_literals(rx)) is not None else None for rx in patterns]
+    found = [sorted(lits) if (lits := catalog.required_literals(rx)) is not None else None for rx in patterns]
     if path is not None:
         _write(path, found)
     return found
+
+
+def _well_formed(kept: Any, n: int) -> bool:
+    """Whether a kept file holds what :func:`_literal_sets` writes: anything else (a damaged or foreign file) is
+    parsed again rather than trusted."""
+    return (
+        isinstance(kept, list)
+        and len(kept) == n
+        and all(k is None or (isinstance(k, list) and all(isinstance(w, str) for w in k)) for k in kept)
+    )
 
 
 def _write(path: Path, found: list[list[str] | None]) -> None:
