@@ -89,3 +89,9 @@ def test_a_long_clause_of_role_words_without_a_verb_is_read_in_linear_time() -> 
     disagreements((24, DEPLOY_PROMPT, hosted), (28, EXTRA_PROMPT, "We used Cloud Run for the " + "model " * 20_000))
     elapsed = time.process_time() - started
     assert elapsed < 2.0, f"{elapsed:.2f} s"
+
+
+def test_a_python_lambda_is_not_a_cloud_service() -> None:
+    run = "We deployed our FastAPI inference API to Cloud Run, where it scales to zero when idle."
+    lam = "We wrote a lambda function in our app that we deployed to clean the inputs before prediction."
+    assert disagreements((24, DEPLOY_PROMPT, run), (28, EXTRA_PROMPT, lam)) == []

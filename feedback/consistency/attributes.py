@@ -123,7 +123,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
             ("Kubernetes", "kubernetes|gke"),
             ("Compute Engine", "compute engine"),
             ("Azure", "azure"),
-            ("AWS", "aws|amazon web services|ec2|lambda"),
+            ("AWS", "aws|amazon web services|ec2"),  # not "lambda": also the Python keyword
             ("Heroku", "heroku"),
             ("Hugging Face Spaces", "huggingface spaces?|hugging face spaces?|hf spaces?"),
         ),
