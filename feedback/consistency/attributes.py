@@ -26,9 +26,11 @@ from feedback.consistency.evidence import (
     AnswerText,
     Sentence,
     clause_of,
+    find_all,
     has_negation,
     is_first_person,
     is_hedged,
+    join_answers,
     reads_as_done,
     sentence_cues,
 )
@@ -218,15 +220,6 @@ def _quote(ans: AnswerText, s: Sentence, pos: int) -> tuple[int, str]:
     return line, text
 
 
-def _find_all(text: str, literal: str) -> list[int]:
-    out: list[int] = []
-    i = text.find(literal)
-    while i != -1:
-        out.append(i)
-        i = text.find(literal, i + 1)
-    return out
-
-
 Hits = dict[tuple[int, int], list[tuple[int, int]]]  # (question, sentence) -> (value, start in the sentence's text)
 Positions = Callable[[str], list[int]]  # where a literal occurs in the answers joined by blank lines, in order
 
@@ -242,12 +235,8 @@ class Joined(NamedTuple):
     @classmethod
     def of(cls, answers: dict[int, AnswerText], positions: Positions | None = None) -> Joined:
         order = list(answers.values())
-        offsets, pos = [], 0
-        for ans in order:
-            offsets.append(pos)
-            pos += len(ans.norm) + 2
-        text = "\n\n".join(a.norm for a in order)
-        return cls(text, order, offsets, positions if positions is not None else partial(_find_all, text))
+        text, offsets = join_answers(order)
+        return cls(text, order, offsets, positions if positions is not None else partial(find_all, text))
 
     def locate(self, at: int) -> tuple[AnswerText, int]:
         """The answer holding offset ``at`` of the joined text, and the offset in that answer."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from feedback.consistency.attributes import GATES
+from feedback.consistency.evidence import find_all
 from feedback.errors import ConfigError
 from feedback.hashing import blake2b
 from feedback.report.model import ChecklistItem, Question
@@ -123,7 +124,7 @@ class Memo:
             return self._scanned().get(literal, [])
         found = self._found.get(literal)
         if found is None:
-            found = self._found[literal] = _find_all(self.text, literal)
+            found = self._found[literal] = find_all(self.text, literal)
         return found
 
     def has(self, literal: str) -> bool:
@@ -151,15 +152,6 @@ class Memo:
             self._at = self.scanner.scan(self.text)
             self._present = frozenset(self._at)
         return self._at
-
-
-def _find_all(text: str, literal: str) -> list[int]:
-    out: list[int] = []
-    i = text.find(literal)
-    while i != -1:
-        out.append(i)
-        i = text.find(literal, i + 1)
-    return out
 
 
 Search = Callable[[str, int, int], "re.Match[str] | None"]  # rx.search(text, pos, endpos)

@@ -40,6 +40,7 @@ from feedback.consistency.evidence import (
     is_first_person,
     is_hedged,
     is_past_claim,
+    join_answers,
     mention_polarity,
     opens_negatively,
     reads_as_done,
@@ -161,11 +162,7 @@ def gather(report: Report, catalog: Catalog, topics: tuple[Topic, ...] | None = 
 
     # one string for the whole report, so every pattern runs once per report
     order = list(answers.values())
-    offsets, pos = [], 0
-    for ans in order:
-        offsets.append(pos)
-        pos += len(ans.norm) + 2
-    joined = "\n\n".join(a.norm for a in order)
+    joined, offsets = join_answers(order)
     # every sentence of the report, in order: its answer, the sentence, and its start in ``joined``
     flat = [(ans, s) for ans in order for s in ans.sentences]
     flat_starts = [offsets[k] + s.start for k, a in enumerate(order) for s in a.sentences]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
@@ -85,6 +85,26 @@ class AnswerText:
         line_end = line_start + len(self.lines[i].text)
         piece = self.raw[max(start, line_start) : min(end, line_end)]
         return self.lines[i].number, piece.strip(" \t-*>#")
+
+
+def find_all(text: str, literal: str) -> list[int]:
+    """Every position of ``literal`` in ``text``, in order (overlapping ones too)."""
+    out: list[int] = []
+    i = text.find(literal)
+    while i != -1:
+        out.append(i)
+        i = text.find(literal, i + 1)
+    return out
+
+
+def join_answers(order: Sequence[AnswerText]) -> tuple[str, list[int]]:
+    """The answers' normalised texts joined by blank lines (one string per report, so a pattern runs once per
+    report), and where each answer starts in it."""
+    offsets, pos = [], 0
+    for ans in order:
+        offsets.append(pos)
+        pos += len(ans.norm) + 2
+    return "\n\n".join(a.norm for a in order), offsets
 
 
 def _line_index(starts: tuple[int, ...], offset: int) -> int:

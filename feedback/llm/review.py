@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -568,13 +569,9 @@ class Runner:
     ) -> None:
         if self.log.path is None:
             return  # nothing is written: the entry (a hash of the whole request) is not worth building
-        self.log.write(
+        self._entry(
+            job,
             {
-                "model": self.settings.model,
-                "prompt_id": self.prompts.id,
-                "prompt_version": self.prompts.version,
-                "report": self.results[job.result_index].source,
-                "question": job.number,
                 "attempt": attempt,
                 "mode": req.mode,
                 "cached": False,
@@ -584,6 +581,19 @@ class Runner:
                 "latency_ms": round(latency * 1000, 1),
                 "finish_reason": resp.finish_reason if resp else None,
                 "content_hash": content_hash({"request": req.body(), "response": resp.content if resp else None}),
+            },
+        )
+
+    def _entry(self, job: Job, fields: dict[str, Any]) -> None:
+        """One exchange-log entry: what every entry names (model, prompts, report, question), then ``fields``."""
+        self.log.write(
+            {
+                "model": self.settings.model,
+                "prompt_id": self.prompts.id,
+                "prompt_version": self.prompts.version,
+                "report": self.results[job.result_index].source,
+                "question": job.number,
+                **fields,
             }
         )
 
@@ -594,16 +604,12 @@ class Runner:
             out.cached = True
             out.review = job.model.model_validate_json(hit["content"])
             if self.log.path is not None:
-                self.log.write(
+                self._entry(
+                    job,
                     {
-                        "model": self.settings.model,
-                        "prompt_id": self.prompts.id,
-                        "prompt_version": self.prompts.version,
-                        "report": self.results[job.result_index].source,
-                        "question": job.number,
                         "cached": True,
                         "content_hash": content_hash(hit),
-                    }
+                    },
                 )
             return out
         if self.cache_only:
